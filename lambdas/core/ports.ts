@@ -1,0 +1,227 @@
+/**
+ * Ports: the small interfaces core needs from the outside world. `lambdas/adapters/` implements them
+ * (Bedrock / OpenAI-compatible / scripted models; AgentCore / Pyodide sandboxes; DynamoDB store;
+ * S3 / local-file documents). Core imports nothing else that does I/O.
+ */
+import type {
+  CellResult,
+  DocumentRef,
+  RunRecord,
+  RunTotals,
+  StopReason,
+  TokenUsage,
+  TurnRecord,
+} from './types';
+
+// ---------------------------------------------------------------- language model
+
+/** A content block of a chat message (a provider-neutral subset of Bedrock Converse). */
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
+  | { type: 'tool_result'; toolUseId: string; text: string; isError?: boolean };
+
+/** A chat message. */
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: ContentBlock[];
+}
+
+/** A tool the model may call (JSON Schema input). */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** Which side of the recursion a call is for: the root orchestrator or a sub-LLM from the sandbox. */
+export type ModelRole = 'root' | 'sub';
+
+/** One model call. */
+export interface ModelRequest {
+  role: ModelRole;
+  modelId: string;
+  system?: string;
+  messages: ChatMessage[];
+  /** Tools offered; empty/absent means a plain completion (e.g. the final call at the iteration cap). */
+  tools?: ToolSpec[];
+  maxOutputTokens?: number;
+  temperature?: number;
+  /**
+   * Hint that the system prompt and all messages but the last are a stable prefix worth caching
+   * (Bedrock cache points). Adapters without caching ignore it.
+   */
+  cachePrefix?: boolean;
+}
+
+/** Why the model stopped. */
+export type ModelStopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'other';
+
+/** One model reply. */
+export interface ModelResponse {
+  content: ContentBlock[];
+  stopReason: ModelStopReason;
+  usage: TokenUsage;
+  modelId: string;
+  latencyMs: number;
+}
+
+/**
+ * A chat model. Throws `ModelThrottledError` / `ModelUnavailableError` (retryable),
+ * `ContextWindowExceededError`, `ModelInvocationError`, `ScriptExhaustedError`.
+ */
+export interface LanguageModel {
+  /** Short description for logs and the trajectory, e.g. `bedrock`, `openai:http://...`, `scripted:file`. */
+  readonly description: string;
+  converse(request: ModelRequest): Promise<ModelResponse>;
+}
+
+// ---------------------------------------------------------------- sandbox
+
+/** Options when starting a sandbox session for a run. */
+export interface SandboxStartOptions {
+  runId: string;
+  documents: DocumentRef[];
+  /** Sub-model used by `llm_query` when the model passes no `model=`. */
+  subModelId: string;
+  subConcurrency: number;
+  /** Largest stdout+stderr the sandbox captures per cell (head and tail kept). */
+  maxCaptureChars: number;
+}
+
+/** A live sandbox session: a persistent Python namespace with the prelude and documents loaded. */
+export interface SandboxSession {
+  readonly sessionId: string;
+  /** Run one cell. Failures of the model's code come back as data (stderr, `raised`), never as throws. */
+  execute(code: string, options: { timeoutMs: number }): Promise<CellResult>;
+  /** Stop the session and free its resources. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What a freshly started session reports about the loaded context. */
+export interface LoadedContext {
+  /** The documents with their exact lengths in characters, in load order. */
+  documents: DocumentRef[];
+  /** Length of `context` (documents joined with separators when there are several). */
+  totalChars: number;
+  /** The first `CONTEXT_PREVIEW_CHARS` characters of `context`. */
+  preview: string;
+}
+
+/** Characters of `context` shown to the root model as a preview. */
+export const CONTEXT_PREVIEW_CHARS = 500;
+
+/** Creates and re-attaches sandbox sessions. */
+export interface Sandbox {
+  readonly description: string;
+  /**
+   * Start a session, install the prelude and load the documents as `context` / `documents`.
+   * Throws `DocumentError` when a document is missing, binary or not UTF-8 text.
+   */
+  start(options: SandboxStartOptions): Promise<{ session: SandboxSession; loaded: LoadedContext }>;
+  /** Re-attach to a session started earlier (next Lambda invocation). Throws `SandboxSessionLostError` if gone. */
+  resume(sessionId: string, options: SandboxStartOptions): Promise<SandboxSession>;
+  /** Stop a session by ID, whether or not this process attached to it. Idempotent. */
+  stop(sessionId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- conversation store
+
+/** Fields a turn write updates on the run item, atomically with the expected iteration. */
+export interface RunProgress {
+  iterations: number;
+  totals: RunTotals;
+  updatedAt: string;
+}
+
+/** Fields written when a run ends. */
+export interface RunOutcome {
+  status: 'succeeded' | 'failed';
+  answer?: string;
+  stopReason: StopReason;
+  stopDetail?: string;
+  error?: { name: string; message: string };
+  updatedAt: string;
+}
+
+/**
+ * Durable runs and turns. Writes are conditional: a retried turn never duplicates or overwrites one.
+ */
+export interface ConversationStore {
+  /** Create the run item. Throws `RunStateConflictError` if the run ID exists. */
+  createRun(run: RunRecord): Promise<void>;
+  /** Throws `RunNotFoundError`. */
+  getRun(runId: string): Promise<RunRecord>;
+  /** Set the sandbox session ID (or replace it after a restart). */
+  setSandboxSession(runId: string, sessionId: string): Promise<void>;
+  /**
+   * Write turn `turn.index` and advance the run to `progress` in one step, only if the run is still
+   * `running` with `iterations === turn.index - 1`. Throws `TurnAlreadyRecordedError` if that turn
+   * exists, `RunStateConflictError` if the run moved on.
+   */
+  appendTurn(turn: TurnRecord, progress: RunProgress): Promise<void>;
+  /** All turns in index order. */
+  listTurns(runId: string): Promise<TurnRecord[]>;
+  /** Mark the run ended, only if it is still `running`. Throws `RunStateConflictError` otherwise. */
+  finishRun(runId: string, outcome: RunOutcome): Promise<void>;
+}
+
+// ---------------------------------------------------------------- documents and artifacts
+
+/** Reads documents and writes run artifacts (results, large outputs). */
+export interface DocumentStore {
+  /**
+   * Expand a URI to documents: a file or object is one document; a directory or S3 prefix (ending
+   * in `/`) is every text file under it (binary files skipped, `.git`/`node_modules` ignored).
+   * `chars` may be an estimate (bytes) until the sandbox loads the text. Throws `DocumentError`
+   * for a missing path, an explicitly named binary file, or a folder with no text file.
+   */
+  resolve(uri: string): Promise<DocumentRef[]>;
+  /** Full text of a document. Throws `DocumentError` for missing/binary/unreadable content. */
+  readText(uri: string): Promise<string>;
+  /** Write an artifact (JSON or text) under the results area; returns its URI. */
+  putArtifact(key: string, body: string, contentType?: string): Promise<string>;
+}
+
+// ---------------------------------------------------------------- operations
+
+/** Structured logger (Powertools on Lambda, stderr locally). */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Metrics sink (Powertools metrics on Lambda, no-op or collector locally). */
+export interface MetricsSink {
+  count(name: string, value: number, unit?: 'Count' | 'Seconds' | 'Milliseconds' | 'None'): void;
+}
+
+/** Published when a run ends (EventBridge on AWS). */
+export interface RunFinishedEvent {
+  runId: string;
+  status: 'succeeded' | 'failed';
+  stopReason: StopReason;
+  iterations: number;
+  costUsd: number;
+  resultUri?: string;
+  error?: { name: string; message: string };
+  tags?: Record<string, string>;
+}
+
+/** Publishes run lifecycle events. */
+export interface EventPublisher {
+  runFinished(event: RunFinishedEvent): Promise<void>;
+}
+
+/** Progress callback for live per-turn reporting (CLI stderr). */
+export interface ProgressListener {
+  turnStarted?(info: { runId: string; iteration: number; maxIterations: number }): void;
+  turnFinished?(info: { runId: string; turn: TurnRecord; totals: RunTotals; maxIterations: number }): void;
+}
+
+/** Helper for a logger that drops everything. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+/** Helper for a metrics sink that drops everything. */
+export const noMetrics: MetricsSink = { count() {} };

@@ -1,0 +1,48 @@
+import type { TokenUsage } from './types';
+
+/** USD per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+}
+
+/** Price table: model-ID substring -> price. The first matching entry (longest key first) wins. */
+export type PriceTable = Record<string, ModelPrice>;
+
+/**
+ * Default on-demand Bedrock prices (USD per 1M tokens, us-east-1 list prices at the time of writing).
+ * Override with `--prices FILE` (CLI) or the `prices` prop (CDK). Unknown models cost 0 and are flagged.
+ */
+export const DEFAULT_PRICES: PriceTable = {
+  'claude-sonnet-4-5': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+  'claude-sonnet-4': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+  'claude-haiku-4-5': { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
+  'claude-3-5-haiku': { input: 0.8, output: 4, cacheRead: 0.08, cacheWrite: 1 },
+  'claude-opus-4': { input: 15, output: 75, cacheRead: 1.5, cacheWrite: 18.75 },
+  'nova-pro': { input: 0.8, output: 3.2 },
+  'nova-lite': { input: 0.06, output: 0.24 },
+  'nova-micro': { input: 0.035, output: 0.14 },
+  scripted: { input: 0, output: 0 },
+};
+
+/** Find the price of a model ID, or undefined when the table has none. */
+export function priceFor(modelId: string, table: PriceTable = DEFAULT_PRICES): ModelPrice | undefined {
+  const keys = Object.keys(table).sort((a, b) => b.length - a.length);
+  const key = keys.find((k) => modelId.includes(k));
+  return key ? table[key] : undefined;
+}
+
+/** Cost in USD of a usage under a price table (0 for unknown models). */
+export function costOf(modelId: string, usage: TokenUsage, table: PriceTable = DEFAULT_PRICES): number {
+  const p = priceFor(modelId, table);
+  if (!p) return 0;
+  const m = 1_000_000;
+  return (
+    (usage.inputTokens * p.input) / m +
+    (usage.outputTokens * p.output) / m +
+    ((usage.cacheReadTokens ?? 0) * (p.cacheRead ?? p.input)) / m +
+    ((usage.cacheWriteTokens ?? 0) * (p.cacheWrite ?? p.input)) / m
+  );
+}

@@ -1,0 +1,165 @@
+/** Domain types shared by core, adapters and handlers. Plain JSON-serialisable data only. */
+
+/** Token usage of one or more model calls. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Prompt-cache reads (Bedrock `cacheReadInputTokens`), when the provider reports them. */
+  cacheReadTokens?: number;
+  /** Prompt-cache writes (Bedrock `cacheWriteInputTokens`). */
+  cacheWriteTokens?: number;
+}
+
+/** A document the run reads. `uri` is `file:///abs/path` locally or `s3://bucket/key` on AWS. */
+export interface DocumentRef {
+  /** Display name the model sees and the key in the sandbox's `documents` dict (e.g. relative path). */
+  name: string;
+  uri: string;
+  /** Length in characters (not bytes). */
+  chars: number;
+}
+
+/** Limits and knobs of one run. Defaults in `config.ts`. */
+export interface RunLimits {
+  maxIterations: number;
+  maxOutputChars: number;
+  cellTimeoutMs: number;
+  subConcurrency: number;
+  maxSubCalls?: number;
+  /** Cap on root + sub tokens (input + output). */
+  maxTotalTokens?: number;
+  maxCostUsd?: number;
+  maxConsecutiveErrors?: number;
+}
+
+/** Everything that configures a run. */
+export interface RunConfig extends RunLimits {
+  rootModelId: string;
+  subModelId: string;
+}
+
+/** One sub-LLM call made from the sandbox (kept small: previews, not whole prompts). */
+export interface SubCallRecord {
+  model: string;
+  promptChars: number;
+  responseChars: number;
+  promptPreview: string;
+  responsePreview: string;
+  inputTokens: number;
+  outputTokens: number;
+  durationMs: number;
+  error?: string;
+}
+
+/** Sub-call accounting of one cell. */
+export interface SubCallStats {
+  calls: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  records: SubCallRecord[];
+}
+
+/** What executing one cell of model-written code produced. */
+export interface CellResult {
+  stdout: string;
+  stderr: string;
+  /** Set only when executed code called FINAL/FINAL_VAR successfully. */
+  final?: { value: string; variable?: string };
+  timedOut: boolean;
+  /** Model code raised (the traceback is in stderr). */
+  raised: boolean;
+  durationMs: number;
+  sub: SubCallStats;
+  /** Notes from the sandbox itself (e.g. "session restarted, variables lost"). */
+  notices?: string[];
+}
+
+/** One executed block of code inside a turn. */
+export interface CellRecord {
+  /** Tool-use ID when the code came through `execute_python`; absent for fenced blocks. */
+  toolUseId?: string;
+  code: string;
+  /** Output exactly as the root model saw it (truncated to maxOutputChars). */
+  modelOutput: string;
+  /** stdout+stderr as captured (bounded by the sandbox capture cap). */
+  fullOutput: string;
+  /** When fullOutput was too large for the conversation store, where it was written instead. */
+  fullOutputUri?: string;
+  result: Omit<CellResult, 'stdout' | 'stderr'>;
+}
+
+/** How a turn's reply was handled. */
+export type TurnKind = 'code' | 'no_code' | 'final_call';
+
+/** One root-model turn: reply, code run, output, accounting. */
+export interface TurnRecord {
+  runId: string;
+  /** 1-based. */
+  index: number;
+  kind: TurnKind;
+  startedAt: string;
+  endedAt: string;
+  replyText: string;
+  cells: CellRecord[];
+  rootUsage: TokenUsage;
+  rootModelId: string;
+  rootLatencyMs: number;
+  /** Message the engine sent back instead of cell output (e.g. the no-code nudge). */
+  feedback?: string;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+export type StopReason = 'final' | 'iteration_cap' | 'limit' | 'error';
+
+/** Running totals of a run. */
+export interface RunTotals {
+  rootInputTokens: number;
+  rootOutputTokens: number;
+  rootCacheReadTokens: number;
+  rootCacheWriteTokens: number;
+  subInputTokens: number;
+  subOutputTokens: number;
+  subCalls: number;
+  subCallErrors: number;
+  cellSeconds: number;
+  costUsd: number;
+  consecutiveErrors: number;
+}
+
+/** The run item. */
+export interface RunRecord {
+  runId: string;
+  status: RunStatus;
+  question: string;
+  documents: DocumentRef[];
+  config: RunConfig;
+  /** Sandbox session ID (Pyodide registry key or AgentCore session ID). */
+  sandboxSessionId?: string;
+  /** Number of turns recorded so far. */
+  iterations: number;
+  totals: RunTotals;
+  answer?: string;
+  stopReason?: StopReason;
+  /** Why the run stopped when it was not FINAL (limit name, error message). */
+  stopDetail?: string;
+  error?: { name: string; message: string };
+  createdAt: string;
+  updatedAt: string;
+  /** Epoch seconds after which DynamoDB TTL may delete the item. */
+  expiresAt?: number;
+  /** First characters of `context`, shown to the root model (fixed size, independent of the document size). */
+  contextPreview?: string;
+  /** Length of `context` in characters. */
+  contextChars?: number;
+  /** Free-form labels from the caller (batch id, trigger source...). */
+  tags?: Record<string, string>;
+}
+
+/** What each state-machine task returns: IDs and counters, never the transcript. */
+export interface RunState {
+  runId: string;
+  iteration: number;
+  done: boolean;
+  stopReason?: StopReason;
+}

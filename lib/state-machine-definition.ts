@@ -1,0 +1,115 @@
+/**
+ * The RLM state machine, in Amazon States Language (JSONPath). This one definition is deployed by
+ * the CDK stack (with `${...FunctionArn}` substituted by `definitionSubstitutions`) and executed
+ * locally by aws-local-stepfunctions with the same handlers in-process.
+ *
+ * Pure data: no aws-cdk-lib import, so the local CLI can load it cheaply.
+ * The state carries IDs and counters only (`RunState`), never the transcript.
+ */
+
+/** Names of the Task states; the local runner maps each to its handler. */
+export const TASK_STATES = {
+  startRun: 'StartRun',
+  rootTurn: 'RootTurn',
+  finalizeRun: 'FinalizeRun',
+  recordFailure: 'RecordFailure',
+} as const;
+
+/** Substitution keys for the Lambda ARNs (CloudFormation fills them in at deploy). */
+export const FUNCTION_ARN_SUBSTITUTIONS = {
+  startRun: 'StartRunFunctionArn',
+  rootTurn: 'RootTurnFunctionArn',
+  finalizeRun: 'FinalizeRunFunctionArn',
+  recordFailure: 'RecordFailureFunctionArn',
+} as const;
+
+/** Errors retried with jittered exponential backoff (our named errors + Lambda service errors). */
+export const RETRYABLE_ERRORS = [
+  'ModelThrottledError',
+  'ModelUnavailableError',
+  'SandboxThrottledError',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+];
+
+/** Options of the definition. */
+export interface DefinitionOptions {
+  /** Retry attempts for throttling/transient errors per task (default 6). */
+  retryAttempts?: number;
+  /** First retry interval in seconds (default 2). */
+  retryIntervalSeconds?: number;
+  /** Largest retry interval in seconds (default 60). */
+  retryMaxDelaySeconds?: number;
+}
+
+type Json = Record<string, unknown>;
+
+/** Build the ASL definition. */
+export function buildRunDefinition(options: DefinitionOptions = {}): Json {
+  const retry = [
+    {
+      ErrorEquals: RETRYABLE_ERRORS,
+      IntervalSeconds: options.retryIntervalSeconds ?? 2,
+      MaxAttempts: options.retryAttempts ?? 6,
+      BackoffRate: 2,
+      MaxDelaySeconds: options.retryMaxDelaySeconds ?? 60,
+      JitterStrategy: 'FULL',
+    },
+  ];
+  const catchAll = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: TASK_STATES.recordFailure }];
+  const arn = (key: string) => '${' + key + '}';
+  return {
+    Comment: 'rlm-pipeline: one root-LLM turn per Lambda invocation, looping until FINAL or a cap.',
+    StartAt: TASK_STATES.startRun,
+    States: {
+      [TASK_STATES.startRun]: {
+        Type: 'Task',
+        Comment: 'Validate the request, create the run item, start the sandbox and load the documents.',
+        Resource: arn(FUNCTION_ARN_SUBSTITUTIONS.startRun),
+        Parameters: { 'request.$': '$', 'runId.$': '$$.Execution.Name' },
+        Retry: retry,
+        Catch: catchAll,
+        Next: TASK_STATES.rootTurn,
+      },
+      [TASK_STATES.rootTurn]: {
+        Type: 'Task',
+        Comment: 'One root-model turn: read the conversation, call the root model, run its code, record the turn.',
+        Resource: arn(FUNCTION_ARN_SUBSTITUTIONS.rootTurn),
+        Parameters: { 'runId.$': '$.runId', 'iteration.$': '$.iteration' },
+        Retry: retry,
+        Catch: catchAll,
+        Next: 'IsDone',
+      },
+      IsDone: {
+        Type: 'Choice',
+        Comment: 'Loop until executed code called FINAL/FINAL_VAR or a cap stopped the run.',
+        Choices: [{ Variable: '$.done', BooleanEquals: true, Next: TASK_STATES.finalizeRun }],
+        Default: TASK_STATES.rootTurn,
+      },
+      [TASK_STATES.finalizeRun]: {
+        Type: 'Task',
+        Comment: 'Write the answer and accounting, stop the sandbox, publish the run-finished event.',
+        Resource: arn(FUNCTION_ARN_SUBSTITUTIONS.finalizeRun),
+        Parameters: { 'runId.$': '$.runId' },
+        Retry: retry,
+        Catch: catchAll,
+        End: true,
+      },
+      [TASK_STATES.recordFailure]: {
+        Type: 'Task',
+        Comment: 'Mark the run failed (its transcript stays), stop the sandbox, publish the failure event.',
+        Resource: arn(FUNCTION_ARN_SUBSTITUTIONS.recordFailure),
+        Parameters: { 'runId.$': '$$.Execution.Name', 'error.$': '$.error' },
+        Retry: [{ ...retry[0], ErrorEquals: RETRYABLE_ERRORS.filter((e) => e.startsWith('Lambda.')) }],
+        Next: 'RunFailed',
+      },
+      RunFailed: {
+        Type: 'Fail',
+        ErrorPath: '$.errorName',
+        CausePath: '$.errorMessage',
+      },
+    },
+  };
+}
