@@ -155,11 +155,17 @@ export interface ConversationStore {
   /** Set the sandbox session ID (or replace it after a restart). */
   setSandboxSession(runId: string, sessionId: string): Promise<void>;
   /**
-   * Write turn `turn.index` and advance the run to `progress` in one step, only if the run is still
-   * `running` with `iterations === turn.index - 1`. Throws `TurnAlreadyRecordedError` if that turn
-   * exists, `RunStateConflictError` if the run moved on.
+   * Write turn `turn.index` only if it does not exist yet (conditional put).
+   * Throws `TurnAlreadyRecordedError` if an earlier attempt wrote it. Items too large for
+   * DynamoDB are compressed by the adapter; the turn is never silently truncated.
    */
-  appendTurn(turn: TurnRecord, progress: RunProgress): Promise<void>;
+  putTurn(turn: TurnRecord): Promise<void>;
+  /**
+   * Advance the run item to `progress`, only if it is still `running` with
+   * `iterations === fromIterations`. Throws `RunStateConflictError` otherwise.
+   * (Two conditional writes instead of a transaction: core repairs a crash between them.)
+   */
+  advanceRun(runId: string, fromIterations: number, progress: RunProgress): Promise<void>;
   /** All turns in index order. */
   listTurns(runId: string): Promise<TurnRecord[]>;
   /** Mark the run ended, only if it is still `running`. Throws `RunStateConflictError` otherwise. */

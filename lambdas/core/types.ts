@@ -163,3 +163,40 @@ export interface RunState {
   done: boolean;
   stopReason?: StopReason;
 }
+
+/** A request to start a run: the state machine's execution input. */
+export interface StartRunRequest {
+  question: string;
+  /** `s3://bucket/key`, `s3://bucket/prefix/`, `file:///abs/path` (file or directory), or `{uri, name}`. */
+  documents: Array<string | { uri: string; name?: string }>;
+  /** Per-run overrides of the stack/CLI defaults (validated by `resolveRunConfig`). */
+  options?: Partial<RunConfig>;
+  tags?: Record<string, string>;
+}
+
+/** Accounting of a finished run, as the CLI and results files report it. */
+export interface RunUsage {
+  rootInputTokens: number;
+  rootOutputTokens: number;
+  rootCacheReadTokens: number;
+  rootCacheWriteTokens: number;
+  subInputTokens: number;
+  subOutputTokens: number;
+  subCalls: number;
+}
+
+/** The outcome of a run (CLI `--output json`, results files, batch results lines). */
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  answer: string | null;
+  stopReason: StopReason;
+  stopDetail?: string;
+  iterations: number;
+  usage: RunUsage;
+  costUsd: number;
+  elapsedMs?: number;
+  trajectoryPath?: string;
+  resultUri?: string;
+  error?: { name: string; message: string };
+}
