@@ -1,0 +1,4 @@
+/** Lambda entry point for the finalize-run task (being written; see lambdas/handlers/lambda-env.ts for its environment). */
+export const handler = async (_event: unknown): Promise<never> => {
+  throw new Error('finalize-run handler is not wired yet');
+};

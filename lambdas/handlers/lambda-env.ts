@@ -1,0 +1,72 @@
+/**
+ * The environment contract between the CDK stack (`lib/`) and the Lambda handlers.
+ * The stack sets these variables; `readLambdaEnv` validates them once per container.
+ */
+import { ConfigError } from '../core/errors';
+
+/** Names of the environment variables the stack sets on the run Lambdas. */
+export const LAMBDA_ENV = {
+  tableName: 'TABLE_NAME',
+  bucketName: 'BUCKET_NAME',
+  resultsPrefix: 'RESULTS_PREFIX',
+  codeInterpreterId: 'CODE_INTERPRETER_ID',
+  rootModelId: 'ROOT_MODEL_ID',
+  subModelId: 'SUB_MODEL_ID',
+  maxIterations: 'MAX_ITERATIONS',
+  maxOutputChars: 'MAX_OUTPUT_CHARS',
+  cellTimeoutMs: 'CELL_TIMEOUT_MS',
+  subConcurrency: 'SUB_CONCURRENCY',
+  sessionTimeoutSeconds: 'SESSION_TIMEOUT_SECONDS',
+  eventBusName: 'EVENT_BUS_NAME',
+  runTtlDays: 'RUN_TTL_DAYS',
+} as const;
+
+/** Validated Lambda environment. */
+export interface LambdaEnv {
+  tableName: string;
+  bucketName: string;
+  resultsPrefix: string;
+  codeInterpreterId: string;
+  rootModelId: string;
+  subModelId: string;
+  maxIterations: number;
+  maxOutputChars: number;
+  cellTimeoutMs: number;
+  subConcurrency: number;
+  sessionTimeoutSeconds: number;
+  eventBusName: string;
+  runTtlDays: number;
+  region: string;
+}
+
+/** Read and validate the environment. Throws `ConfigError` naming the missing or bad variable. */
+export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
+  const str = (key: keyof typeof LAMBDA_ENV, fallback?: string): string => {
+    const v = env[LAMBDA_ENV[key]] ?? fallback;
+    if (v === undefined || v === '') throw new ConfigError(`environment variable ${LAMBDA_ENV[key]} is not set`);
+    return v;
+  };
+  const int = (key: keyof typeof LAMBDA_ENV, fallback: number): number => {
+    const raw = env[LAMBDA_ENV[key]];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`environment variable ${LAMBDA_ENV[key]} must be a positive integer, got "${raw}"`);
+    return n;
+  };
+  return {
+    tableName: str('tableName'),
+    bucketName: str('bucketName'),
+    resultsPrefix: str('resultsPrefix', 'results/'),
+    codeInterpreterId: str('codeInterpreterId'),
+    rootModelId: str('rootModelId'),
+    subModelId: str('subModelId'),
+    maxIterations: int('maxIterations', 30),
+    maxOutputChars: int('maxOutputChars', 20_000),
+    cellTimeoutMs: int('cellTimeoutMs', 300_000),
+    subConcurrency: int('subConcurrency', 16),
+    sessionTimeoutSeconds: int('sessionTimeoutSeconds', 28_800),
+    eventBusName: str('eventBusName', 'default'),
+    runTtlDays: int('runTtlDays', 90),
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+  };
+}
