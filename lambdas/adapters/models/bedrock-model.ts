@@ -1,0 +1,217 @@
+/**
+ * `LanguageModel` over Amazon Bedrock's Converse API. Stateless per request: every call maps the full
+ * conversation, so each root turn can run in its own Lambda invocation.
+ */
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  type ContentBlock as ConverseContentBlock,
+  type ConverseCommandInput,
+  type ConverseCommandOutput,
+  type Message as ConverseMessage,
+  type SystemContentBlock,
+  type Tool,
+} from '@aws-sdk/client-bedrock-runtime';
+import {
+  ContextWindowExceededError,
+  ModelInvocationError,
+  ModelThrottledError,
+  ModelUnavailableError,
+} from '../../core/errors';
+import type {
+  ChatMessage,
+  ContentBlock,
+  LanguageModel,
+  ModelRequest,
+  ModelResponse,
+  ModelStopReason,
+} from '../../core/ports';
+
+/** Options of {@link BedrockConverseModel}. */
+export interface BedrockConverseModelOptions {
+  /** A ready client (tests pass one wrapped by `aws-sdk-client-mock`). */
+  client?: BedrockRuntimeClient;
+  /** Region for the client created when `client` is absent (else the SDK's default resolution). */
+  region?: string;
+}
+
+/**
+ * Whether a model ID supports Converse cache points: Anthropic Claude (3.5 Haiku, 3.7 Sonnet and later)
+ * and Amazon Nova, by base ID, cross-region inference profile (`us.`, `eu.`, `global.`...) or ARN.
+ * Older Claude generations (instant, v2, 3 Haiku/Sonnet/Opus, 3.5 Sonnet) reject cache points.
+ */
+export function supportsPromptCaching(modelId: string): boolean {
+  const id = modelId.toLowerCase();
+  if (/(^|[.:/])amazon\.nova-/.test(id)) return true;
+  if (!/(^|[.:/])anthropic\.claude-/.test(id)) return false;
+  return !/anthropic\.claude-(instant|v2|3-(haiku|sonnet|opus)|3-5-sonnet)/.test(id);
+}
+
+/** Convert one of our content blocks to Converse (blank text blocks are dropped: Converse rejects them). */
+function toConverseBlock(block: ContentBlock): ConverseContentBlock | undefined {
+  switch (block.type) {
+    case 'text':
+      return block.text.trim() === '' ? undefined : { text: block.text };
+    case 'tool_use':
+      return { toolUse: { toolUseId: block.id, name: block.name, input: block.input as never } };
+    case 'tool_result':
+      return {
+        toolResult: {
+          toolUseId: block.toolUseId,
+          content: [{ text: block.text === '' ? '(no output)' : block.text }],
+          status: block.isError ? 'error' : 'success',
+        },
+      };
+  }
+}
+
+function toConverseMessage(message: ChatMessage): ConverseMessage {
+  const content = message.content.map(toConverseBlock).filter((b): b is ConverseContentBlock => b !== undefined);
+  // A message made only of blank text still needs one block; keep a single space rather than fail.
+  return { role: message.role, content: content.length > 0 ? content : [{ text: ' ' }] };
+}
+
+/**
+ * Build the exact `ConverseCommand` input for a request. With `cachePrefix` on a caching-capable model,
+ * a cache point follows the system prompt and ends the last-but-one message (the stable prefix).
+ */
+export function toConverseInput(request: ModelRequest): ConverseCommandInput {
+  const cache = request.cachePrefix === true && supportsPromptCaching(request.modelId);
+  const messages = request.messages.map(toConverseMessage);
+  if (cache && messages.length >= 2) {
+    const prefixEnd = messages[messages.length - 2];
+    prefixEnd.content = [...(prefixEnd.content ?? []), { cachePoint: { type: 'default' } }];
+  }
+  const input: ConverseCommandInput = { modelId: request.modelId, messages };
+  if (request.system !== undefined && request.system !== '') {
+    const system: SystemContentBlock[] = [{ text: request.system }];
+    if (cache) system.push({ cachePoint: { type: 'default' } });
+    input.system = system;
+  }
+  const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = {};
+  if (request.maxOutputTokens !== undefined) inference.maxTokens = request.maxOutputTokens;
+  if (request.temperature !== undefined) inference.temperature = request.temperature;
+  if (Object.keys(inference).length > 0) input.inferenceConfig = inference;
+  if (request.tools && request.tools.length > 0) {
+    const tools: Tool[] = request.tools.map((t) => ({
+      toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.inputSchema as never } },
+    }));
+    input.toolConfig = { tools };
+  }
+  return input;
+}
+
+const STOP_REASONS: Record<string, ModelStopReason> = {
+  end_turn: 'end_turn',
+  tool_use: 'tool_use',
+  max_tokens: 'max_tokens',
+  stop_sequence: 'stop_sequence',
+  // The model filled its context window while generating: the reply is cut off like at max_tokens.
+  model_context_window_exceeded: 'max_tokens',
+};
+
+/** Map a Converse response back to our provider-neutral shape. */
+export function fromConverseOutput(
+  output: ConverseCommandOutput,
+  modelId: string,
+  latencyMs: number,
+): ModelResponse {
+  const content: ContentBlock[] = [];
+  for (const block of output.output?.message?.content ?? []) {
+    if (typeof block.text === 'string') {
+      content.push({ type: 'text', text: block.text });
+    } else if (block.toolUse) {
+      const input = block.toolUse.input;
+      content.push({
+        type: 'tool_use',
+        id: block.toolUse.toolUseId ?? `tooluse-${content.length}`,
+        name: block.toolUse.name ?? '',
+        input: input !== null && typeof input === 'object' && !Array.isArray(input)
+          ? (input as Record<string, unknown>)
+          : { value: input },
+      });
+    }
+    // reasoningContent, citations, images...: not part of our contract, dropped.
+  }
+  const usage = output.usage;
+  return {
+    content,
+    stopReason: STOP_REASONS[output.stopReason ?? ''] ?? 'other',
+    usage: {
+      inputTokens: usage?.inputTokens ?? 0,
+      outputTokens: usage?.outputTokens ?? 0,
+      ...(usage?.cacheReadInputTokens !== undefined ? { cacheReadTokens: usage.cacheReadInputTokens } : {}),
+      ...(usage?.cacheWriteInputTokens !== undefined ? { cacheWriteTokens: usage.cacheWriteInputTokens } : {}),
+    },
+    modelId,
+    latencyMs,
+  };
+}
+
+const THROTTLE_NAMES = new Set(['ThrottlingException', 'TooManyRequestsException', 'ServiceQuotaExceededException']);
+const UNAVAILABLE_NAMES = new Set([
+  'ServiceUnavailableException', 'InternalServerException', 'ModelNotReadyException', 'ModelTimeoutException',
+  'ModelErrorException', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
+  'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+const CONTEXT_WORDING =
+  /too long|too many (input )?tokens|exceeds? (the )?(model'?s? )?(maximum )?context|context (window|length)|maximum context|input length|prompt length/i;
+
+/** True when a provider message says the prompt does not fit the context window. */
+export function isContextWindowMessage(message: string): boolean {
+  return CONTEXT_WORDING.test(message);
+}
+
+/**
+ * Map an error thrown by the Bedrock client to our named errors (by `name`, then HTTP status and
+ * network codes). Keeps the original as `cause`; the message names the model ID.
+ */
+export function mapBedrockError(err: unknown, modelId: string): Error {
+  const e = (err ?? {}) as { name?: string; message?: string; code?: string; $fault?: string;
+    $metadata?: { httpStatusCode?: number } };
+  const name = e.name ?? 'Error';
+  const detail = `${name}: ${e.message ?? String(err)}`;
+  const msg = (what: string) => `Bedrock ${what} for model ${modelId} (${detail})`;
+  const status = e.$metadata?.httpStatusCode;
+  if (THROTTLE_NAMES.has(name) || status === 429) return new ModelThrottledError(msg('throttled the request'), { cause: err });
+  if (UNAVAILABLE_NAMES.has(name) || (e.code !== undefined && NETWORK_CODES.has(e.code))) {
+    return new ModelUnavailableError(msg('is unavailable'), { cause: err });
+  }
+  if (name === 'ValidationException' && isContextWindowMessage(e.message ?? '')) {
+    return new ContextWindowExceededError(msg('rejected the prompt as too long'), { cause: err });
+  }
+  if (name === 'AccessDeniedException' || name === 'ResourceNotFoundException' || name === 'ValidationException') {
+    return new ModelInvocationError(msg('refused the request'), { cause: err });
+  }
+  if ((status !== undefined && status >= 500) || e.$fault === 'server') {
+    return new ModelUnavailableError(msg('is unavailable'), { cause: err });
+  }
+  return new ModelInvocationError(msg('call failed'), { cause: err });
+}
+
+/** Bedrock Converse adapter. Prompt caching via cache points when the request asks for it. */
+export class BedrockConverseModel implements LanguageModel {
+  readonly description = 'bedrock';
+  private readonly client: BedrockRuntimeClient;
+
+  /** @param options an injected client, or the region for a new one. */
+  constructor(options: BedrockConverseModelOptions = {}) {
+    this.client = options.client ?? new BedrockRuntimeClient(options.region ? { region: options.region } : {});
+  }
+
+  /** One Converse call. Throws the named errors of {@link mapBedrockError}. */
+  async converse(request: ModelRequest): Promise<ModelResponse> {
+    const input = toConverseInput(request);
+    const started = Date.now();
+    let output: ConverseCommandOutput;
+    try {
+      output = await this.client.send(new ConverseCommand(input));
+    } catch (err) {
+      throw mapBedrockError(err, request.modelId);
+    }
+    return fromConverseOutput(output, request.modelId, Date.now() - started);
+  }
+}
