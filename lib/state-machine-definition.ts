@@ -101,7 +101,7 @@ export function buildRunDefinition(options: DefinitionOptions = {}): Json {
         Type: 'Task',
         Comment: 'Mark the run failed (its transcript stays), stop the sandbox, publish the failure event.',
         Resource: arn(FUNCTION_ARN_SUBSTITUTIONS.recordFailure),
-        Parameters: { 'runId.$': '$$.Execution.Name', 'error.$': '$.error' },
+        Parameters: { 'runId.$': '$$.Execution.Name', 'error.$': '$.error', 'input.$': '$$.Execution.Input' },
         Retry: [{ ...retry[0], ErrorEquals: RETRYABLE_ERRORS.filter((e) => e.startsWith('Lambda.')) }],
         Next: 'RunFailed',
       },

@@ -107,6 +107,16 @@ export interface TurnRecord {
   rootLatencyMs: number;
   /** Message the engine sent back instead of cell output (e.g. the no-code nudge). */
   feedback?: string;
+  /** Set on the turn that ended the run. */
+  outcome?: TurnOutcome;
+}
+
+/** How a run ended, recorded on its last turn. */
+export interface TurnOutcome {
+  stopReason: StopReason;
+  answer: string | null;
+  /** Which variable FINAL_VAR used, or which limit stopped the run. */
+  detail?: string;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
