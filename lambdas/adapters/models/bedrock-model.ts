@@ -176,7 +176,8 @@ export function mapBedrockError(err: unknown, modelId: string): Error {
   const detail = `${name}: ${e.message ?? String(err)}`;
   const msg = (what: string) => `Bedrock ${what} for model ${modelId} (${detail})`;
   const status = e.$metadata?.httpStatusCode;
-  if (THROTTLE_NAMES.has(name) || status === 429) return new ModelThrottledError(msg('throttled the request'), { cause: err });
+  // Names first (ModelNotReadyException arrives as HTTP 429 but is an availability problem), then status.
+  if (THROTTLE_NAMES.has(name)) return new ModelThrottledError(msg('throttled the request'), { cause: err });
   if (UNAVAILABLE_NAMES.has(name) || (e.code !== undefined && NETWORK_CODES.has(e.code))) {
     return new ModelUnavailableError(msg('is unavailable'), { cause: err });
   }
@@ -186,6 +187,7 @@ export function mapBedrockError(err: unknown, modelId: string): Error {
   if (name === 'AccessDeniedException' || name === 'ResourceNotFoundException' || name === 'ValidationException') {
     return new ModelInvocationError(msg('refused the request'), { cause: err });
   }
+  if (status === 429) return new ModelThrottledError(msg('throttled the request'), { cause: err });
   if ((status !== undefined && status >= 500) || e.$fault === 'server') {
     return new ModelUnavailableError(msg('is unavailable'), { cause: err });
   }

@@ -161,7 +161,7 @@ function errorText(e: unknown): string {
   return JSON.stringify(e) ?? String(e);
 }
 
-const CONTEXT_WORDING = /context_length_exceeded|maximum context length|context length|context window|too many tokens|prompt is too long/i;
+const CONTEXT_WORDING = /context_length_exceeded|exceed_context_size|maximum context length|context (length|size|window)|too many tokens|prompt is too long/i;
 
 /** Map a non-2xx response to a named error. */
 export function mapHttpError(status: number, bodyText: string, modelId: string, url: string): Error {
@@ -172,7 +172,7 @@ export function mapHttpError(status: number, bodyText: string, modelId: string, 
   const msg = `OpenAI-compatible server ${url} returned HTTP ${status} for model ${modelId}: ${serverMessage}`;
   if (status === 429) return new ModelThrottledError(msg);
   if (status >= 500 || status === 408) return new ModelUnavailableError(msg);
-  if ((status === 400 || status === 413) && (code === 'context_length_exceeded' || CONTEXT_WORDING.test(serverMessage))) {
+  if ((status === 400 || status === 413) && (code === 'context_length_exceeded' || CONTEXT_WORDING.test(bodyText))) {
     return new ContextWindowExceededError(msg);
   }
   return new ModelInvocationError(msg);
