@@ -65,19 +65,40 @@ function toConverseBlock(block: ContentBlock): ConverseContentBlock | undefined 
   }
 }
 
-function toConverseMessage(message: ChatMessage): ConverseMessage {
-  const content = message.content.map(toConverseBlock).filter((b): b is ConverseContentBlock => b !== undefined);
-  // A message made only of blank text still needs one block; keep a single space rather than fail.
-  return { role: message.role, content: content.length > 0 ? content : [{ text: ' ' }] };
+/**
+ * Render a tool block as text. Converse refuses `toolUse`/`toolResult` blocks in a request without
+ * `toolConfig`, and a request without tools (the final call at the iteration cap) must not let the
+ * model call one, so such a request carries its tool history as text.
+ */
+export function toolBlockAsText(block: ContentBlock): ContentBlock {
+  if (block.type === 'tool_use') {
+    const code = block.input.code;
+    const body = typeof code === 'string' ? '```python\n' + code + '\n```' : JSON.stringify(block.input);
+    return { type: 'text', text: `[called ${block.name} (${block.id})]\n${body}` };
+  }
+  if (block.type === 'tool_result') {
+    return { type: 'text', text: `[result of ${block.toolUseId}${block.isError ? ', error' : ''}]\n${block.text}` };
+  }
+  return block;
+}
+
+function toConverseMessage(message: ChatMessage, toolsAsText: boolean): ConverseMessage {
+  const blocks = toolsAsText ? message.content.map(toolBlockAsText) : message.content;
+  const content = blocks.map(toConverseBlock).filter((b): b is ConverseContentBlock => b !== undefined);
+  // A message made only of blank text still needs one non-blank block.
+  return { role: message.role, content: content.length > 0 ? content : [{ text: '(empty)' }] };
 }
 
 /**
  * Build the exact `ConverseCommand` input for a request. With `cachePrefix` on a caching-capable model,
  * a cache point follows the system prompt and ends the last-but-one message (the stable prefix).
+ * Without tools, tool blocks in the history are sent as text (see {@link toolBlockAsText}).
  */
 export function toConverseInput(request: ModelRequest): ConverseCommandInput {
   const cache = request.cachePrefix === true && supportsPromptCaching(request.modelId);
-  const messages = request.messages.map(toConverseMessage);
+  const specs = request.tools ?? [];
+  const hasTools = specs.length > 0;
+  const messages = request.messages.map((m) => toConverseMessage(m, !hasTools));
   if (cache && messages.length >= 2) {
     const prefixEnd = messages[messages.length - 2];
     prefixEnd.content = [...(prefixEnd.content ?? []), { cachePoint: { type: 'default' } }];
@@ -92,8 +113,8 @@ export function toConverseInput(request: ModelRequest): ConverseCommandInput {
   if (request.maxOutputTokens !== undefined) inference.maxTokens = request.maxOutputTokens;
   if (request.temperature !== undefined) inference.temperature = request.temperature;
   if (Object.keys(inference).length > 0) input.inferenceConfig = inference;
-  if (request.tools && request.tools.length > 0) {
-    const tools: Tool[] = request.tools.map((t) => ({
+  if (hasTools) {
+    const tools: Tool[] = specs.map((t) => ({
       toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.inputSchema as never } },
     }));
     input.toolConfig = { tools };

@@ -95,16 +95,40 @@ describe('BedrockConverseModel', () => {
     expect(JSON.stringify(mock.commandCalls(ConverseCommand)[2].args[0].input.messages)).not.toContain('cachePoint');
   });
 
-  it('sends a successful tool result with status success and omits toolConfig without tools', async () => {
+  it('sends a successful tool result with status success', async () => {
     mock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'x' }] } }, stopReason: 'end_turn' });
-    const req = rootRequest({ tools: [], system: undefined, maxOutputTokens: undefined, temperature: undefined });
+    const req = rootRequest({ system: undefined, maxOutputTokens: undefined, temperature: undefined });
     req.messages[2] = { role: 'user', content: [{ type: 'tool_result', toolUseId: 'tu-1', text: '42' }] };
     await model.converse(req);
     const input = mock.commandCalls(ConverseCommand)[0].args[0].input;
-    expect(input.toolConfig).toBeUndefined();
     expect(input.system).toBeUndefined();
     expect(input.inferenceConfig).toBeUndefined();
     expect(input.messages?.[2].content).toEqual([{ toolResult: { toolUseId: 'tu-1', content: [{ text: '42' }], status: 'success' } }]);
+  });
+
+  it('without tools (final call) omits toolConfig and sends the tool history as text, which Converse requires', async () => {
+    mock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'x' }] } }, stopReason: 'end_turn' });
+    await model.converse(rootRequest({ tools: [] }));
+    const input = mock.commandCalls(ConverseCommand)[0].args[0].input;
+    expect(input.toolConfig).toBeUndefined();
+    expect(input.messages?.slice(1)).toEqual([
+      {
+        role: 'assistant',
+        content: [{ text: 'Let me look.' }, { text: '[called execute_python (tu-1)]\n```python\nprint(len(context))\n```' }],
+      },
+      { role: 'user', content: [{ text: '[result of tu-1, error]\nNameError' }] },
+    ]);
+  });
+
+  it('drops blank text blocks and never sends an empty message', async () => {
+    mock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'x' }] } }, stopReason: 'end_turn' });
+    const req = rootRequest();
+    req.messages[1].content[0] = { type: 'text', text: '  \n' };
+    req.messages.push({ role: 'assistant', content: [{ type: 'text', text: '' }] });
+    await model.converse(req);
+    const messages = mock.commandCalls(ConverseCommand)[0].args[0].input.messages ?? [];
+    expect(messages[1].content?.[0]).toHaveProperty('toolUse');
+    expect(messages[3].content).toEqual([{ text: '(empty)' }]);
   });
 
   it('maps a realistic response with text, toolUse and cache usage', async () => {
