@@ -1,0 +1,126 @@
+/** `rlm run`: one RLM run on this machine, through the same state machine and handlers as on AWS. */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLanguageModel, RecordingModel } from '../../lambdas/adapters/models';
+import { InvalidInputError } from '../../lambdas/core/errors';
+import type { LanguageModel } from '../../lambdas/core/ports';
+import type { PriceTable } from '../../lambdas/core/pricing';
+import type { RunConfig, RunSummary } from '../../lambdas/core/types';
+import { choiceFlag, intFlag, numberFlag } from '../cli/args';
+import { stderrProgress } from '../cli/progress';
+import { LocalEngine } from '../local/local-engine';
+import { toFileUri } from '../../lambdas/adapters/documents';
+
+/** Help text of `rlm run`. */
+export const RUN_HELP = `rlm run --document PATH [--document PATH ...] --question TEXT [options]
+
+  --document PATH        a text file or a directory (every text file in it); repeat for several documents
+  --question TEXT        the question to answer
+  --llm SPEC             bedrock (default) | openai | openai:URL | scripted:FILE   (env RLM_LLM)
+  --root-model ID        root model ID (default a Claude Sonnet-class model on Bedrock)
+  --sub-model ID         sub model ID used by llm_query (default Claude Haiku 4.5)
+  --max-iterations N     root turns before the last tool-less call (default 30)
+  --max-output-chars N   cell output shown to the root model (default 20000)
+  --cell-timeout SEC     per-cell time limit in seconds (default 300)
+  --sub-concurrency N    llm_query_batched concurrency (default 16)
+  --max-sub-calls N      optional cap on sub-calls
+  --max-tokens N         optional cap on root+sub tokens
+  --max-cost USD         optional cap on estimated cost
+  --prices FILE          JSON price table {"model-id-substring": {"input":3,"output":15}} (USD per 1M tokens)
+  --output text|json     text: the answer on stdout; json: one object with answer, stopReason, usage...
+  --record FILE          write a scripted file that replays this run offline
+  --state-dir DIR        where results and trajectories go (default .rlm)
+  --quiet                no per-turn progress on stderr`;
+
+/** Parsed `rlm run` flags. */
+export interface RunCommandOptions {
+  documents: string[];
+  question: string;
+  llm: string;
+  output: 'text' | 'json';
+  record?: string;
+  stateDir: string;
+  quiet: boolean;
+  runDefaults: Partial<RunConfig>;
+  prices?: PriceTable;
+}
+
+/** Parse argv (after `run`). Throws `InvalidInputError` naming the bad flag. */
+export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunCommandOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      document: { type: 'string', multiple: true }, question: { type: 'string' }, llm: { type: 'string' },
+      'root-model': { type: 'string' }, 'sub-model': { type: 'string' }, 'max-iterations': { type: 'string' },
+      'max-output-chars': { type: 'string' }, 'cell-timeout': { type: 'string' }, 'sub-concurrency': { type: 'string' },
+      'max-sub-calls': { type: 'string' }, 'max-tokens': { type: 'string' }, 'max-cost': { type: 'string' },
+      prices: { type: 'string' }, output: { type: 'string' }, record: { type: 'string' }, 'state-dir': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true, allowPositionals: false,
+  });
+  if (!values.question?.trim()) throw new InvalidInputError('--question is required');
+  if (!values.document?.length) throw new InvalidInputError('at least one --document PATH is required');
+  const llm = values.llm ?? env.RLM_LLM ?? 'bedrock';
+  const scripted = llm.startsWith('scripted:');
+  const cellTimeout = numberFlag('cell-timeout', values['cell-timeout']);
+  const runDefaults: Partial<RunConfig> = {
+    ...(values['root-model'] ? { rootModelId: values['root-model'] } : scripted ? { rootModelId: 'scripted-root' } : {}),
+    ...(values['sub-model'] ? { subModelId: values['sub-model'] } : scripted ? { subModelId: 'scripted-sub' } : {}),
+    maxIterations: intFlag('max-iterations', values['max-iterations']),
+    maxOutputChars: intFlag('max-output-chars', values['max-output-chars']),
+    cellTimeoutMs: cellTimeout === undefined ? undefined : Math.round(cellTimeout * 1000),
+    subConcurrency: intFlag('sub-concurrency', values['sub-concurrency']),
+    maxSubCalls: intFlag('max-sub-calls', values['max-sub-calls']),
+    maxTotalTokens: intFlag('max-tokens', values['max-tokens']),
+    maxCostUsd: numberFlag('max-cost', values['max-cost']),
+  };
+  for (const k of Object.keys(runDefaults) as Array<keyof RunConfig>) if (runDefaults[k] === undefined) delete runDefaults[k];
+  let prices: PriceTable | undefined;
+  if (values.prices) {
+    try {
+      prices = JSON.parse(readFileSync(values.prices, 'utf8')) as PriceTable;
+    } catch (err) {
+      throw new InvalidInputError(`--prices ${values.prices}: ${(err as Error).message}`);
+    }
+  }
+  return {
+    documents: values.document, question: values.question, llm,
+    output: choiceFlag('output', values.output, ['text', 'json'] as const, 'text'),
+    ...(values.record ? { record: values.record } : {}),
+    stateDir: values['state-dir'] ?? '.rlm', quiet: Boolean(values.quiet), runDefaults,
+    ...(prices ? { prices } : {}),
+  };
+}
+
+/** Run it; returns the summary and the process exit code (0 succeeded, 1 failed). */
+export async function runCommand(opts: RunCommandOptions, io: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<{ summary: RunSummary; exitCode: number }> {
+  const base: LanguageModel = await createLanguageModel(opts.llm);
+  const recorder = opts.record ? new RecordingModel(base) : undefined;
+  const model = recorder ?? base;
+  const engine = await LocalEngine.start({
+    model, stateDir: opts.stateDir, runDefaults: opts.runDefaults,
+    ...(opts.prices ? { prices: opts.prices } : {}),
+    ...(opts.quiet ? {} : { progress: stderrProgress(io.stderr) }),
+  });
+  let summary: RunSummary;
+  try {
+    const documents = opts.documents.map((d) => toFileUri(path.resolve(d)));
+    if (!opts.quiet) io.stderr(`rlm: ${opts.documents.length} document path(s), model ${model.description}; state in ${engine.stateDir}`);
+    summary = await engine.run({ question: opts.question, documents });
+  } finally {
+    await engine.close();
+  }
+  if (recorder && opts.record) {
+    recorder.save(opts.record);
+    if (!opts.quiet) io.stderr(`rlm: recorded a replay script to ${opts.record}`);
+  }
+  if (opts.output === 'json') io.stdout(JSON.stringify(summary));
+  else {
+    if (summary.answer !== null) io.stdout(summary.answer);
+    io.stderr(`rlm: ${summary.status} (${summary.stopReason}${summary.stopDetail ? `: ${summary.stopDetail}` : ''}) after ${summary.iterations} turns · root ${summary.usage.rootInputTokens + summary.usage.rootOutputTokens} tok · ${summary.usage.subCalls} sub-calls · ~$${summary.costUsd.toFixed(4)} · trajectory ${summary.trajectoryPath}`);
+    if (summary.error) io.stderr(`rlm: error ${summary.error.name}: ${summary.error.message}`);
+  }
+  return { summary, exitCode: summary.status === 'failed' ? 1 : 0 };
+}

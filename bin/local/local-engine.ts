@@ -1,0 +1,134 @@
+/**
+ * The local engine: the state machine definition from `lib/` executed by aws-local-stepfunctions,
+ * with the same task handlers in-process over embedded parts (dynalite, Pyodide, local files).
+ */
+import './polyfills';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { buildRunDefinition, TASK_STATES } from '../../lib/state-machine-definition';
+import type { EngineDeps } from '../../lambdas/core/engine-deps';
+import { describeError } from '../../lambdas/core/errors';
+import { summarize } from '../../lambdas/core/run-lifecycle';
+import type { EventPublisher, LanguageModel, Logger, ProgressListener, RunFinishedEvent } from '../../lambdas/core/ports';
+import { noMetrics, silentLogger } from '../../lambdas/core/ports';
+import type { PriceTable } from '../../lambdas/core/pricing';
+import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
+import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb';
+import { createConversationTable, startDynalite, type EmbeddedDynalite } from '../../lambdas/adapters/dynamodb/embedded-dynalite';
+import { LocalDocumentStore, fromFileUri } from '../../lambdas/adapters/documents';
+import { PyodideSandbox } from '../../lambdas/adapters/pyodide';
+import {
+  createFinalizeRunHandler, createRecordFailureHandler, createRootTurnHandler, createStartRunHandler,
+} from '../../lambdas/handlers/task-handlers';
+
+/** Table name used by the embedded store. */
+export const LOCAL_TABLE_NAME = 'rlm-local';
+
+/** Options of the local engine. */
+export interface LocalEngineOptions {
+  /** Serves the root model and the sandbox's sub-calls. */
+  model: LanguageModel;
+  /** Where results, trajectories and (with `persist`) the database live. Default `.rlm`. */
+  stateDir?: string;
+  /** Keep the embedded DynamoDB on disk under `stateDir/db` instead of in memory. */
+  persist?: boolean;
+  runDefaults?: Partial<RunConfig>;
+  prices?: PriceTable;
+  logger?: Logger;
+  progress?: ProgressListener;
+}
+
+/** Collects run-finished events (locally there is no EventBridge). */
+class CollectingPublisher implements EventPublisher {
+  readonly events: RunFinishedEvent[] = [];
+  async runFinished(event: RunFinishedEvent): Promise<void> {
+    this.events.push(event);
+  }
+}
+
+/** A fresh run ID: sortable by time, unique enough for one machine. */
+export function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `run-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** One machine's RLM pipeline: start once, run many times (concurrently too), close. */
+export class LocalEngine {
+  readonly stateDir: string;
+  readonly deps: EngineDeps;
+  readonly events = new CollectingPublisher();
+  private readonly machine = new StateMachine(buildRunDefinition() as never, { validationOptions: { checkArn: false } });
+  private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>;
+
+  private constructor(private readonly db: EmbeddedDynalite, deps: Omit<EngineDeps, 'events'>, options: LocalEngineOptions, stateDir: string) {
+    this.stateDir = stateDir;
+    this.deps = { ...deps, events: this.events };
+    const settings = { runDefaults: options.runDefaults ?? {} };
+    this.handlers = {
+      [TASK_STATES.startRun]: createStartRunHandler(this.deps, settings),
+      [TASK_STATES.rootTurn]: createRootTurnHandler(this.deps),
+      [TASK_STATES.finalizeRun]: createFinalizeRunHandler(this.deps),
+      [TASK_STATES.recordFailure]: createRecordFailureHandler(this.deps),
+    };
+  }
+
+  /** Start the embedded database and build the adapters. */
+  static async start(options: LocalEngineOptions): Promise<LocalEngine> {
+    const stateDir = path.resolve(options.stateDir ?? '.rlm');
+    const db = await startDynalite(options.persist ? { path: path.join(stateDir, 'db') } : {});
+    await createConversationTable(db.client, LOCAL_TABLE_NAME);
+    const documents = new LocalDocumentStore({ artifactsDir: path.join(stateDir, 'results') });
+    const deps = {
+      store: new DynamoConversationStore({ client: db.client, tableName: LOCAL_TABLE_NAME }),
+      sandbox: new PyodideSandbox({ documents, subModel: options.model }),
+      model: options.model,
+      documents,
+      logger: options.logger ?? silentLogger,
+      metrics: noMetrics,
+      ...(options.prices ? { prices: options.prices } : {}),
+      ...(options.progress ? { progress: options.progress } : {}),
+    };
+    return new LocalEngine(db, deps, options, stateDir);
+  }
+
+  /** Run one request through the state machine; resolves with the summary whether it succeeded or failed. */
+  async run(request: StartRunRequest, opts: { runId?: string } = {}): Promise<RunSummary> {
+    const runId = opts.runId ?? newRunId();
+    const started = Date.now();
+    const execution = this.machine.run(request as never, {
+      overrides: { taskResourceLocalHandlers: this.handlers as never },
+      context: { Execution: { Name: runId, Input: request, StartTime: new Date(started).toISOString() } } as never,
+    });
+    let executionError: { name: string; message: string } | undefined;
+    try {
+      await execution.result;
+    } catch (err) {
+      executionError = describeError(err);
+    }
+    const elapsedMs = Date.now() - started;
+    let run;
+    try {
+      run = await this.deps.store.getRun(runId);
+    } catch {
+      return {
+        runId, status: 'failed', answer: null, stopReason: 'error', iterations: 0, costUsd: 0, elapsedMs,
+        usage: { rootInputTokens: 0, rootOutputTokens: 0, rootCacheReadTokens: 0, rootCacheWriteTokens: 0, subInputTokens: 0, subOutputTokens: 0, subCalls: 0 },
+        error: executionError ?? { name: 'Error', message: 'the run left no record' },
+      };
+    }
+    const turns = await this.deps.store.listTurns(runId);
+    const trajectoryPath = path.join(this.stateDir, 'results', runId, 'trajectory.json');
+    const summary = summarize(run, turns, { elapsedMs, trajectoryPath });
+    if (!summary.error && run.status === 'failed' && executionError) summary.error = executionError;
+    return summary;
+  }
+
+  /** Stop every sandbox session and the database. */
+  async close(): Promise<void> {
+    await (this.deps.sandbox as PyodideSandbox).closeAll?.();
+    await this.db.close();
+  }
+}
+
+export { fromFileUri };

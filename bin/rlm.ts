@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/** The `rlm` command line: run, batch, submit/status/result (deployed stack), eval. */
+import { describeError } from '../lambdas/core/errors';
+import { parseRunArgs, RUN_HELP, runCommand } from './commands/run';
+
+process.env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING ??= '1';
+
+const HELP = `rlm: Recursive Language Models on one machine, or on your AWS stack.
+
+Commands:
+  rlm run      --document PATH... --question TEXT [options]   run locally (see rlm run --help)
+
+Run "rlm <command> --help" for a command's options.`;
+
+const io = { stdout: (s: string) => process.stdout.write(s + '\n'), stderr: (s: string) => process.stderr.write(s + '\n') };
+
+/** Dispatch a command; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(HELP);
+    return command ? 0 : 2;
+  }
+  const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  try {
+    switch (command) {
+      case 'run': {
+        if (wantsHelp) { io.stdout(RUN_HELP); return 0; }
+        return (await runCommand(parseRunArgs(rest), io)).exitCode;
+      }
+      default:
+        io.stderr(`rlm: unknown command "${command}"\n\n${HELP}`);
+        return 2;
+    }
+  } catch (err) {
+    const { name, message } = describeError(err);
+    io.stderr(`rlm ${command}: ${name}: ${message}`);
+    return name === 'InvalidInputError' || name === 'ConfigError' || name === 'TypeError' ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

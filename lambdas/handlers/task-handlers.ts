@@ -1,0 +1,61 @@
+/**
+ * The four state-machine task handlers as factories over injected dependencies. The Lambda entry
+ * points (`start-run.ts`, ...) bind them to AWS adapters; the local runner binds them to embedded ones.
+ */
+import type { EngineDeps } from '../core/engine-deps';
+import { InvalidInputError } from '../core/errors';
+import { finalizeRun, recordFailure, startRun, type RecordFailureInput, type RunEnded } from '../core/run-lifecycle';
+import { runRootTurn } from '../core/turn-step';
+import type { RunConfig, RunState } from '../core/types';
+
+/** Per-deployment settings the handlers apply to every run. */
+export interface HandlerSettings {
+  /** Defaults under each request's `options` (from the stack's config or the CLI flags). */
+  runDefaults: Partial<RunConfig>;
+  /** Days until DynamoDB TTL may delete a run's items; undefined keeps them. */
+  ttlDays?: number;
+}
+
+/** Invocation context the handlers use (a subset of the Lambda context). */
+export interface InvocationContext {
+  getRemainingTimeInMillis?: () => number;
+}
+
+function requireRunId(event: unknown): string {
+  const runId = (event as { runId?: unknown } | null)?.runId;
+  if (typeof runId !== 'string' || !/^[A-Za-z0-9_.:-]{1,80}$/.test(runId)) {
+    throw new InvalidInputError(`runId must be 1-80 characters of letters, digits, "_.:-"; got ${JSON.stringify(runId)}`);
+  }
+  return runId;
+}
+
+/** StartRun: `{runId, request}` -> RunState. */
+export function createStartRunHandler(deps: EngineDeps, settings: HandlerSettings) {
+  return async (event: unknown): Promise<RunState> => {
+    const runId = requireRunId(event);
+    return startRun(deps, { runId, request: (event as { request?: unknown }).request }, settings.runDefaults, settings.ttlDays);
+  };
+}
+
+/** RootTurn: `{runId, iteration}` -> RunState. The deadline comes from the Lambda's remaining time. */
+export function createRootTurnHandler(deps: EngineDeps) {
+  return async (event: unknown, context?: InvocationContext): Promise<RunState> => {
+    const runId = requireRunId(event);
+    const remaining = context?.getRemainingTimeInMillis?.();
+    return runRootTurn(deps, { runId }, remaining === undefined ? {} : { deadline: Date.now() + remaining });
+  };
+}
+
+/** FinalizeRun: `{runId}` -> RunEnded. */
+export function createFinalizeRunHandler(deps: EngineDeps) {
+  return async (event: unknown): Promise<RunEnded> => finalizeRun(deps, requireRunId(event));
+}
+
+/** RecordFailure: `{runId, error: {Error, Cause}, input}` -> RunEnded with errorName/errorMessage for the Fail state. */
+export function createRecordFailureHandler(deps: EngineDeps) {
+  return async (event: unknown): Promise<RunEnded> => {
+    const runId = requireRunId(event);
+    const e = event as RecordFailureInput;
+    return recordFailure(deps, { runId, error: e.error, input: e.input });
+  };
+}
