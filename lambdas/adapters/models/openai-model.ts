@@ -175,7 +175,8 @@ export function mapHttpError(status: number, bodyText: string, modelId: string, 
   if ((status === 400 || status === 413) && (code === 'context_length_exceeded' || CONTEXT_WORDING.test(bodyText))) {
     return new ContextWindowExceededError(msg);
   }
-  return new ModelInvocationError(msg);
+  const hint = looksLikeBedrockModelId(modelId) ? ' (a Bedrock model ID was sent: set RLM_OPENAI_MODEL to a model this server serves)' : '';
+  return new ModelInvocationError(msg + hint);
 }
 
 /** OpenAI-compatible chat-completions adapter with tool calling. */

@@ -193,6 +193,15 @@ describe('OpenAICompatibleModel against a real HTTP server', () => {
     expect(refused).toMatchObject({ name: 'ModelUnavailableError' });
   });
 
+  it('hints at RLM_OPENAI_MODEL when a Bedrock ID reached the server and failed', async () => {
+    replies.push({ status: 404, body: { error: { message: 'model not found' } } });
+    await expect(new OpenAICompatibleModel({ baseUrl }).converse(rootRequest())).rejects.toMatchObject({
+      name: 'ModelInvocationError',
+      message: expect.stringContaining('set RLM_OPENAI_MODEL'),
+    });
+    expect(received[0].body.model).toBe('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
+  });
+
   it('a 200 without choices or with a non-JSON body is ModelInvocationError', async () => {
     replies.push({ body: { error: { message: 'provider returned error' } } });
     replies.push({ body: '<html>proxy</html>' });
