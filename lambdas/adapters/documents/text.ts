@@ -1,0 +1,96 @@
+/**
+ * Text detection and decoding shared by the document stores: a document is text when it has no NUL
+ * byte in its first 8 KB and is valid UTF-8. Lengths are counted in code points, like Python's `len`,
+ * because the sandbox (CPython) is where `context` lives.
+ */
+import { DocumentError } from '../../core/errors';
+
+/** Bytes inspected for NUL when sniffing binary content (the same window git uses). */
+export const BINARY_SNIFF_BYTES = 8 * 1024;
+
+/** Directory names never descended into (local) and path segments skipped (S3 prefixes). */
+export const IGNORED_DIRECTORIES: ReadonlySet<string> = new Set(['.git', 'node_modules']);
+
+/**
+ * File extensions treated as binary without reading the content (S3 listings, where reading every
+ * object to sniff it would be costly; explicitly named S3 objects with these extensions are refused).
+ */
+export const BINARY_EXTENSIONS: ReadonlySet<string> = new Set([
+  // images
+  'png', 'jpg', 'jpeg', 'gif', 'bmp', 'tif', 'tiff', 'webp', 'ico', 'icns', 'heic', 'psd',
+  // documents that are not plain text
+  'pdf', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'odt', 'ods', 'odp',
+  // archives and compressed
+  'zip', 'gz', 'tgz', 'bz2', 'xz', 'zst', 'tar', '7z', 'rar', 'lz4', 'br',
+  // compiled code and libraries
+  'jar', 'war', 'class', 'so', 'dll', 'dylib', 'exe', 'bin', 'o', 'a', 'lib', 'pyc', 'pyo', 'wasm', 'dex',
+  // fonts
+  'woff', 'woff2', 'ttf', 'otf', 'eot',
+  // audio and video
+  'mp3', 'mp4', 'm4a', 'wav', 'flac', 'ogg', 'avi', 'mov', 'mkv', 'webm',
+  // data files that are not text
+  'parquet', 'avro', 'orc', 'sqlite', 'db', 'pkl', 'npy', 'npz', 'h5', 'onnx', 'pt', 'safetensors',
+]);
+
+/** True when the path or key ends in one of `BINARY_EXTENSIONS` (case-insensitive). */
+export function hasBinaryExtension(pathOrKey: string): boolean {
+  const base = pathOrKey.slice(pathOrKey.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 && BINARY_EXTENSIONS.has(base.slice(dot + 1).toLowerCase());
+}
+
+/** Outcome of `decodeText`: the text, or why the bytes are not text. */
+export type DecodedText = { ok: true; text: string } | { ok: false; reason: string };
+
+/**
+ * Decode bytes as UTF-8 text, or say why they are not text: a NUL byte in the first 8 KB (binary), or
+ * invalid UTF-8. A leading UTF-8 byte-order mark is dropped.
+ */
+export function decodeText(bytes: Uint8Array): DecodedText {
+  const sniff = bytes.subarray(0, BINARY_SNIFF_BYTES);
+  const nul = sniff.indexOf(0);
+  if (nul !== -1) return { ok: false, reason: `binary content (NUL byte at offset ${nul})` };
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    return { ok: false, reason: `not valid UTF-8 (at byte ${firstInvalidUtf8Offset(bytes)})` };
+  }
+}
+
+/** Decode bytes as text or throw `DocumentError` naming `label` and the reason. */
+export function decodeTextOrThrow(bytes: Uint8Array, label: string): string {
+  const decoded = decodeText(bytes);
+  if (!decoded.ok) throw new DocumentError(`${label} is not a text document: ${decoded.reason}`);
+  return decoded.text;
+}
+
+/** Number of Unicode code points in a well-formed string (Python's `len`), not UTF-16 code units. */
+export function countCodePoints(text: string): number {
+  let lowSurrogates = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const prev = text.charCodeAt(i - 1);
+      if (prev >= 0xd800 && prev <= 0xdbff) lowSurrogates++;
+    }
+  }
+  return text.length - lowSurrogates;
+}
+
+/** Offset of the first byte that breaks UTF-8 (for error messages). */
+function firstInvalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need < 0 || i + need >= bytes.length) return i; // invalid lead byte or truncated sequence
+    const slice = bytes.subarray(i, i + need + 1);
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(slice);
+    } catch {
+      return i;
+    }
+    i += need + 1;
+  }
+  return bytes.length;
+}
