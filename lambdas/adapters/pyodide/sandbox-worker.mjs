@@ -1,0 +1,198 @@
+// Pyodide sandbox worker: one per session. Plain JavaScript on purpose (jest's TypeScript transform does
+// not apply inside Worker threads); the message protocol is documented in worker-protocol.ts.
+//
+// Boot: load Pyodide (no NODEFS, no JS globals, sockets disabled), run the prelude, install the
+// synchronous sub-call bridge, configure. Then decode the documents the host sends, install them,
+// lock the interpreter down and serve `exec` messages one at a time.
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { loadPyodide } from 'pyodide';
+
+const init = workerData;
+const replySignal = new Int32Array(init.replySignal);
+const interrupt = new Uint8Array(init.interrupt);
+const replyPort = init.replyPort;
+const WAIT_SLICE_MS = 20;
+const EACCES = 2;
+
+let py;
+let helpers;
+let subSeq = 0;
+
+const post = (msg) => parentPort.postMessage(msg);
+
+/**
+ * Called synchronously from Python's `_rlm_backend`: posts the batch to the host and blocks until the
+ * reply arrives or the interrupt buffer is set (then returns undefined -> Python raises KeyboardInterrupt).
+ * An arrow function with a null prototype, so Python holding it cannot walk to `Function`.
+ */
+const hostCall = (payload) => {
+  const id = ++subSeq;
+  post({ type: 'sub', id, payload: String(payload) });
+  for (;;) {
+    const seen = Atomics.load(replySignal, 0);
+    let got;
+    while ((got = receiveMessageOnPort(replyPort)) !== undefined) {
+      if (got.message.id === id) return got.message.payload;
+      // a reply to a batch an earlier interrupt abandoned: drop it
+    }
+    if (Atomics.load(interrupt, 0) !== 0) {
+      Atomics.store(interrupt, 0, 0);
+      return undefined;
+    }
+    Atomics.wait(replySignal, 0, seen, WAIT_SLICE_MS);
+  }
+};
+Object.setPrototypeOf(hostCall, null);
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * Replacement for `time.sleep` (Pyodide's busy-waits and ignores the interrupt buffer): sleeps in short
+ * `Atomics.wait` slices; returns false when interrupted (Python then raises KeyboardInterrupt).
+ */
+const hostSleep = (ms) => {
+  const end = Date.now() + Number(ms);
+  for (;;) {
+    if (Atomics.load(interrupt, 0) !== 0) {
+      Atomics.store(interrupt, 0, 0);
+      return false;
+    }
+    const left = end - Date.now();
+    if (left <= 0) return true;
+    Atomics.wait(sleepCell, 0, 0, Math.min(left, WAIT_SLICE_MS));
+  }
+};
+Object.setPrototypeOf(hostSleep, null);
+
+function disableSockets(module) {
+  const deny = () => {
+    throw new module.FS.ErrnoError(EACCES);
+  };
+  if (module.SOCKFS) {
+    module.SOCKFS.createSocket = deny;
+    if (module.SOCKFS.websocket_sock_ops) module.SOCKFS.websocket_sock_ops.connect = deny;
+  }
+}
+
+async function boot() {
+  const t0 = Date.now();
+  py = await loadPyodide({
+    env: { HOME: '/home/pyodide' },
+    jsglobals: Object.create(null),
+    stdin: () => null,
+    stdout: () => {},
+    stderr: () => {},
+  });
+  disableSockets(py._module);
+  py.setStdin({ stdin: () => null });
+  py.setStdout({ batched: () => {} });
+  py.setStderr({ batched: () => {} });
+  py.setInterruptBuffer(interrupt);
+
+  py.runPython(init.python.prelude);
+  helpers = py.runPython(init.python.helpers, { globals: py.toPy({}) });
+  const makeBackend = helpers.get('make_backend');
+  py.globals.set('_rlm_backend', makeBackend(hostCall));
+  makeBackend.destroy();
+  const installSleep = helpers.get('install_sleep');
+  installSleep(hostSleep);
+  installSleep.destroy();
+  const configure = py.globals.get('_rlm_configure');
+  configure(init.subModelId, init.subConcurrency, init.maxCaptureChars);
+  configure.destroy();
+  post({ type: 'booted', ms: Date.now() - t0 });
+}
+
+let docsStarted = 0;
+let docError = false;
+
+function addDocument(name, bytes) {
+  if (docError) return;
+  if (!docsStarted) docsStarted = Date.now();
+  const add = helpers.get('add_document');
+  try {
+    const err = add(name, bytes);
+    if (err) {
+      docError = true;
+      post({ type: 'doc-error', name, message: String(err) });
+    }
+  } finally {
+    add.destroy();
+  }
+}
+
+function finishDocuments() {
+  if (docError) return;
+  const t0 = docsStarted || Date.now();
+  const finish = helpers.get('finish_documents');
+  const json = finish(init.previewChars);
+  finish.destroy();
+  lockdown();
+  const parsed = JSON.parse(json);
+  post({ type: 'loaded', docs: parsed.docs, totalChars: parsed.total, preview: parsed.preview, loadMs: Date.now() - t0 });
+}
+
+function lockdown() {
+  py.unregisterJsModule('js');
+  py.unregisterJsModule('pyodide_js');
+  const fn = py.runPython(init.python.lockdown, { globals: py.toPy({}) });
+  fn(py.toPy(init.blockedModules));
+  fn.destroy();
+}
+
+function isKeyboardInterrupt(err) {
+  return err && err.type === 'KeyboardInterrupt';
+}
+
+function interpreterAlive() {
+  try {
+    return py.runPython('1') === 1;
+  } catch {
+    return false;
+  }
+}
+
+function execute(id, source) {
+  Atomics.store(interrupt, 0, 0);
+  try {
+    const report = py.runPython(source);
+    post({ type: 'result', id, report: String(report) });
+  } catch (err) {
+    Atomics.store(interrupt, 0, 0);
+    if (isKeyboardInterrupt(err)) {
+      // The interrupt landed outside the prelude's try (setup or report building): the cell's output
+      // is lost, but the interpreter and the variables are fine once stdout/stderr are restored.
+      try {
+        const recover = helpers.get('recover');
+        recover();
+        recover.destroy();
+      } catch {
+        // a second interrupt during recovery; the next cell starts from a clean buffer anyway
+      }
+      post({ type: 'result', id, interrupted: true });
+      return;
+    }
+    const message = err && err.message ? String(err.message) : String(err);
+    post({ type: 'result', id, error: message, lost: !interpreterAlive() });
+  } finally {
+    Atomics.store(interrupt, 0, 0);
+  }
+}
+
+let failed = false;
+let queue = boot().catch((err) => {
+  failed = true;
+  post({ type: 'fatal', message: `Pyodide failed to start: ${err && err.stack ? err.stack : String(err)}` });
+});
+
+parentPort.on('message', (msg) => {
+  queue = queue.then(() => {
+    if (failed) return;
+    try {
+      if (msg.type === 'doc') addDocument(msg.name, msg.bytes);
+      else if (msg.type === 'docs-done') finishDocuments();
+      else if (msg.type === 'exec') execute(msg.id, msg.source);
+    } catch (err) {
+      post({ type: 'fatal', message: `sandbox worker failed on ${msg.type}: ${err && err.stack ? err.stack : String(err)}` });
+    }
+  });
+});
