@@ -154,7 +154,8 @@ export class PyodideSandbox implements Sandbox {
     };
   }
 
-  async resume(sessionId: string): Promise<SandboxSession> {
+  /** Re-attach to a live session of this process (the options are not needed: the session keeps its own). */
+  async resume(sessionId: string, _options?: SandboxStartOptions): Promise<SandboxSession> {
     const session = registry.get(sessionId);
     if (!session) throw new SandboxSessionLostError(`sandbox session ${sessionId} is not running in this process`);
     if (!session.live) {
