@@ -1,0 +1,79 @@
+/** Pyodide sandbox: start failures, lost sessions and stopping (real Pyodide, fake sub model). */
+import { PyodideSandbox, pyodideSessionCount, stopAllPyodideSessions } from '../../lambdas/adapters/pyodide';
+import { DocumentError, SandboxSessionLostError } from '../../lambdas/core/errors';
+import type { SandboxStartOptions } from '../../lambdas/core/ports';
+import { FakeSubModel, memoryStore, ref } from './pyodide-fakes';
+
+const options = (documents: SandboxStartOptions['documents'], runId = 'run-life'): SandboxStartOptions => ({
+  runId,
+  documents,
+  subModelId: 'fake-sub-model',
+  subConcurrency: 2,
+  maxCaptureChars: 10_000,
+});
+
+const invalidUtf8 = Uint8Array.from([0x61, 0x62, 0xff, 0xfe, 0x63]);
+const sandbox = new PyodideSandbox({
+  documents: memoryStore({
+    'mem://ok.txt': 'fine',
+    // a store that decodes strictly and lets the decoder's error through
+    'mem://latin1.txt': () => new TextDecoder('utf-8', { fatal: true }).decode(invalidUtf8),
+    // a store that produced a lone surrogate (not representable as UTF-8)
+    'mem://surrogate.txt': () => 'abc\ud800def',
+    'mem://named-error.txt': () => {
+      throw new DocumentError('binary file mem://named-error.txt');
+    },
+  }),
+  subModel: new FakeSubModel(5),
+  hardKillGraceMs: 1500,
+  interruptRetryMs: 300,
+});
+
+afterAll(() => stopAllPyodideSessions());
+
+describe('start failures', () => {
+  it.each([
+    ['latin1.txt', /document "latin1\.txt".*not.*UTF-8|document "latin1\.txt".*could not be read/],
+    ['surrogate.txt', /document "surrogate\.txt".*not valid UTF-8/],
+    ['named-error.txt', /binary file mem:\/\/named-error\.txt/],
+  ])('%s -> DocumentError naming the document, no session left behind', async (name, message) => {
+    const before = pyodideSessionCount();
+    const err = await sandbox.start(options([ref('ok.txt'), ref(name)])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DocumentError);
+    expect((err as Error).message).toMatch(message);
+    expect(pyodideSessionCount()).toBe(before);
+  });
+});
+
+describe('lost sessions', () => {
+  it('a cell that swallows the interrupt is stopped after the grace period and the session is lost', async () => {
+    const { session } = await sandbox.start(options([ref('ok.txt')], 'run-stubborn'));
+    expect((await session.execute('kept = 1', { timeoutMs: 5000 })).raised).toBe(false);
+    const t0 = Date.now();
+    const r = await session.execute(
+      'caught = 0\nwhile True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        caught += 1',
+      { timeoutMs: 500 },
+    );
+    const elapsed = Date.now() - t0;
+    expect(r.timedOut).toBe(true);
+    expect(r.stderr).toContain('ignored the interrupt');
+    expect(r.notices?.join(' ')).toContain('session was lost');
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    expect(elapsed).toBeLessThan(5000);
+    await expect(session.execute('kept', { timeoutMs: 1000 })).rejects.toBeInstanceOf(SandboxSessionLostError);
+    await expect(sandbox.resume(session.sessionId, options([]))).rejects.toBeInstanceOf(SandboxSessionLostError);
+    await sandbox.stop(session.sessionId); // still idempotent on a lost session
+  });
+
+  it('starts without documents; stopping during a cell ends that cell as data', async () => {
+    const { session, loaded } = await sandbox.start(options([], 'run-empty'));
+    expect(loaded).toEqual({ documents: [], totalChars: 0, preview: '' });
+    expect((await session.execute('print(repr(context), len(documents))', { timeoutMs: 5000 })).stdout).toBe("'' 0\n");
+    const pending = session.execute('while True:\n    pass', { timeoutMs: 60_000 });
+    await new Promise((res) => setTimeout(res, 200));
+    await sandbox.closeAll();
+    const r = await pending;
+    expect(r.notices?.join(' ')).toContain('session was lost');
+    await expect(sandbox.resume(session.sessionId, options([]))).rejects.toBeInstanceOf(SandboxSessionLostError);
+  });
+});
