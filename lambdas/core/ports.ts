@@ -52,6 +52,12 @@ export interface ModelRequest {
    * (Bedrock cache points). Adapters without caching ignore it.
    */
   cachePrefix?: boolean;
+  /**
+   * Provider-specific request fields, passed through as is (Bedrock: `additionalModelRequestFields`,
+   * e.g. `{anthropic_beta: ["context-1m-2025-08-07"]}` for the 1M-token window). Adapters that have
+   * no such field ignore it.
+   */
+  providerOptions?: Record<string, unknown>;
 }
 
 /** Why the model stopped. */

@@ -93,6 +93,7 @@ function toConverseMessage(message: ChatMessage, toolsAsText: boolean): Converse
  * Build the exact `ConverseCommand` input for a request. With `cachePrefix` on a caching-capable model,
  * a cache point follows the system prompt and ends the last-but-one message (the stable prefix).
  * Without tools, tool blocks in the history are sent as text (see {@link toolBlockAsText}).
+ * `providerOptions` become `additionalModelRequestFields`.
  */
 export function toConverseInput(request: ModelRequest): ConverseCommandInput {
   const cache = request.cachePrefix === true && supportsPromptCaching(request.modelId);
@@ -113,6 +114,9 @@ export function toConverseInput(request: ModelRequest): ConverseCommandInput {
   if (request.maxOutputTokens !== undefined) inference.maxTokens = request.maxOutputTokens;
   if (request.temperature !== undefined) inference.temperature = request.temperature;
   if (Object.keys(inference).length > 0) input.inferenceConfig = inference;
+  if (request.providerOptions && Object.keys(request.providerOptions).length > 0) {
+    input.additionalModelRequestFields = request.providerOptions as never;
+  }
   if (hasTools) {
     const tools: Tool[] = specs.map((t) => ({
       toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.inputSchema as never } },
