@@ -38,7 +38,7 @@ export interface AgentCoreSandboxOptions {
   hardTimeoutGraceMs?: number;
   /** Hard deadline of the setup call that installs the prelude and loads the documents (default 300 s). */
   setupTimeoutMs?: number;
-  /** botocore `max_attempts` of the in-sandbox Bedrock client (default 8, adaptive mode). */
+  /** botocore `total_max_attempts` (first try included) of the in-sandbox Bedrock client (default 8, adaptive mode). */
   subMaxAttempts?: number;
   /** botocore `read_timeout` of the in-sandbox Bedrock client in seconds (default 300). */
   subReadTimeoutSeconds?: number;

@@ -25,7 +25,7 @@ export interface SetupParams {
   documents: Array<{ name: string; uri: string }>;
   /** Characters of `context` returned as the preview. */
   previewChars: number;
-  /** botocore `max_attempts` of the Bedrock client (adaptive retry mode). */
+  /** botocore `total_max_attempts` (first try included) of the Bedrock client, adaptive retry mode. */
   subMaxAttempts: number;
   /** botocore `read_timeout` of the Bedrock client, seconds. */
   subReadTimeoutSeconds: number;
@@ -69,7 +69,7 @@ def _rlm_make_backend(cfg):
                     'bedrock-runtime',
                     region_name=cfg['region'],
                     config=Config(
-                        retries={'max_attempts': int(cfg['sub_max_attempts']), 'mode': 'adaptive'},
+                        retries={'total_max_attempts': int(cfg['sub_max_attempts']), 'mode': 'adaptive'},
                         read_timeout=int(cfg['sub_read_timeout']),
                         connect_timeout=10,
                         max_pool_connections=max(10, int(cfg['sub_concurrency'])),
@@ -113,7 +113,7 @@ def _rlm_load_documents(cfg):
     from botocore.config import Config
 
     s3 = boto3.client('s3', region_name=cfg['s3_region'],
-                      config=Config(retries={'max_attempts': 5, 'mode': 'standard'}, read_timeout=120))
+                      config=Config(retries={'total_max_attempts': 5, 'mode': 'standard'}, read_timeout=120))
     docs = {}
     for d in cfg['documents']:
         name, uri = d['name'], d['uri']
