@@ -86,6 +86,12 @@ describe('cells', () => {
     expect(c.stderr).toContain("NameError: FINAL_VAR: no variable named 'no_such_name'");
   });
 
+  it('input() reads end-of-file instead of waiting for the host terminal', async () => {
+    const r = await run('input("name? ")', 3000);
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr).toContain('EOFError');
+  });
+
   it('restores overwritten llm_query and context', async () => {
     const r = await run('llm_query = 5\ncontext = "clobbered"');
     expect(r.notices?.join(' ')).toMatch(/Restored built-in names.*llm_query.*context|Restored built-in names.*context.*llm_query/);

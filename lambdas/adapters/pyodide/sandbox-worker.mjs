@@ -109,14 +109,18 @@ function addDocument(name, bytes) {
   if (docError) return;
   if (!docsStarted) docsStarted = Date.now();
   const add = helpers.get('add_document');
+  let err;
   try {
-    const err = add(name, bytes);
-    if (err) {
-      docError = true;
-      post({ type: 'doc-error', name, message: String(err) });
-    }
+    err = add(name, bytes);
+  } catch (e) {
+    // e.g. MemoryError: the document does not fit the interpreter's heap
+    err = `could not be loaded into the sandbox: ${String((e && e.message) || e).trim().split('\n').pop()}`;
   } finally {
     add.destroy();
+  }
+  if (err) {
+    docError = true;
+    post({ type: 'doc-error', name, message: String(err) });
   }
 }
 
