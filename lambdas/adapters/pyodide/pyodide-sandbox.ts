@@ -8,9 +8,11 @@
  * mount, so no host files); its sockets are disabled (no network); `js`, `pyodide_js`, `pyodide.*`
  * (including `pyodide.http`/`pyfetch` and `run_js`) and `micropip` cannot be imported by model code and
  * JS references are scrubbed from loaded modules; the host-call bridge is a prototype-less function
- * that only takes and returns strings. Determined Python introspection (e.g. `gc`, function globals of
- * Pyodide internals) can still reach JavaScript objects and, through them, the worker's Node realm.
- * Run only model code you would run on your machine anyway.
+ * that only takes and returns strings; `time.sleep` and `input()` cannot hang the worker. Determined
+ * Python introspection still gets out: e.g. `gc.get_objects()` finds the unloaded `pyodide.ffi` module,
+ * `to_js({})` yields a JS object, `.constructor.constructor` is `Function`, and that reaches the
+ * worker's Node `process` (the environment is empty, but Node's built-in modules are not). Treat it
+ * like running the model's code on your own machine; use AgentCore when that is not acceptable.
  */
 import { randomUUID } from 'node:crypto';
 import { DocumentError, RlmError, SandboxSessionLostError } from '../../core/errors';
