@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 /** The `rlm` command line: run, batch, submit/status/result (deployed stack), eval. */
+import './cli/quiet-sdk';
 import { describeError } from '../lambdas/core/errors';
 import { parseRunArgs, RUN_HELP, runCommand } from './commands/run';
-
-process.env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING ??= '1';
 
 const HELP = `rlm: Recursive Language Models on one machine, or on your AWS stack.
 

@@ -113,3 +113,23 @@ export function buildRunDefinition(options: DefinitionOptions = {}): Json {
     },
   };
 }
+
+/**
+ * Replace `${Key}` placeholders the way CloudFormation's `DefinitionSubstitutions` does.
+ * Throws if a placeholder has no value, so a local run can never execute a half-substituted definition.
+ */
+export function substituteDefinition(definition: Json, values: Record<string, string>): Json {
+  const text = JSON.stringify(definition).replace(/\$\{([A-Za-z0-9]+)\}/g, (_m, key: string) => {
+    const v = values[key];
+    if (v === undefined) throw new Error(`no substitution for \${${key}} in the state machine definition`);
+    return v;
+  });
+  return JSON.parse(text) as Json;
+}
+
+/** Substitutions for running the definition locally: well-formed Lambda ARNs in a fake account. */
+export function localFunctionArns(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(FUNCTION_ARN_SUBSTITUTIONS).map(([task, key]) => [key, `arn:aws:lambda:us-east-1:000000000000:function:rlm-local-${task}`]),
+  );
+}

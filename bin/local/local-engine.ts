@@ -6,7 +6,7 @@ import './polyfills';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { buildRunDefinition, TASK_STATES } from '../../lib/state-machine-definition';
+import { buildRunDefinition, localFunctionArns, substituteDefinition, TASK_STATES } from '../../lib/state-machine-definition';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import { describeError } from '../../lambdas/core/errors';
 import { summarize } from '../../lambdas/core/run-lifecycle';
@@ -17,7 +17,7 @@ import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/
 import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb';
 import { createConversationTable, startDynalite, type EmbeddedDynalite } from '../../lambdas/adapters/dynamodb/embedded-dynalite';
 import { LocalDocumentStore, fromFileUri } from '../../lambdas/adapters/documents';
-import { PyodideSandbox } from '../../lambdas/adapters/pyodide';
+import { PyodideSandbox } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
 import {
   createFinalizeRunHandler, createRecordFailureHandler, createRootTurnHandler, createStartRunHandler,
 } from '../../lambdas/handlers/task-handlers';
@@ -37,6 +37,8 @@ export interface LocalEngineOptions {
   prices?: PriceTable;
   logger?: Logger;
   progress?: ProgressListener;
+  /** Override the definition's Retry backoff (milliseconds) on every task, e.g. 0 in tests. */
+  retryDelayOverrideMs?: number;
 }
 
 /** Collects run-finished events (locally there is no EventBridge). */
@@ -58,12 +60,15 @@ export class LocalEngine {
   readonly stateDir: string;
   readonly deps: EngineDeps;
   readonly events = new CollectingPublisher();
-  private readonly machine = new StateMachine(buildRunDefinition() as never, { validationOptions: { checkArn: false } });
+  private readonly machine = new StateMachine(substituteDefinition(buildRunDefinition(), localFunctionArns()) as never);
   private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>;
+  private readonly runIds = new Set<string>();
+  private readonly retryDelayOverrideMs?: number;
 
   private constructor(private readonly db: EmbeddedDynalite, deps: Omit<EngineDeps, 'events'>, options: LocalEngineOptions, stateDir: string) {
     this.stateDir = stateDir;
     this.deps = { ...deps, events: this.events };
+    this.retryDelayOverrideMs = options.retryDelayOverrideMs;
     const settings = { runDefaults: options.runDefaults ?? {} };
     this.handlers = {
       [TASK_STATES.startRun]: createStartRunHandler(this.deps, settings),
@@ -95,9 +100,15 @@ export class LocalEngine {
   /** Run one request through the state machine; resolves with the summary whether it succeeded or failed. */
   async run(request: StartRunRequest, opts: { runId?: string } = {}): Promise<RunSummary> {
     const runId = opts.runId ?? newRunId();
+    this.runIds.add(runId);
     const started = Date.now();
     const execution = this.machine.run(request as never, {
-      overrides: { taskResourceLocalHandlers: this.handlers as never },
+      overrides: {
+        taskResourceLocalHandlers: this.handlers as never,
+        ...(this.retryDelayOverrideMs === undefined ? {} : {
+          retryIntervalOverrides: Object.fromEntries(Object.keys(this.handlers).map((k) => [k, this.retryDelayOverrideMs as number])),
+        }),
+      },
       context: { Execution: { Name: runId, Input: request, StartTime: new Date(started).toISOString() } } as never,
     });
     let executionError: { name: string; message: string } | undefined;
@@ -124,9 +135,12 @@ export class LocalEngine {
     return summary;
   }
 
-  /** Stop every sandbox session and the database. */
+  /** Stop the sandbox sessions of this engine's runs (finalize normally has) and the database. */
   async close(): Promise<void> {
-    await (this.deps.sandbox as PyodideSandbox).closeAll?.();
+    for (const runId of this.runIds) {
+      const run = await this.deps.store.getRun(runId).catch(() => undefined);
+      if (run?.sandboxSessionId) await this.deps.sandbox.stop(run.sandboxSessionId).catch(() => undefined);
+    }
     await this.db.close();
   }
 }

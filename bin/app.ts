@@ -1,0 +1,48 @@
+/**
+ * The CDK app: `npx cdk synth` / `npx cdk deploy -c key=value ...` (context keys: docs/deploy.md).
+ * Works without AWS credentials: the stack is environment-agnostic unless `-c vpcId=...` needs a lookup.
+ * cdk-nag AwsSolutions checks run on every synth; any unacknowledged finding fails it.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { pipelineConfigFromContext } from '../lib/pipeline-config';
+import { DEFAULT_STACK_NAME, RlmPipelineStack } from '../lib/rlm-stack';
+import type { SandboxNetworkOptions } from '../lib/sandbox-network';
+
+const app = new App();
+const ctx = (key: string): unknown => app.node.tryGetContext(key);
+const str = (key: string): string | undefined => {
+  const v = ctx(key);
+  return v === undefined || v === null || v === '' ? undefined : String(v);
+};
+const list = (key: string): string[] | undefined => {
+  const v = ctx(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  return Array.isArray(v) ? v.map(String) : String(v).split(',').map((s) => s.trim()).filter(Boolean);
+};
+
+const vpcId = str('vpcId');
+// A VPC lookup needs a concrete account and region (from the CLI's credentials); otherwise stay env-agnostic.
+const env = vpcId ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined;
+const stackName = str('stackName') ?? DEFAULT_STACK_NAME;
+
+new RlmPipelineStack(app, stackName, {
+  stackName,
+  ...(env ? { env } : {}),
+  pipeline: {
+    ...pipelineConfigFromContext(ctx),
+    network: networkOptions(),
+  },
+});
+
+function networkOptions(): SandboxNetworkOptions {
+  const azs = list('vpcAvailabilityZones');
+  const endpoints = str('vpcEndpoints');
+  return {
+    ...(vpcId ? { vpcId } : {}),
+    ...(azs ? { availabilityZones: azs } : {}),
+    ...(endpoints !== undefined ? { createEndpoints: endpoints !== 'false' } : {}),
+  };
+}
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
