@@ -1,4 +1,6 @@
-/** Lambda entry point for the record-failure task (being written; see lambdas/handlers/lambda-env.ts for its environment). */
-export const handler = async (_event: unknown): Promise<never> => {
-  throw new Error('record-failure handler is not wired yet');
-};
+/** Lambda entry point of the RecordFailure task (see lib/state-machine-definition.ts). */
+import { lambdaEntry } from './aws-runtime';
+import { createRecordFailureHandler } from './task-handlers';
+
+/** The Lambda handler: AWS adapters from the environment, Powertools around each invocation. */
+export const handler = lambdaEntry('RecordFailure', (rt) => createRecordFailureHandler(rt.deps));

@@ -1,4 +1,6 @@
-/** Lambda entry point for the root-turn task (being written; see lambdas/handlers/lambda-env.ts for its environment). */
-export const handler = async (_event: unknown): Promise<never> => {
-  throw new Error('root-turn handler is not wired yet');
-};
+/** Lambda entry point of the RootTurn task (see lib/state-machine-definition.ts). */
+import { lambdaEntry } from './aws-runtime';
+import { createRootTurnHandler } from './task-handlers';
+
+/** The Lambda handler: AWS adapters from the environment, Powertools around each invocation. */
+export const handler = lambdaEntry('RootTurn', (rt) => createRootTurnHandler(rt.deps));
