@@ -1,0 +1,91 @@
+/**
+ * Watch folders: a document uploaded under `inbox/<profile>/...` is run through the profile's standing
+ * questions. Profiles are deployment config (`watchProfiles` in the stack config), handed to the trigger
+ * Lambda as the JSON environment variable `WATCH_PROFILES`.
+ *
+ * Size limit: all environment variables of a Lambda share 4 KB, so the serialised profiles may take at
+ * most `MAX_WATCH_PROFILES_JSON_BYTES` (3,072 bytes); `cdk synth` fails with `ConfigError` beyond it.
+ */
+import { ConfigError } from '../errors';
+import type { RunConfig } from '../types';
+import { checkKnownKeys, checkOptions } from './fields';
+import type { PlannedRun } from './job-manifest';
+import { inboxRunName } from './names';
+import type { CreatedObject } from './object-event';
+
+/** Largest serialised `watchProfiles` (bytes): Lambda environment variables share 4 KB in total. */
+export const MAX_WATCH_PROFILES_JSON_BYTES = 3072;
+/** Profile names: the folder under `inbox/`. */
+export const WATCH_PROFILE_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+
+/** Standing questions of one watch folder. */
+export interface WatchProfile {
+  questions: string[];
+  options?: Partial<RunConfig>;
+}
+
+/** Profile name -> profile. */
+export type WatchProfiles = Record<string, WatchProfile>;
+
+/** Validate profiles from config. Throws `ConfigError` listing every problem. */
+export function validateWatchProfiles(raw: unknown): WatchProfiles {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('watchProfiles must be an object of profile name -> {questions, options?}');
+  const reasons: string[] = [];
+  const out: WatchProfiles = {};
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    const where = `watchProfiles.${name}`;
+    if (!WATCH_PROFILE_NAME.test(name)) reasons.push(`${where}: profile names are 1-40 letters, digits, "_" or "-" (the folder under inbox/)`);
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      reasons.push(`${where} must be an object {questions, options?}`);
+      continue;
+    }
+    const p = value as Record<string, unknown>;
+    const local: string[] = [];
+    checkKnownKeys(p, ['questions', 'options'], local, where);
+    const questions = Array.isArray(p.questions) ? p.questions : [];
+    if (!questions.length || questions.some((q) => typeof q !== 'string' || !q.trim())) {
+      local.push(`${where}.questions must be a non-empty array of non-empty strings`);
+    }
+    const options = checkOptions(p.options, local, `${where}.options`);
+    reasons.push(...local);
+    if (!local.length) out[name] = { questions: (questions as string[]).map((q) => q.trim()), ...(options ? { options } : {}) };
+  }
+  if (reasons.length) throw new ConfigError(reasons.join('; '));
+  return out;
+}
+
+/** Serialise validated profiles for the environment; throws `ConfigError` beyond the size limit. */
+export function serializeWatchProfiles(profiles: WatchProfiles): string {
+  const json = JSON.stringify(validateWatchProfiles(profiles));
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > MAX_WATCH_PROFILES_JSON_BYTES) {
+    throw new ConfigError(`watchProfiles is ${bytes} bytes as JSON; the limit is ${MAX_WATCH_PROFILES_JSON_BYTES} (Lambda environment variables share 4 KB). Shorten the questions or use job manifests.`);
+  }
+  return json;
+}
+
+/** Parse the `WATCH_PROFILES` environment value (absent or empty: no profiles). */
+export function parseWatchProfilesJson(json: string | undefined): WatchProfiles {
+  if (!json?.trim()) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    throw new ConfigError(`WATCH_PROFILES is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateWatchProfiles(raw);
+}
+
+/** The runs an inbox upload starts: one per standing question, on that one document. */
+export function planInboxRuns(profileName: string, profile: WatchProfile, source: CreatedObject): PlannedRun[] {
+  return profile.questions.map((question, i) => ({
+    name: inboxRunName(profileName, source, i),
+    request: {
+      question,
+      documents: [`s3://${source.bucket}/${source.key}`],
+      ...(profile.options ? { options: profile.options } : {}),
+      tags: { trigger: 'inbox', profile: profileName, source: `s3://${source.bucket}/${source.key}`, question: String(i) },
+    },
+  }));
+}
