@@ -1,0 +1,123 @@
+/**
+ * The sandbox: a custom AgentCore Code Interpreter (L1 `CfnCodeInterpreterCustom`) with its own
+ * execution role.
+ *
+ * Model-written code runs with this role and this network (threat model: docs/deploy.md). The role
+ * may ONLY call the configured sub models (`llm_query`) and read the pipeline bucket's `documents/`
+ * and `inbox/` prefixes. It cannot write to S3, touch DynamoDB, start executions or publish events.
+ */
+import { Names, Stack } from 'aws-cdk-lib';
+import { CfnCodeInterpreterCustom } from 'aws-cdk-lib/aws-bedrockagentcore';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { bedrockInvokeStatement } from './model-arns';
+import { acknowledgeWildcards, NAG_REASONS } from './nag';
+import type { PipelineConfig } from './pipeline-config';
+import { SandboxNetwork, type SandboxNetworkOptions } from './sandbox-network';
+import { READABLE_DOCUMENT_PREFIXES } from './storage';
+
+/** Service principal of AgentCore (assumes the execution role). */
+export const AGENTCORE_SERVICE_PRINCIPAL = 'bedrock-agentcore.amazonaws.com';
+
+/** Data-plane actions on a code interpreter, by name (prefix `bedrock-agentcore:`). */
+export const CODE_INTERPRETER_ACTIONS = {
+  start: 'bedrock-agentcore:StartCodeInterpreterSession',
+  invoke: 'bedrock-agentcore:InvokeCodeInterpreter',
+  get: 'bedrock-agentcore:GetCodeInterpreterSession',
+  stop: 'bedrock-agentcore:StopCodeInterpreterSession',
+} as const;
+
+/** Props of `SandboxCodeInterpreter`. */
+export interface SandboxCodeInterpreterProps {
+  readonly config: PipelineConfig;
+  /** The pipeline bucket (documents are read from `documents/` and `inbox/`). */
+  readonly bucket: s3.IBucket;
+  /** Network options for `networkMode: 'VPC'` (ignored in `PUBLIC` mode). */
+  readonly network?: SandboxNetworkOptions;
+}
+
+/** The custom Code Interpreter, its execution role and (VPC mode) its network. */
+export class SandboxCodeInterpreter extends Construct {
+  /** Execution role: the identity model-written code runs as. */
+  readonly role: iam.Role;
+  /** The L1 resource. */
+  readonly resource: CfnCodeInterpreterCustom;
+  /** Code interpreter ID (what `StartCodeInterpreterSession` takes). */
+  readonly codeInterpreterId: string;
+  /** Code interpreter ARN (the resource of the session actions). */
+  readonly codeInterpreterArn: string;
+  /** Name of the code interpreter (unique per stack; letters, digits and `_`). */
+  readonly codeInterpreterName: string;
+  /** VPC, security group and endpoints in `VPC` mode. */
+  readonly network?: SandboxNetwork;
+
+  constructor(scope: Construct, id: string, props: SandboxCodeInterpreterProps) {
+    super(scope, id);
+    const { config, bucket } = props;
+    const stack = Stack.of(this);
+    this.codeInterpreterName = interpreterName(this);
+
+    this.role = new iam.Role(this, 'ExecutionRole', {
+      description: 'rlm-pipeline sandbox: model-written code runs as this role (sub-model calls, read documents)',
+      assumedBy: new iam.ServicePrincipal(AGENTCORE_SERVICE_PRINCIPAL, {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'bedrock-agentcore', resource: 'code-interpreter-custom', resourceName: `${this.codeInterpreterName}*`,
+            }),
+          },
+        },
+      }),
+    });
+    const invoke = bedrockInvokeStatement(this, config.subModelIds);
+    this.role.addToPolicy(invoke);
+    acknowledgeWildcards(this.role, invoke, NAG_REASONS.crossRegionModel);
+    const read = new iam.PolicyStatement({
+      sid: 'ReadDocuments',
+      actions: ['s3:GetObject'],
+      resources: READABLE_DOCUMENT_PREFIXES.map((p) => bucket.arnForObjects(`${p}*`)),
+    });
+    this.role.addToPolicy(read);
+    acknowledgeWildcards(this.role, read, NAG_REASONS.documentPrefixes);
+    this.role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ListDocuments',
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': READABLE_DOCUMENT_PREFIXES.map((p) => `${p}*`) } },
+    }));
+
+    let networkConfiguration: CfnCodeInterpreterCustom.CodeInterpreterNetworkConfigurationProperty = { networkMode: 'PUBLIC' };
+    if (config.networkMode === 'VPC') {
+      this.network = new SandboxNetwork(this, 'Network', { ...props.network, config, bucket, sandboxRole: this.role });
+      networkConfiguration = {
+        networkMode: 'VPC',
+        vpcConfig: { securityGroups: [this.network.securityGroup.securityGroupId], subnets: this.network.subnetIds },
+      };
+    }
+
+    this.resource = new CfnCodeInterpreterCustom(this, 'Resource', {
+      name: this.codeInterpreterName,
+      description: `rlm-pipeline sandbox (${config.networkMode} network)`,
+      executionRoleArn: this.role.roleArn,
+      networkConfiguration,
+    });
+    // Sessions must find the role's policy (and in VPC mode the endpoints) in place.
+    this.resource.node.addDependency(this.role);
+    if (this.network) this.resource.node.addDependency(this.network);
+    this.codeInterpreterId = this.resource.attrCodeInterpreterId;
+    this.codeInterpreterArn = this.resource.attrCodeInterpreterArn;
+  }
+
+  /** Allow `grantee` the given session actions (values of `CODE_INTERPRETER_ACTIONS`) on this interpreter only. */
+  grantSessionActions(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.codeInterpreterArn] });
+  }
+}
+
+/** A name AgentCore accepts (`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`), unique per stack and construct path. */
+function interpreterName(scope: Construct): string {
+  const raw = Names.uniqueResourceName(scope, { maxLength: 47, separator: '_' }).replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[A-Za-z]/.test(raw) ? raw.slice(0, 48) : `r${raw}`.slice(0, 48);
+}

@@ -1,0 +1,198 @@
+/**
+ * Deployment configuration of the pipeline: typed, defaulted, validated at synth, and readable from
+ * CDK context (`npx cdk deploy -c rootModelId=... -c maxIterations=20`).
+ *
+ * Pure: no aws-cdk-lib import. Invalid values throw `ConfigError` naming the context key and what
+ * is allowed, so a bad `-c` fails `cdk synth` instead of the first run.
+ */
+import { DEFAULT_RUN_CONFIG } from '../lambdas/core/config';
+import { ConfigError } from '../lambdas/core/errors';
+
+/** How the sandbox reaches the network. */
+export type NetworkMode = 'PUBLIC' | 'VPC';
+/** What happens to data resources (bucket, table, log groups) when the stack is deleted. */
+export type RemovalPolicyName = 'retain' | 'destroy';
+
+/** Allowed network modes. */
+export const NETWORK_MODES: readonly NetworkMode[] = ['PUBLIC', 'VPC'];
+/** Allowed removal policies. */
+export const REMOVAL_POLICIES: readonly RemovalPolicyName[] = ['retain', 'destroy'];
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Timeout of the root-turn Lambda (the Lambda maximum): one root-model call plus the cells it runs. */
+export const ROOT_TURN_TIMEOUT_SECONDS = 900;
+/** Part of the root-turn timeout kept for the model call and the turn write; a cell gets at most the rest. */
+export const CELL_TIMEOUT_MARGIN_SECONDS = 180;
+/** Largest per-cell time limit (ms). */
+export const MAX_CELL_TIMEOUT_MS = (ROOT_TURN_TIMEOUT_SECONDS - CELL_TIMEOUT_MARGIN_SECONDS) * 1000;
+/** AgentCore Code Interpreter sessions live at most 8 hours. */
+export const MAX_SESSION_TIMEOUT_SECONDS = 8 * 60 * 60;
+
+/** Geography prefixes of Bedrock system (cross-region) inference-profile IDs. */
+export const INFERENCE_PROFILE_PREFIXES: readonly string[] = ['us', 'eu', 'apac', 'us-gov', 'jp', 'au', 'ca', 'global'];
+
+/** The validated deployment configuration. */
+export interface PipelineConfig {
+  /** Bedrock model (or system inference profile) of the root LM; the only model the root-turn Lambda may call. */
+  readonly rootModelId: string;
+  /** Models `llm_query` may call from the sandbox; the first is the default (`SUB_MODEL_ID`). */
+  readonly subModelIds: readonly string[];
+  /** Default cap on root turns per run. */
+  readonly maxIterations: number;
+  /** Default cap on the cell output the root model sees per cell (characters). */
+  readonly maxOutputChars: number;
+  /** Default per-cell time limit (ms); below the root-turn timeout minus `CELL_TIMEOUT_MARGIN_SECONDS`. */
+  readonly cellTimeoutMs: number;
+  /** Default number of concurrent sub-LLM calls in `llm_query_batched`. */
+  readonly subConcurrency: number;
+  /** AgentCore session timeout (seconds, at most 8 h): the longest a run's sandbox lives. */
+  readonly sessionTimeoutSeconds: number;
+  /** `PUBLIC` (sandbox has internet egress) or `VPC` (private isolated subnets, VPC endpoints only). */
+  readonly networkMode: NetworkMode;
+  /** Retention of every log group the stack creates (days; a CloudWatch Logs value). */
+  readonly logRetentionDays: number;
+  /** `retain` keeps the bucket, table and logs when the stack is deleted; `destroy` deletes them. */
+  readonly removalPolicy: RemovalPolicyName;
+  /** Days until DynamoDB TTL may delete a run's items. */
+  readonly runTtlDays: number;
+  /** EventBridge schedule expression for scheduled triggers (`rate(...)`/`cron(...)`); unused when absent. */
+  readonly schedule?: string;
+}
+
+/** Input of `resolvePipelineConfig`: every field optional; `subModelIds` also accepts one ID. */
+export type PipelineConfigInput = Partial<Omit<PipelineConfig, 'subModelIds'>> & {
+  readonly subModelIds?: string | readonly string[];
+};
+
+/** Defaults (run defaults come from `lambdas/core/config.ts`, so the CLI and the stack agree). */
+export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
+  rootModelId: DEFAULT_RUN_CONFIG.rootModelId,
+  subModelIds: [DEFAULT_RUN_CONFIG.subModelId],
+  maxIterations: DEFAULT_RUN_CONFIG.maxIterations,
+  maxOutputChars: DEFAULT_RUN_CONFIG.maxOutputChars,
+  cellTimeoutMs: DEFAULT_RUN_CONFIG.cellTimeoutMs,
+  subConcurrency: DEFAULT_RUN_CONFIG.subConcurrency,
+  sessionTimeoutSeconds: MAX_SESSION_TIMEOUT_SECONDS,
+  networkMode: 'PUBLIC',
+  logRetentionDays: 90,
+  removalPolicy: 'retain',
+  runTtlDays: 90,
+};
+
+/**
+ * CDK context keys (`-c key=value`), by config field. Numbers may be given as strings; `subModelId`
+ * takes one ID, a comma-separated list or (in cdk.json) a JSON array.
+ */
+export const CONTEXT_KEYS = {
+  rootModelId: 'rootModelId',
+  subModelIds: 'subModelId',
+  maxIterations: 'maxIterations',
+  maxOutputChars: 'maxOutputChars',
+  cellTimeoutMs: 'cellTimeoutMs',
+  subConcurrency: 'subConcurrency',
+  sessionTimeoutSeconds: 'sessionTimeoutSeconds',
+  networkMode: 'networkMode',
+  logRetentionDays: 'logRetentionDays',
+  removalPolicy: 'removalPolicy',
+  runTtlDays: 'runTtlDays',
+  schedule: 'schedule',
+} as const satisfies Record<keyof PipelineConfig, string>;
+
+const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/;
+const SCHEDULE = /^(?:rate\(\s*\d+\s+(?:minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$/;
+
+function fail(field: keyof PipelineConfig, message: string): never {
+  throw new ConfigError(`${CONTEXT_KEYS[field]} ${message}`);
+}
+
+function intIn(field: keyof PipelineConfig, value: unknown, min: number, max: number, unit = ''): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(field, `must be an integer from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function modelId(field: 'rootModelId' | 'subModelIds', value: unknown): string {
+  if (typeof value !== 'string' || !MODEL_ID.test(value.trim())) {
+    fail(field, 'must be a Bedrock model ID (e.g. anthropic.claude-haiku-4-5-20251001-v1:0) or a system inference-profile ID '
+      + `(prefix ${INFERENCE_PROFILE_PREFIXES.join('|')}, e.g. us.anthropic.claude-haiku-4-5-20251001-v1:0); ARNs are not accepted; got ${JSON.stringify(value)}`);
+  }
+  const id = value.trim();
+  return id;
+}
+
+/** Merge `input` onto the defaults and validate. Throws `ConfigError` naming the context key and the allowed values. */
+export function resolvePipelineConfig(input: PipelineConfigInput = {}): PipelineConfig {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as PipelineConfigInput;
+  const merged = { ...DEFAULT_PIPELINE_CONFIG, ...defined };
+
+  const subs = typeof merged.subModelIds === 'string' ? [merged.subModelIds] : [...(merged.subModelIds ?? [])];
+  if (subs.length === 0) fail('subModelIds', 'must name at least one model');
+  const subModelIds = [...new Set(subs.map((s) => modelId('subModelIds', s)))];
+
+  const networkMode = String(merged.networkMode).toUpperCase() as NetworkMode;
+  if (!NETWORK_MODES.includes(networkMode)) fail('networkMode', `must be one of ${NETWORK_MODES.join(', ')}, got ${JSON.stringify(merged.networkMode)}`);
+
+  const removalPolicy = String(merged.removalPolicy).toLowerCase() as RemovalPolicyName;
+  if (!REMOVAL_POLICIES.includes(removalPolicy)) fail('removalPolicy', `must be one of ${REMOVAL_POLICIES.join(', ')}, got ${JSON.stringify(merged.removalPolicy)}`);
+
+  if (!LOG_RETENTION_DAYS.includes(merged.logRetentionDays as number)) {
+    fail('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')} (days), got ${JSON.stringify(merged.logRetentionDays)}`);
+  }
+
+  const cellTimeoutMs = intIn('cellTimeoutMs', merged.cellTimeoutMs, 1000, MAX_CELL_TIMEOUT_MS,
+    ` (ms; the root-turn Lambda timeout is ${ROOT_TURN_TIMEOUT_SECONDS} s and ${CELL_TIMEOUT_MARGIN_SECONDS} s are kept for the model call)`);
+
+  let schedule: string | undefined;
+  if (merged.schedule !== undefined && merged.schedule !== '') {
+    if (typeof merged.schedule !== 'string' || !SCHEDULE.test(merged.schedule.trim())) {
+      fail('schedule', `must be an EventBridge schedule expression like rate(1 hour) or cron(0 6 * * ? *), got ${JSON.stringify(merged.schedule)}`);
+    }
+    schedule = merged.schedule.trim();
+  }
+
+  return {
+    rootModelId: modelId('rootModelId', merged.rootModelId),
+    subModelIds,
+    maxIterations: intIn('maxIterations', merged.maxIterations, 1, 200),
+    maxOutputChars: intIn('maxOutputChars', merged.maxOutputChars, 100, 1_000_000),
+    cellTimeoutMs,
+    subConcurrency: intIn('subConcurrency', merged.subConcurrency, 1, 64),
+    sessionTimeoutSeconds: intIn('sessionTimeoutSeconds', merged.sessionTimeoutSeconds, 900, MAX_SESSION_TIMEOUT_SECONDS, ' (seconds; AgentCore sessions last at most 8 hours)'),
+    networkMode,
+    logRetentionDays: merged.logRetentionDays as number,
+    removalPolicy,
+    runTtlDays: intIn('runTtlDays', merged.runTtlDays, 1, 3650),
+    ...(schedule ? { schedule } : {}),
+  };
+}
+
+const NUMERIC_FIELDS = new Set<keyof PipelineConfig>([
+  'maxIterations', 'maxOutputChars', 'cellTimeoutMs', 'subConcurrency', 'sessionTimeoutSeconds', 'logRetentionDays', 'runTtlDays',
+]);
+
+/**
+ * Read the config fields from CDK context. `getContext` is `(key) => node.tryGetContext(key)`.
+ * Strings from `-c` become numbers and lists; a non-number where a number is expected throws `ConfigError`.
+ * The result still needs `resolvePipelineConfig`.
+ */
+export function pipelineConfigFromContext(getContext: (key: string) => unknown): PipelineConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const [field, key] of Object.entries(CONTEXT_KEYS) as Array<[keyof PipelineConfig, string]>) {
+    const raw = getContext(key);
+    if (raw === undefined || raw === null || raw === '') continue;
+    if (NUMERIC_FIELDS.has(field)) {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isFinite(n)) fail(field, `must be a number, got ${JSON.stringify(raw)}`);
+      out[field] = n;
+    } else if (field === 'subModelIds') {
+      out[field] = Array.isArray(raw) ? raw : String(raw).split(',').map((s) => s.trim()).filter(Boolean);
+    } else {
+      out[field] = raw;
+    }
+  }
+  return out as PipelineConfigInput;
+}

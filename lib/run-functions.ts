@@ -1,0 +1,195 @@
+/**
+ * The four Lambdas of the state machine, each with its own role granted exactly what its task does:
+ *
+ * | function       | DynamoDB                      | S3                                        | AgentCore (this interpreter) | other |
+ * |----------------|-------------------------------|-------------------------------------------|------------------------------|-------|
+ * | start-run      | Get, Put                      | List/Get(Head) `documents/`, `inbox/`     | Start, Invoke, Get, Stop     | —     |
+ * | root-turn      | Get, Query, Put, Update       | Put `results/*`                           | Start, Invoke, Get, Stop     | InvokeModel on the root model only |
+ * | finalize-run   | Get, Query, Update            | Put `results/*`                           | Stop                         | PutEvents (source `rlm-pipeline`) |
+ * | record-failure | Get, Query, Put, Update       | Put `results/*`                           | Stop                         | PutEvents (source `rlm-pipeline`) |
+ *
+ * (Derived from the store/sandbox/document calls in `lambdas/core/run-lifecycle.ts` and `turn-step.ts`;
+ * start-run needs Stop because it closes the session it started when the run already exists.)
+ *
+ * Bundling: esbuild, minified with `keepNames` (error classes set `name` from the class, and Step
+ * Functions Retry/Catch match on it), source maps, and the AWS SDK v3 BUNDLED rather than taken from
+ * the runtime: the handlers then run the exact client versions the tests ran (package-lock), including
+ * the young `@aws-sdk/client-bedrock-agentcore`, whose runtime copy may lag. Costs ~1-2 MB of bundle
+ * and some cold-start time, small next to a root-model turn.
+ */
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/adapters/ops/eventbridge-publisher';
+import { LAMBDA_ENV } from '../lambdas/handlers/lambda-env';
+import { CODE_INTERPRETER_ACTIONS, type SandboxCodeInterpreter } from './code-interpreter';
+import { pipelineLogGroup } from './log-groups';
+import { bedrockInvokeStatement } from './model-arns';
+import { acknowledgePinnedRuntime, acknowledgeWildcards, acknowledgeXRay, NAG_REASONS } from './nag';
+import { ROOT_TURN_TIMEOUT_SECONDS, type PipelineConfig } from './pipeline-config';
+import { READABLE_DOCUMENT_PREFIXES, S3_PREFIXES } from './storage';
+
+/** The four task functions, keyed like `FUNCTION_ARN_SUBSTITUTIONS`. */
+export type RunFunctionKey = 'startRun' | 'rootTurn' | 'finalizeRun' | 'recordFailure';
+
+interface FunctionSpec {
+  entry: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  description: string;
+}
+
+/** Entry file, timeout and memory of each function. */
+export const RUN_FUNCTION_SPECS: Record<RunFunctionKey, FunctionSpec> = {
+  startRun: { entry: 'start-run.ts', timeoutSeconds: 600, memoryMb: 1024, description: 'rlm-pipeline StartRun: validate, create the run, start the sandbox, load documents' },
+  rootTurn: { entry: 'root-turn.ts', timeoutSeconds: ROOT_TURN_TIMEOUT_SECONDS, memoryMb: 1024, description: 'rlm-pipeline RootTurn: one root-model turn and the cells it runs' },
+  finalizeRun: { entry: 'finalize-run.ts', timeoutSeconds: 120, memoryMb: 512, description: 'rlm-pipeline FinalizeRun: write the result, stop the sandbox, publish the event' },
+  recordFailure: { entry: 'record-failure.ts', timeoutSeconds: 120, memoryMb: 256, description: 'rlm-pipeline RecordFailure: mark the run failed, stop the sandbox, publish the event' },
+};
+
+/** DynamoDB actions of each function. */
+export const TABLE_ACTIONS: Record<RunFunctionKey, string[]> = {
+  startRun: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  rootTurn: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  finalizeRun: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  recordFailure: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+};
+
+/** esbuild options of every function (exported so tests can check what skipped bundling hides). */
+export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
+  minify: true,
+  keepNames: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: 'node22',
+  format: nodejs.OutputFormat.CJS,
+  externalModules: [],
+};
+
+/** Service name and metrics namespace of Powertools. */
+export const POWERTOOLS_ENV = { POWERTOOLS_SERVICE_NAME: 'rlm-pipeline', POWERTOOLS_METRICS_NAMESPACE: 'RlmPipeline' } as const;
+
+/** Props of `RunFunctions`. */
+export interface RunFunctionsProps {
+  readonly config: PipelineConfig;
+  readonly bucket: s3.IBucket;
+  readonly table: dynamodb.ITable;
+  readonly codeInterpreter: SandboxCodeInterpreter;
+  readonly eventBus: events.IEventBus;
+}
+
+/** The four task Lambdas with their log groups and roles. */
+export class RunFunctions extends Construct {
+  /** The functions by task. */
+  readonly functions: Record<RunFunctionKey, nodejs.NodejsFunction>;
+  /** Their log groups. */
+  readonly logGroups: Record<RunFunctionKey, logs.LogGroup>;
+
+  constructor(scope: Construct, id: string, props: RunFunctionsProps) {
+    super(scope, id);
+    const { config, bucket, table, codeInterpreter, eventBus } = props;
+    const environment = lambdaEnvironment(props);
+    const functions = {} as Record<RunFunctionKey, nodejs.NodejsFunction>;
+    const logGroups = {} as Record<RunFunctionKey, logs.LogGroup>;
+
+    for (const key of Object.keys(RUN_FUNCTION_SPECS) as RunFunctionKey[]) {
+      const spec = RUN_FUNCTION_SPECS[key];
+      const name = key[0].toUpperCase() + key.slice(1);
+      const logGroup = pipelineLogGroup(this, `${name}Logs`, config);
+      const role = new iam.Role(this, `${name}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `rlm-pipeline ${spec.entry.replace('.ts', '')} Lambda`,
+      });
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn],
+      }));
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'ConversationTable', actions: TABLE_ACTIONS[key], resources: [table.tableArn] }));
+
+      functions[key] = new nodejs.NodejsFunction(this, name, {
+        entry: path.join(__dirname, '..', 'lambdas', 'handlers', spec.entry),
+        handler: 'handler',
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: spec.memoryMb,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        description: spec.description,
+        role,
+        logGroup,
+        tracing: lambda.Tracing.ACTIVE,
+        environment,
+        bundling: LAMBDA_BUNDLING,
+      });
+      logGroups[key] = logGroup;
+      acknowledgeXRay(role);
+      acknowledgePinnedRuntime(functions[key]);
+    }
+
+    const grant = (key: RunFunctionKey, statement: iam.PolicyStatement, wildcardReason?: string) => {
+      const role = functions[key].role!;
+      role.addToPrincipalPolicy(statement);
+      if (wildcardReason) acknowledgeWildcards(role, statement, wildcardReason);
+    };
+
+    // start-run reads the documents it loads into the sandbox.
+    grant('startRun', new iam.PolicyStatement({
+      sid: 'ReadDocuments', actions: ['s3:GetObject'], resources: READABLE_DOCUMENT_PREFIXES.map((p) => bucket.arnForObjects(`${p}*`)),
+    }), NAG_REASONS.documentPrefixes);
+    grant('startRun', new iam.PolicyStatement({
+      sid: 'ListDocuments', actions: ['s3:ListBucket'], resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': READABLE_DOCUMENT_PREFIXES.map((p) => `${p}*`) } },
+    }));
+
+    const { start, invoke, get, stop } = CODE_INTERPRETER_ACTIONS;
+    codeInterpreter.grantSessionActions(functions.startRun, start, invoke, get, stop);
+    codeInterpreter.grantSessionActions(functions.rootTurn, start, invoke, get, stop);
+    codeInterpreter.grantSessionActions(functions.finalizeRun, stop);
+    codeInterpreter.grantSessionActions(functions.recordFailure, stop);
+
+    grant('rootTurn', bedrockInvokeStatement(this, [config.rootModelId]), NAG_REASONS.crossRegionModel);
+
+    for (const key of ['rootTurn', 'finalizeRun', 'recordFailure'] as const) {
+      grant(key, new iam.PolicyStatement({
+        sid: 'WriteResults', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${S3_PREFIXES.results}*`)],
+      }), NAG_REASONS.resultsPrefix);
+    }
+    for (const key of ['finalizeRun', 'recordFailure'] as const) {
+      grant(key, new iam.PolicyStatement({
+        sid: 'PublishRunEvents', actions: ['events:PutEvents'], resources: [eventBus.eventBusArn],
+        conditions: {
+          StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': Object.values(EVENT_DETAIL_TYPES) },
+        },
+      }));
+    }
+    this.functions = functions;
+    this.logGroups = logGroups;
+  }
+}
+
+/** The environment of every task function (`LAMBDA_ENV` contract plus Powertools and source maps). */
+export function lambdaEnvironment(props: RunFunctionsProps): Record<string, string> {
+  const { config } = props;
+  return {
+    [LAMBDA_ENV.tableName]: props.table.tableName,
+    [LAMBDA_ENV.bucketName]: props.bucket.bucketName,
+    [LAMBDA_ENV.resultsPrefix]: S3_PREFIXES.results,
+    [LAMBDA_ENV.codeInterpreterId]: props.codeInterpreter.codeInterpreterId,
+    [LAMBDA_ENV.rootModelId]: config.rootModelId,
+    [LAMBDA_ENV.subModelId]: config.subModelIds[0],
+    [LAMBDA_ENV.maxIterations]: String(config.maxIterations),
+    [LAMBDA_ENV.maxOutputChars]: String(config.maxOutputChars),
+    [LAMBDA_ENV.cellTimeoutMs]: String(config.cellTimeoutMs),
+    [LAMBDA_ENV.subConcurrency]: String(config.subConcurrency),
+    [LAMBDA_ENV.sessionTimeoutSeconds]: String(config.sessionTimeoutSeconds),
+    [LAMBDA_ENV.eventBusName]: props.eventBus.eventBusName,
+    [LAMBDA_ENV.runTtlDays]: String(config.runTtlDays),
+    ...POWERTOOLS_ENV,
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+}
