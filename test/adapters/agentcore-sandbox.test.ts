@@ -174,6 +174,16 @@ describe('AgentCoreSandbox.start', () => {
     await expect(sandbox().start(START_OPTIONS)).rejects.toThrow(/AccessDeniedException: not authorized/);
   });
 
+  it('gives up on a setup call that never answers with a plain SandboxError and stops the session', async () => {
+    mockStart();
+    mock.on(InvokeCodeInterpreterCommand).callsFake(() => new Promise(() => undefined));
+    const err = (await sandbox({ setupTimeoutMs: 50 }).start(START_OPTIONS).then(() => undefined, (e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(SandboxError);
+    expect(err.name).toBe('SandboxError');
+    expect(err.message).toMatch(/session setup did not answer/);
+    expect(mock.commandCalls(StopCodeInterpreterSessionCommand)).toHaveLength(1);
+  });
+
   it('rejects a session timeout beyond AgentCore limits', () => {
     expect(() => sandbox({ sessionTimeoutSeconds: 28_801 })).toThrow(ConfigError);
     expect(() => sandbox({ sessionTimeoutSeconds: 30 })).toThrow(ConfigError);

@@ -110,7 +110,11 @@ export class AgentCoreSandbox implements Sandbox {
       return { session: new AgentCoreSession(this, sessionId, this.opts.hardTimeoutGraceMs), loaded };
     } catch (err) {
       await this.stop(sessionId).catch(() => undefined);
-      throw err instanceof SandboxSessionLostError ? new SandboxError(`the new session ${sessionId} was lost during setup: ${err.message}`, { cause: err }) : err;
+      if (err instanceof SandboxSessionLostError) {
+        throw new SandboxError(`the new session ${sessionId} was lost during setup: ${err.message}`, { cause: err });
+      }
+      // Callers match on the port's error names: a setup that hung is a plain SandboxError.
+      throw err instanceof InvokeDeadlineError ? new SandboxError(err.message, { cause: err }) : err;
     }
   }
 
