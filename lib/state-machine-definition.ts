@@ -6,6 +6,7 @@
  * Pure data: no aws-cdk-lib import, so the local CLI can load it cheaply.
  * The state carries IDs and counters only (`RunState`), never the transcript.
  */
+import { RETRYABLE_ERROR_NAMES } from '../lambdas/core/errors';
 
 /** Names of the Task states; the local runner maps each to its handler. */
 export const TASK_STATES = {
@@ -25,9 +26,7 @@ export const FUNCTION_ARN_SUBSTITUTIONS = {
 
 /** Errors retried with jittered exponential backoff (our named errors + Lambda service errors). */
 export const RETRYABLE_ERRORS = [
-  'ModelThrottledError',
-  'ModelUnavailableError',
-  'SandboxThrottledError',
+  ...RETRYABLE_ERROR_NAMES,
   'Lambda.TooManyRequestsException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',

@@ -61,6 +61,7 @@ export const RETRYABLE_ERROR_NAMES = [
   'ModelThrottledError',
   'ModelUnavailableError',
   'SandboxThrottledError',
+  'ConversationStoreThrottledError',
 ] as const;
 
 /** Render any thrown value as `Name: message` for transcripts and failure records. */
