@@ -184,16 +184,9 @@ export interface StartRunRequest {
   tags?: Record<string, string>;
 }
 
-/** Accounting of a finished run, as the CLI and results files report it. */
-export interface RunUsage {
-  rootInputTokens: number;
-  rootOutputTokens: number;
-  rootCacheReadTokens: number;
-  rootCacheWriteTokens: number;
-  subInputTokens: number;
-  subOutputTokens: number;
-  subCalls: number;
-}
+/** Accounting of a finished run, as the CLI and results files report it (the token and call counts of `RunTotals`). */
+export type RunUsage = Pick<RunTotals,
+  'rootInputTokens' | 'rootOutputTokens' | 'rootCacheReadTokens' | 'rootCacheWriteTokens' | 'subInputTokens' | 'subOutputTokens' | 'subCalls'>;
 
 /** The outcome of a run (CLI `--output json`, results files, batch results lines). */
 export interface RunSummary {

@@ -67,7 +67,12 @@ export class DynamoConversationStore implements ConversationStore {
 
   /** @inheritdoc */
   async createRun(run: RunRecord): Promise<void> {
-    const item = runToItem(run, run.expiresAt ?? this.expiresAt());
+    await this.putIfAbsent(runToItem(run, run.expiresAt ?? this.expiresAt()), `createRun ${run.runId}`, (cause) =>
+      new RunStateConflictError(`run ${run.runId} already exists`, { cause }));
+  }
+
+  /** Put an item only if its key is free; a taken key becomes `onConflict(cause)`. */
+  private async putIfAbsent(item: Item, what: string, onConflict: (cause: unknown) => Error): Promise<void> {
     try {
       await this.client.send(
         new PutItemCommand({
@@ -78,10 +83,8 @@ export class DynamoConversationStore implements ConversationStore {
         }),
       );
     } catch (err) {
-      if (isConditionalCheckFailed(err)) {
-        throw new RunStateConflictError(`run ${run.runId} already exists`, { cause: err });
-      }
-      throw mapDynamoError(err, `createRun ${run.runId}`);
+      if (isConditionalCheckFailed(err)) throw onConflict(err);
+      throw mapDynamoError(err, what);
     }
   }
 
@@ -106,24 +109,8 @@ export class DynamoConversationStore implements ConversationStore {
 
   /** @inheritdoc */
   async putTurn(turn: TurnRecord): Promise<void> {
-    const item = turnToItem(turn, this.expiresAt());
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PK },
-        }),
-      );
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) {
-        throw new TurnAlreadyRecordedError(`turn ${turn.index} of run ${turn.runId} is already recorded`, {
-          cause: err,
-        });
-      }
-      throw mapDynamoError(err, `putTurn ${turn.runId} #${turn.index}`);
-    }
+    await this.putIfAbsent(turnToItem(turn, this.expiresAt()), `putTurn ${turn.runId} #${turn.index}`, (cause) =>
+      new TurnAlreadyRecordedError(`turn ${turn.index} of run ${turn.runId} is already recorded`, { cause }));
   }
 
   /** @inheritdoc */
