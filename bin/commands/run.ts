@@ -1,5 +1,5 @@
 /** `rlm run`: one RLM run on this machine, through the same state machine and handlers as on AWS. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLanguageModel, RecordingModel } from '../../lambdas/adapters/models';
@@ -62,6 +62,9 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   });
   if (!values.question?.trim()) throw new InvalidInputError('--question is required');
   if (!values.document?.length) throw new InvalidInputError('at least one --document PATH is required');
+  for (const d of values.document) {
+    if (!existsSync(d)) throw new InvalidInputError(`--document ${d}: no such file or directory`);
+  }
   const llm = values.llm ?? env.RLM_LLM ?? 'bedrock';
   const scripted = llm.startsWith('scripted:');
   const cellTimeout = numberFlag('cell-timeout', values['cell-timeout']);
