@@ -3,11 +3,15 @@
 import './cli/quiet-sdk';
 import { describeError } from '../lambdas/core/errors';
 import { parseRunArgs, RUN_HELP, runCommand } from './commands/run';
+import { BATCH_HELP, batchCommand } from './commands/batch';
+import { EVAL_HELP, evalCommand } from './commands/eval';
 
 const HELP = `rlm: Recursive Language Models on one machine, or on your AWS stack.
 
 Commands:
   rlm run      --document PATH... --question TEXT [options]   run locally (see rlm run --help)
+  rlm batch    MANIFEST.jsonl [--concurrency N] [options]      run every line of a batch manifest locally (see rlm batch --help)
+  rlm eval     longbench --data FILE --approach base|long-context|rlm   LongBench v2 evaluation (see rlm eval --help)
 
 Run "rlm <command> --help" for a command's options.`;
 
@@ -26,6 +30,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': {
         if (wantsHelp) { io.stdout(RUN_HELP); return 0; }
         return (await runCommand(parseRunArgs(rest), io)).exitCode;
+      }
+      case 'batch': {
+        if (wantsHelp) { io.stdout(BATCH_HELP); return 0; }
+        return await batchCommand(rest, io);
+      }
+      case 'eval': {
+        if (wantsHelp) { io.stdout(EVAL_HELP); return 0; }
+        return await evalCommand(rest, io);
       }
       default:
         io.stderr(`rlm: unknown command "${command}"\n\n${HELP}`);

@@ -56,6 +56,20 @@ export function loadResults(file: string, approach: EvalApproach): LoadedResults
   return { byId, tornLines };
 }
 
+/** The order of the fields in a line: the documented ones first, then the extras. */
+export const RESULT_FIELD_ORDER = [
+  'id', 'approach', 'success', 'predicted', 'gold', 'correct', 'rootTokens', 'subTokens', 'costUsd', 'latencyMs',
+  'iterations', 'error', 'domain', 'subDomain', 'difficulty', 'length',
+] as const;
+
+/** A copy of `result` with its keys in {@link RESULT_FIELD_ORDER} (then the rest as they were). */
+export function orderFields(result: QuestionResult): QuestionResult {
+  const out: Record<string, unknown> = {};
+  for (const k of RESULT_FIELD_ORDER) out[k] = result[k];
+  for (const [k, v] of Object.entries(result)) if (!(k in out)) out[k] = v;
+  return out as unknown as QuestionResult;
+}
+
 /** Appends results one line at a time (synchronously: the line is in the file before the next question starts). */
 export class ResultsWriter {
   /** @param file path of results.jsonl (its directory is created). */
@@ -63,8 +77,8 @@ export class ResultsWriter {
     mkdirSync(path.dirname(file), { recursive: true });
   }
 
-  /** Append one result as one line. */
+  /** Append one result as one line (the documented fields first, in a fixed order). */
   append(result: QuestionResult): void {
-    appendFileSync(this.file, JSON.stringify(result) + '\n');
+    appendFileSync(this.file, JSON.stringify(orderFields(result)) + '\n');
   }
 }

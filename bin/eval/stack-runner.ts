@@ -1,0 +1,108 @@
+/**
+ * RLM on a deployed stack: the context is uploaded under `documents/`, a Step Functions execution is
+ * started (execution name = run ID), polled, and `results/<runId>/result.json` read back.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ConfigError, describeError } from '../../lambdas/core/errors';
+import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
+import { STACK_OUTPUT_KEYS } from '../../lib/stack-outputs';
+import { EVAL_DOCUMENT_NAME, type RlmRunner } from './rlm';
+
+/** The stack outputs the runner needs. */
+export interface StackTarget {
+  stackName: string;
+  bucketName: string;
+  stateMachineArn: string;
+}
+
+/** Read the bucket and state machine from the stack's CloudFormation outputs. Throws `ConfigError`. */
+export async function describeStackTarget(cfn: CloudFormationClient, stackName: string): Promise<StackTarget> {
+  let outputs: Array<{ OutputKey?: string; OutputValue?: string }>;
+  try {
+    const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = res.Stacks?.[0]?.Outputs ?? [];
+  } catch (err) {
+    throw new ConfigError(`cannot describe stack ${stackName}: ${describeError(err).message}`, { cause: err });
+  }
+  const get = (key: string) => {
+    const v = outputs.find((o) => o.OutputKey === key)?.OutputValue;
+    if (!v) throw new ConfigError(`stack ${stackName} has no output ${key} (is it an rlm-pipeline stack, fully deployed?)`);
+    return v;
+  };
+  return { stackName, bucketName: get(STACK_OUTPUT_KEYS.bucketName), stateMachineArn: get(STACK_OUTPUT_KEYS.stateMachineArn) };
+}
+
+/** Clients and knobs of {@link StackRlmRunner}. */
+export interface StackRunnerOptions {
+  target: StackTarget;
+  s3: S3Client;
+  sfn: SFNClient;
+  /** Per-run overrides sent as `options` (root/sub model). */
+  runOptions?: Partial<RunConfig>;
+  /** Poll interval (default 5 s). */
+  pollMs?: number;
+  /** Give up waiting after this long (default 6 h; the execution keeps running). */
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+const EMPTY_USAGE: RunSummary['usage'] = {
+  rootInputTokens: 0, rootOutputTokens: 0, rootCacheReadTokens: 0, rootCacheWriteTokens: 0, subInputTokens: 0, subOutputTokens: 0, subCalls: 0,
+};
+
+/** Runs RLM questions on a deployed stack. */
+export class StackRlmRunner implements RlmRunner {
+  readonly description: string;
+
+  /** @param options the stack target and clients. */
+  constructor(private readonly options: StackRunnerOptions) {
+    this.description = `stack ${options.target.stackName} (${options.target.stateMachineArn})`;
+  }
+
+  /** Upload, start, poll, read the result. */
+  async run(input: { runId: string; question: string; context: string; tags: Record<string, string> }): Promise<RunSummary> {
+    const { target, s3, sfn } = this.options;
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const key = `documents/eval/${input.runId}/${EVAL_DOCUMENT_NAME}`;
+    const started = Date.now();
+    await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: key, Body: input.context, ContentType: 'text/plain; charset=utf-8' }));
+    const request: StartRunRequest = {
+      question: input.question,
+      documents: [{ uri: `s3://${target.bucketName}/${key}`, name: EVAL_DOCUMENT_NAME }],
+      tags: input.tags,
+      ...(this.options.runOptions && Object.keys(this.options.runOptions).length ? { options: this.options.runOptions } : {}),
+    };
+    const { executionArn } = await sfn.send(new StartExecutionCommand({
+      stateMachineArn: target.stateMachineArn, name: input.runId, input: JSON.stringify(request),
+    }));
+    const deadline = started + (this.options.timeoutMs ?? 6 * 3_600_000);
+    let status = 'RUNNING';
+    let execError: { name: string; message: string } | undefined;
+    while (!TERMINAL.has(status)) {
+      if (Date.now() > deadline) {
+        return this.failed(input.runId, started, { name: 'EvalTimeoutError', message: `execution ${executionArn} still running after the wait limit` });
+      }
+      await sleep(this.options.pollMs ?? 5_000);
+      const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      status = d.status ?? 'RUNNING';
+      if (status !== 'SUCCEEDED' && TERMINAL.has(status)) execError = { name: d.error ?? `Execution${status}`, message: d.cause ?? status };
+    }
+    try {
+      const obj = await s3.send(new GetObjectCommand({ Bucket: target.bucketName, Key: `results/${input.runId}/result.json` }));
+      const summary = JSON.parse(await obj.Body!.transformToString('utf-8')) as RunSummary;
+      return { ...summary, elapsedMs: summary.elapsedMs ?? Date.now() - started };
+    } catch (err) {
+      return this.failed(input.runId, started, execError ?? { name: 'ResultMissingError', message: `no results/${input.runId}/result.json (${describeError(err).message})` });
+    }
+  }
+
+  private failed(runId: string, started: number, error: { name: string; message: string }): RunSummary {
+    return { runId, status: 'failed', answer: null, stopReason: 'error', iterations: 0, usage: EMPTY_USAGE, costUsd: 0, elapsedMs: Date.now() - started, error };
+  }
+
+  /** Nothing to release. */
+  async close(): Promise<void> {}
+}
