@@ -71,23 +71,6 @@ export class SandboxCodeInterpreter extends Construct {
         },
       }),
     });
-    const invoke = bedrockInvokeStatement(this, config.subModelIds);
-    this.role.addToPolicy(invoke);
-    acknowledgeWildcards(this.role, invoke, NAG_REASONS.crossRegionModel);
-    const read = new iam.PolicyStatement({
-      sid: 'ReadDocuments',
-      actions: ['s3:GetObject'],
-      resources: READABLE_DOCUMENT_PREFIXES.map((p) => bucket.arnForObjects(`${p}*`)),
-    });
-    this.role.addToPolicy(read);
-    acknowledgeWildcards(this.role, read, NAG_REASONS.documentPrefixes);
-    this.role.addToPolicy(new iam.PolicyStatement({
-      sid: 'ListDocuments',
-      actions: ['s3:ListBucket'],
-      resources: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': READABLE_DOCUMENT_PREFIXES.map((p) => `${p}*`) } },
-    }));
-
     let networkConfiguration: CfnCodeInterpreterCustom.CodeInterpreterNetworkConfigurationProperty = { networkMode: 'PUBLIC' };
     if (config.networkMode === 'VPC') {
       this.network = new SandboxNetwork(this, 'Network', { ...props.network, config, bucket, sandboxRole: this.role });
@@ -96,6 +79,29 @@ export class SandboxCodeInterpreter extends Construct {
         vpcConfig: { securityGroups: [this.network.securityGroup.securityGroupId], subnets: this.network.subnetIds },
       };
     }
+    // With our endpoints the sandbox reaches S3 and Bedrock only through them, so the role's grants can
+    // require that VPC: credentials read from the metadata service are useless anywhere else.
+    const pinToVpc = (st: iam.PolicyStatement): iam.PolicyStatement => {
+      if (this.network?.endpoints.length) st.addCondition('StringEquals', { 'aws:SourceVpc': this.network.vpc.vpcId });
+      return st;
+    };
+
+    const invoke = pinToVpc(bedrockInvokeStatement(this, config.subModelIds));
+    this.role.addToPolicy(invoke);
+    acknowledgeWildcards(this.role, invoke, NAG_REASONS.crossRegionModel);
+    const read = pinToVpc(new iam.PolicyStatement({
+      sid: 'ReadDocuments',
+      actions: ['s3:GetObject'],
+      resources: READABLE_DOCUMENT_PREFIXES.map((p) => bucket.arnForObjects(`${p}*`)),
+    }));
+    this.role.addToPolicy(read);
+    acknowledgeWildcards(this.role, read, NAG_REASONS.documentPrefixes);
+    this.role.addToPolicy(pinToVpc(new iam.PolicyStatement({
+      sid: 'ListDocuments',
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': READABLE_DOCUMENT_PREFIXES.map((p) => `${p}*`) } },
+    })));
 
     this.resource = new CfnCodeInterpreterCustom(this, 'Resource', {
       name: this.codeInterpreterName,

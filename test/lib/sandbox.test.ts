@@ -53,6 +53,7 @@ describe('PUBLIC mode (default)', () => {
       expect(actionsOf(statements)).not.toContain(forbidden);
     }
     expect(resourcesOf(statements)).not.toContain('*');
+    for (const s of statements) expect(s.Condition?.StringEquals).toBeUndefined();
   });
 });
 
@@ -113,6 +114,13 @@ describe('VPC mode', () => {
     const bedrock = endpoints.find((e) => e.Properties.VpcEndpointType === 'Interface')!;
     expect(bedrock.Properties.PrivateDnsEnabled).toBe(true);
     expect(resourcesOf(bedrock.Properties.PolicyDocument.Statement).join()).toContain('claude-haiku');
+  });
+
+  test('the sandbox role only works from inside that VPC (stolen metadata credentials are useless elsewhere)', () => {
+    const vpcId = Object.keys(template.findResources('AWS::EC2::VPC'))[0];
+    const statements = statementsOfRole(template, sandboxRole(template).id);
+    expect(statements).toHaveLength(3);
+    for (const s of statements) expect(s.Condition.StringEquals).toEqual({ 'aws:SourceVpc': { Ref: vpcId } });
   });
 
   test('an existing VPC can be used instead (and endpoints skipped)', () => {
