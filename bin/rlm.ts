@@ -5,6 +5,7 @@ import { describeError } from '../lambdas/core/errors';
 import { parseRunArgs, RUN_HELP, runCommand } from './commands/run';
 import { BATCH_HELP, batchCommand } from './commands/batch';
 import { EVAL_HELP, evalCommand } from './commands/eval';
+import { remoteCommand } from './commands/remote';
 
 const HELP = `rlm: Recursive Language Models on one machine, or on your AWS stack.
 
@@ -12,6 +13,9 @@ Commands:
   rlm run      --document PATH... --question TEXT [options]   run locally (see rlm run --help)
   rlm batch    MANIFEST.jsonl [--concurrency N] [options]      run every line of a batch manifest locally (see rlm batch --help)
   rlm eval     longbench --data FILE --approach base|long-context|rlm   LongBench v2 evaluation (see rlm eval --help)
+  rlm submit   --document PATH|s3://... --question TEXT [--wait]   start a run on the deployed stack (see rlm submit --help)
+  rlm status   RUN_ID [--stack NAME]                           a stack run's execution status, turns, tokens, cost
+  rlm result   RUN_ID [--trajectory FILE]                      a stack run's answer and accounting from S3
 
 Run "rlm <command> --help" for a command's options.`;
 
@@ -39,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
         if (wantsHelp) { io.stdout(EVAL_HELP); return 0; }
         return await evalCommand(rest, io);
       }
+      case 'submit':
+      case 'status':
+      case 'result':
+        return await remoteCommand(command, rest, io);
       default:
         io.stderr(`rlm: unknown command "${command}"\n\n${HELP}`);
         return 2;
