@@ -46,14 +46,16 @@ export class JsonArraySplitter {
     }
     let elementStart = this.state === 'in-element' ? 0 : -1;
     const n = chunk.length;
+    // Next quote / backslash at or after i (n when none), found lazily: strings are most of the bytes.
+    let q = -1;
+    let b = -1;
     while (i < n) {
       if (this.state === 'in-element' && this.inString) {
-        // Jump to the next quote or backslash: strings are most of the bytes (the contexts).
         if (this.escaped) { this.escaped = false; i++; continue; }
-        const q = chunk.indexOf('"', i);
-        const b = chunk.indexOf('\\', i);
-        if (q === -1 && b === -1) { i = n; break; }
-        if (b !== -1 && (q === -1 || b < q)) { this.escaped = true; i = b + 1; continue; }
+        if (q < i) { q = chunk.indexOf('"', i); if (q === -1) q = n; }
+        if (b < i) { b = chunk.indexOf('\\', i); if (b === -1) b = n; }
+        if (b < q) { this.escaped = true; i = b + 1; continue; }
+        if (q === n) { i = n; break; }
         this.inString = false;
         i = q + 1;
         continue;
