@@ -88,9 +88,12 @@ export async function prepareBatch(deps: BatchDeps, input: { manifestKey: string
   if (typeof manifestKey !== 'string' || !isPendingManifestKey(manifestKey)) throw new BatchStateError(`not a pending manifest key: ${JSON.stringify(manifestKey)}`);
   let items: BatchItem[];
   let batchId: string;
+  const gone = () => new BatchStateError(`${manifestKey} no longer exists (another batch execution may have processed it)`);
+  // List first: without s3:ListBucket a missing key reads as AccessDenied, not NotFound.
+  if (!(await deps.objects.list(manifestKey)).some((o) => o.key === manifestKey)) throw gone();
   try {
     const got = await deps.objects.getText(manifestKey, { maxBytes: MAX_BATCH_MANIFEST_BYTES });
-    if (!got) throw new BatchStateError(`${manifestKey} no longer exists (another batch execution may have processed it)`);
+    if (!got) throw gone();
     batchId = batchIdFor(baseName(manifestKey), [deps.bucket, manifestKey, got.versionId ?? got.etag ?? got.text]);
     items = parseBatchManifest(got.text, { batchId, resolveDocument: bucketDocumentResolver(deps.bucket) });
   } catch (err) {
@@ -128,9 +131,14 @@ export async function finishBatch(deps: BatchDeps, input: { batch: PreparedBatch
   const valid = await readJson<MapItem[]>(deps, keys.items);
   const invalid = await readJson<Array<{ index: number; id: string; error: string }>>(deps, keys.invalid);
   if (!valid || !invalid) throw new BatchStateError(`the work files of batch ${batchId} are missing (${keys.items}, ${keys.invalid})`);
+  // Read only what exists (listed first): an item may have no record, a run may have no result.json.
+  const records = new Set((await deps.objects.list(keys.itemRecords)).map((o) => o.key));
   const ran = await mapWithConcurrency(valid, deps.readConcurrency ?? 16, async (item): Promise<BatchResultLine> => {
-    const record = await readJson<ItemRecord>(deps, itemRecordKey(batchId, item.index));
-    const result = await readJson<RunSummary>(deps, runResultKey(item.runId, deps.resultsPrefix, record?.output?.resultUri));
+    const recordKey = itemRecordKey(batchId, item.index);
+    const record = records.has(recordKey) ? await readJson<ItemRecord>(deps, recordKey) : undefined;
+    const resultKey = runResultKey(item.runId, deps.resultsPrefix, record?.output?.resultUri);
+    const known = Boolean(record?.output?.resultUri) || (await deps.objects.list(resultKey)).some((o) => o.key === resultKey);
+    const result = known ? await readJson<RunSummary>(deps, resultKey) : undefined;
     return resultLineFromRecord(item, record, result);
   });
   const lines = [...ran, ...invalid.map((i) => failedResultLine(i, i.error))].sort((a, b) => a.index - b.index);
