@@ -1,5 +1,7 @@
 /** Printing a run's result (`rlm result`, `rlm submit --wait`) and status (`rlm status`). */
-import { describeExecution, downloadTrajectory, formatResultLine, formatStatus, readResult, readRunItem, type ExecutionInfo } from './runs';
+import {
+  describeExecution, downloadTrajectory, formatResultLine, formatStatus, readResult, readRunItem, TERMINAL_STATUSES, type ExecutionInfo,
+} from './runs';
 import { resultKeyFor, type RemoteClients, type RemoteStack } from './stack';
 
 /** Where the CLI writes (one line per call). */
@@ -21,7 +23,16 @@ export interface ShowResultOptions {
  * file or does not exist.
  */
 export async function showResult(clients: RemoteClients, stack: RemoteStack, runId: string, opts: ShowResultOptions, io: CliIo): Promise<number> {
-  const result = await readResult(clients, stack, runId);
+  let result;
+  try {
+    result = await readResult(clients, stack, runId);
+  } catch (err) {
+    // Without s3:ListBucket, S3 answers a missing key with 403: a run still going looks like a denial.
+    if (!isAccessDenied(err)) throw err;
+    const execution = await describeExecution(clients, stack, runId);
+    if (execution && TERMINAL_STATUSES.has(execution.status)) throw err;
+    return explainMissingResult(clients, stack, runId, opts, io);
+  }
   if (!result) return explainMissingResult(clients, stack, runId, opts, io);
   if (opts.trajectory) {
     const ok = await downloadTrajectory(clients, stack, runId, opts.trajectory);
@@ -50,6 +61,11 @@ async function explainMissingResult(clients: RemoteClients, stack: RemoteStack, 
     io.stderr(`rlm: run ${runId} ended ${execution.status} without a result file${describeFailure(execution)}\nrlm: ${execution.consoleUrl}`);
   }
   return 1;
+}
+
+function isAccessDenied(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return (err instanceof Error && err.name === 'AccessDenied') || status === 403;
 }
 
 function describeFailure(execution: ExecutionInfo): string {

@@ -73,7 +73,8 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
     if (name === 'ValidationError' && /does not exist/i.test(message)) {
       throw new ConfigError(`stack ${stackName} does not exist${where} (deploy it with "npx cdk deploy", or pass --stack NAME / --region REGION)`, { cause: err });
     }
-    throw new ConfigError(`cannot describe stack ${stackName}${where}: ${name}: ${message}`, { cause: err });
+    const hint = name === 'CredentialsProviderError' ? ' (configure AWS credentials: AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID...)' : '';
+    throw new ConfigError(`cannot describe stack ${stackName}${where}: ${name}: ${message}${hint}`, { cause: err });
   }
   const get = (key: string): string => {
     const value = outputs.find((o) => o.OutputKey === key)?.OutputValue;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -216,6 +216,17 @@ describe('rlm result', () => {
     const json = capture();
     expect(await remoteCommand('result', [RUN_ID, '--output', 'json'], json.io, deps)).toBe(1);
     expect(JSON.parse(json.out[0])).toMatchObject({ runId: RUN_ID, ready: false, execution: { status: 'RUNNING' } });
+  });
+
+  it('treats 403 on a missing result.json (caller without s3:ListBucket) as not ready while the run is going', async () => {
+    const denied = () => new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: meta(403) });
+    s3.on(GetObjectCommand).rejects(denied());
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXEC_ARN, stateMachineArn: MACHINE, status: 'RUNNING', startDate: new Date() });
+    const { io, err } = capture();
+    expect(await remoteCommand('result', [RUN_ID], io, deps)).toBe(1);
+    expect(err.join('\n')).toMatch(/is still going/);
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXEC_ARN, stateMachineArn: MACHINE, status: 'SUCCEEDED', startDate: new Date() });
+    await expect(remoteCommand('result', [RUN_ID], capture().io, deps)).rejects.toThrow('Access Denied');
   });
 
   it('explains an execution that ended without a result file, and an unknown run', async () => {
