@@ -5,7 +5,8 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { pipelineConfigFromContext } from '../lib/pipeline-config';
+import { ConfigError } from '../lambdas/core/errors';
+import { pipelineConfigFromContext, resolvePipelineConfig } from '../lib/pipeline-config';
 import { DEFAULT_STACK_NAME, RlmPipelineStack } from '../lib/rlm-stack';
 import type { SandboxNetworkOptions } from '../lib/sandbox-network';
 
@@ -25,12 +26,18 @@ const vpcId = str('vpcId');
 // A VPC lookup needs a concrete account and region (from the CLI's credentials); otherwise stay env-agnostic.
 const env = vpcId ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined;
 const stackName = str('stackName') ?? DEFAULT_STACK_NAME;
+const pipelineInput = pipelineConfigFromContext(ctx);
+for (const key of ['vpcId', 'vpcAvailabilityZones', 'vpcEndpoints']) {
+  if (ctx(key) !== undefined && resolvePipelineConfig(pipelineInput).networkMode !== 'VPC') {
+    throw new ConfigError(`${key} only applies with networkMode=VPC (add -c networkMode=VPC)`);
+  }
+}
 
 new RlmPipelineStack(app, stackName, {
   stackName,
   ...(env ? { env } : {}),
   pipeline: {
-    ...pipelineConfigFromContext(ctx),
+    ...pipelineInput,
     network: networkOptions(),
   },
 });
