@@ -1,0 +1,179 @@
+/**
+ * `rlm batch`: every line of a batch manifest (JSON Lines) through ONE local engine with bounded
+ * concurrency, writing the same `results.jsonl` and `summary.json` as the batch state machine on AWS.
+ * Item validation, run IDs, result lines and the summary come from `lambdas/core/batch/`.
+ */
+import { promises as fs, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLanguageModel } from '../../lambdas/adapters/models';
+import { toFileUri } from '../../lambdas/adapters/documents';
+import { parseBatchManifest, MAX_BATCH_MANIFEST_BYTES, type BatchItem } from '../../lambdas/core/batch/batch-manifest';
+import { baseName } from '../../lambdas/core/batch/layout';
+import { batchIdFor } from '../../lambdas/core/batch/names';
+import { mapWithConcurrency } from '../../lambdas/core/batch/pool';
+import { failedResultLine, resultLineFromSummary, summarizeBatch, toJsonLines, type BatchResultLine, type BatchSummary } from '../../lambdas/core/batch/results';
+import { describeError, InvalidInputError } from '../../lambdas/core/errors';
+import type { PriceTable } from '../../lambdas/core/pricing';
+import type { RunConfig } from '../../lambdas/core/types';
+import { intFlag, numberFlag } from '../cli/args';
+import { LocalEngine } from '../local/local-engine';
+
+/** Help text of `rlm batch`. */
+export const BATCH_HELP = `rlm batch MANIFEST [options]
+
+  MANIFEST               JSON Lines, one item a line: {"id": "q1", "question": "...", "documents": ["a.txt", "docs/"], "options": {...}}
+                         documents are paths relative to the manifest's folder, absolute paths, or file:// URIs
+  --concurrency N        items running at once on the one local engine (default 4)
+  --out DIR              where results.jsonl and summary.json go (default <manifest folder>/<name>.results/)
+  --llm SPEC             bedrock (default) | openai | openai:URL | scripted:FILE   (env RLM_LLM)
+  --root-model ID        root model ID            --sub-model ID       sub model ID
+  --max-iterations N     root turns per item      --max-output-chars N cell output shown to the root model
+  --cell-timeout SEC     per-cell time limit      --sub-concurrency N  llm_query_batched concurrency
+  --max-sub-calls N      cap on sub-calls         --max-tokens N       cap on root+sub tokens per item
+  --max-cost USD         cap on cost per item     --prices FILE        JSON price table (USD per 1M tokens)
+  --state-dir DIR        where run results and trajectories go (default .rlm)
+  --quiet                no per-item progress on stderr
+
+A line that cannot run (bad JSON, empty question, missing documents, unknown options) and an item whose
+run fails (e.g. a missing document) are reported as failed with a reason; the batch continues.
+Prints summary.json to stdout. Exit code 0 when every item succeeded, 1 when any failed, 2 on bad usage.`;
+
+/** Parsed `rlm batch` flags. */
+export interface BatchCommandOptions {
+  manifest: string;
+  concurrency: number;
+  llm: string;
+  outDir?: string;
+  stateDir: string;
+  quiet: boolean;
+  runDefaults: Partial<RunConfig>;
+  prices?: PriceTable;
+}
+
+/** Parse argv (after `batch`). Throws `InvalidInputError` naming the bad flag. */
+export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BatchCommandOptions {
+  const str = { type: 'string' } as const;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      concurrency: str, out: str, llm: str, 'root-model': str, 'sub-model': str, 'max-iterations': str, 'max-output-chars': str,
+      'cell-timeout': str, 'sub-concurrency': str, 'max-sub-calls': str, 'max-tokens': str, 'max-cost': str, prices: str,
+      'state-dir': str, quiet: { type: 'boolean' },
+    },
+    strict: true, allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new InvalidInputError(`rlm batch takes one MANIFEST (a .jsonl file), got ${positionals.length}`);
+  const llm = values.llm ?? env.RLM_LLM ?? 'bedrock';
+  const scripted = llm.startsWith('scripted:');
+  const cellTimeout = numberFlag('cell-timeout', values['cell-timeout']);
+  const runDefaults: Partial<RunConfig> = {
+    ...(values['root-model'] ? { rootModelId: values['root-model'] } : scripted ? { rootModelId: 'scripted-root' } : {}),
+    ...(values['sub-model'] ? { subModelId: values['sub-model'] } : scripted ? { subModelId: 'scripted-sub' } : {}),
+    maxIterations: intFlag('max-iterations', values['max-iterations']),
+    maxOutputChars: intFlag('max-output-chars', values['max-output-chars']),
+    cellTimeoutMs: cellTimeout === undefined ? undefined : Math.round(cellTimeout * 1000),
+    subConcurrency: intFlag('sub-concurrency', values['sub-concurrency']),
+    maxSubCalls: intFlag('max-sub-calls', values['max-sub-calls']),
+    maxTotalTokens: intFlag('max-tokens', values['max-tokens']),
+    maxCostUsd: numberFlag('max-cost', values['max-cost']),
+  };
+  for (const k of Object.keys(runDefaults) as Array<keyof RunConfig>) if (runDefaults[k] === undefined) delete runDefaults[k];
+  const concurrency = intFlag('concurrency', values.concurrency) ?? 4;
+  if (concurrency > 64) throw new InvalidInputError(`--concurrency must be at most 64 on one machine, got ${concurrency}`);
+  return {
+    manifest: positionals[0], concurrency, llm, stateDir: values['state-dir'] ?? '.rlm', quiet: Boolean(values.quiet), runDefaults,
+    ...(values.out ? { outDir: values.out } : {}),
+    ...(values.prices ? { prices: readPrices(values.prices) } : {}),
+  };
+}
+
+function readPrices(file: string): PriceTable {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as PriceTable;
+  } catch (err) {
+    throw new InvalidInputError(`--prices ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Resolver for manifest documents on this machine: paths relative to the manifest's folder, or file:// URIs. */
+export function localDocumentResolver(manifestDir: string): (document: string) => string {
+  return (document: string) => {
+    const d = document.trim();
+    if (/^file:/i.test(d)) return toFileUri(d);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(d)) {
+      throw new Error(`"${d}" is not a local path or file:// URI (rlm batch reads local files; s3:// manifests run on the deployed stack)`);
+    }
+    return toFileUri(path.resolve(manifestDir, d));
+  };
+}
+
+/** What a local batch produced. */
+export interface BatchOutcome {
+  summary: BatchSummary;
+  lines: BatchResultLine[];
+  outDir: string;
+}
+
+/** Run every item of the manifest; writes results.jsonl and summary.json and returns them. */
+export async function runBatch(opts: BatchCommandOptions, io: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<BatchOutcome> {
+  const manifestPath = path.resolve(opts.manifest);
+  const stat = await fs.stat(manifestPath).catch(() => undefined);
+  if (!stat?.isFile()) throw new InvalidInputError(`manifest ${opts.manifest} is not a file`);
+  if (stat.size > MAX_BATCH_MANIFEST_BYTES) throw new InvalidInputError(`manifest ${opts.manifest} is ${stat.size} bytes; the limit is ${MAX_BATCH_MANIFEST_BYTES}`);
+  const text = await fs.readFile(manifestPath, 'utf8');
+  const name = baseName(manifestPath);
+  const batchId = batchIdFor(name, ['local', manifestPath, text]);
+  const items = parseBatchManifest(text, { batchId, resolveDocument: localDocumentResolver(path.dirname(manifestPath)) });
+  const outDir = path.resolve(opts.outDir ?? path.join(path.dirname(manifestPath), `${name}.results`));
+  const log = (line: string) => { if (!opts.quiet) io.stderr(line); };
+  const invalid = items.filter((i) => i.error).length;
+  log(`rlm batch: ${items.length} items (${invalid} invalid) from ${opts.manifest}, concurrency ${opts.concurrency}; results in ${outDir}`);
+
+  const model = await createLanguageModel(opts.llm);
+  const engine = await LocalEngine.start({ model, stateDir: opts.stateDir, runDefaults: opts.runDefaults, ...(opts.prices ? { prices: opts.prices } : {}) });
+  const startedAt = new Date().toISOString();
+  let done = 0;
+  let lines: BatchResultLine[];
+  try {
+    lines = await mapWithConcurrency(items, opts.concurrency, async (item: BatchItem) => {
+      const line = await runItem(engine, item);
+      done += 1;
+      const what = line.status === 'succeeded' ? `succeeded (${line.stopReason}, ${line.iterations} turns)` : `failed: ${line.error}`;
+      log(`rlm batch: [${done}/${items.length}] ${item.id} ${what}${line.latencyMs !== null ? ` · ${(line.latencyMs / 1000).toFixed(1)}s` : ''}`);
+      return line;
+    });
+  } finally {
+    await engine.close();
+  }
+  const summary = summarizeBatch(lines, {
+    batchId, manifest: toFileUri(manifestPath), startedAt, finishedAt: new Date().toISOString(), results: toFileUri(path.join(outDir, 'results.jsonl')),
+  });
+  await fs.mkdir(outDir, { recursive: true });
+  await fs.writeFile(path.join(outDir, 'results.jsonl'), toJsonLines(lines));
+  await fs.writeFile(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  return { summary, lines, outDir };
+}
+
+/** One item: invalid lines fail with their reason; a run that throws (it should not) fails with the error. */
+async function runItem(engine: LocalEngine, item: BatchItem): Promise<BatchResultLine> {
+  if (!item.request) return failedResultLine({ index: item.index, id: item.id }, item.error ?? 'invalid line');
+  const started = Date.now();
+  try {
+    return resultLineFromSummary(item, await engine.run(item.request, { runId: item.runId }));
+  } catch (err) {
+    const { name, message } = describeError(err);
+    return failedResultLine(item, `${name}: ${message}`, Date.now() - started);
+  }
+}
+
+/** `rlm batch ARGS`: parse, run, print the summary; returns the exit code. */
+export async function batchCommand(argv: string[], io: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(BATCH_HELP);
+    return 0;
+  }
+  const { summary } = await runBatch(parseBatchArgs(argv), io);
+  io.stdout(JSON.stringify(summary, null, 2));
+  return summary.failed ? 1 : 0;
+}
