@@ -147,6 +147,22 @@ describe('harness', () => {
     expect(third).toMatchObject({ ran: 0, skipped: 5 });
   });
 
+  it('runs unsuccessful questions again with retryFailed, the newer line winning', async () => {
+    const dir = tempDir();
+    const data = writeData(dir, records.slice(0, 2));
+    const out = path.join(dir, 'out');
+    const failing = fakeModel(() => { throw new ContextWindowExceededError('too long'); });
+    const first = await runEvaluation({ data, subset: 'all', approach: 'base', outDir: out, concurrency: 1 }, (r) => answerDirect(r, direct(failing)));
+    expect(first.summary.overall).toMatchObject({ n: 2, succeeded: 0 });
+    const ok = new ScriptedModel({ root: [{ text: 'The correct answer is (B)' }] });
+    const again = await runEvaluation({ data, subset: 'all', approach: 'base', outDir: out, concurrency: 1 }, (r) => answerDirect(r, direct(ok)));
+    expect(again).toMatchObject({ ran: 0, skipped: 2 });
+    const retried = await runEvaluation({ data, subset: 'all', approach: 'base', outDir: out, concurrency: 1, retryFailed: true }, (r) => answerDirect(r, direct(ok)));
+    expect(retried).toMatchObject({ ran: 2, skipped: 0 });
+    expect(retried.summary.overall).toMatchObject({ n: 2, succeeded: 2, correct: 1 });
+    expect(lines(path.join(out, 'results.jsonl'))).toHaveLength(4);
+  });
+
   it('does not record deferred questions, and refuses an output directory of another approach', async () => {
     const dir = tempDir();
     const data = writeData(dir, records.slice(0, 2));
