@@ -115,3 +115,10 @@ describe('bedrockModelArns (the inference-profile rule)', () => {
     }
   });
 });
+
+test('the bucket prefixes of the stack are the ones the triggers use', () => {
+  const { S3_PREFIXES, READABLE_DOCUMENT_PREFIXES } = require('../../lib/storage') as typeof import('../../lib/storage');
+  const { TRIGGER_PREFIXES, ALLOWED_DOCUMENT_PREFIXES } = require('../../lambdas/core/batch/layout') as typeof import('../../lambdas/core/batch/layout');
+  for (const key of ['documents', 'inbox', 'jobs', 'batches'] as const) expect(S3_PREFIXES[key]).toBe(TRIGGER_PREFIXES[key]);
+  expect([...READABLE_DOCUMENT_PREFIXES]).toEqual([...ALLOWED_DOCUMENT_PREFIXES]);
+});
