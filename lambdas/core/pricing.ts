@@ -13,7 +13,7 @@ export type PriceTable = Record<string, ModelPrice>;
 
 /**
  * Default on-demand Bedrock prices (USD per 1M tokens, us-east-1 list prices at the time of writing).
- * Override with `--prices FILE` (CLI) or the `prices` prop (CDK). Unknown models cost 0 and are flagged.
+ * Override locally with `rlm run --prices FILE`. Models missing from the table are priced at 0.
  */
 export const DEFAULT_PRICES: PriceTable = {
   'claude-sonnet-4-5': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
