@@ -6,6 +6,7 @@
  * is allowed, so a bad `-c` fails `cdk synth` instead of the first run.
  */
 import { DEFAULT_RUN_CONFIG } from '../lambdas/core/config';
+import { serializeWatchProfiles, parseWatchProfilesJson, validateWatchProfiles, type WatchProfiles } from '../lambdas/core/batch/watch-profiles';
 import { ConfigError } from '../lambdas/core/errors';
 
 /** How the sandbox reaches the network. */
@@ -58,13 +59,19 @@ export interface PipelineConfig {
   readonly removalPolicy: RemovalPolicyName;
   /** Days until DynamoDB TTL may delete a run's items. */
   readonly runTtlDays: number;
-  /** EventBridge schedule expression for scheduled triggers (`rate(...)`/`cron(...)`); unused when absent. */
+  /** EventBridge Scheduler expression (`rate(...)`/`cron(...)`, UTC) that starts the batch state machine; no schedule when absent. */
   readonly schedule?: string;
+  /** Items a batch runs at once (Distributed Map MaxConcurrency, 1-10000); see docs/triggers.md. */
+  readonly batchMaxConcurrency: number;
+  /** Watch folders: `inbox/<profile>/` -> standing questions (docs/triggers.md); at most 3,072 bytes as JSON. */
+  readonly watchProfiles?: WatchProfiles;
 }
 
 /** Input of `resolvePipelineConfig`: every field optional; `subModelIds` also accepts one ID. */
-export type PipelineConfigInput = Partial<Omit<PipelineConfig, 'subModelIds'>> & {
+export type PipelineConfigInput = Partial<Omit<PipelineConfig, 'subModelIds' | 'watchProfiles'>> & {
   readonly subModelIds?: string | readonly string[];
+  /** An object, or its JSON (from `-c watchProfiles='{...}'`). */
+  readonly watchProfiles?: WatchProfiles | string;
 };
 
 /** Defaults (run defaults come from `lambdas/core/config.ts`, so the CLI and the stack agree). */
@@ -80,6 +87,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   logRetentionDays: 90,
   removalPolicy: 'retain',
   runTtlDays: 90,
+  batchMaxConcurrency: 10,
 };
 
 /**
@@ -99,6 +107,8 @@ export const CONTEXT_KEYS = {
   removalPolicy: 'removalPolicy',
   runTtlDays: 'runTtlDays',
   schedule: 'schedule',
+  batchMaxConcurrency: 'batchMaxConcurrency',
+  watchProfiles: 'watchProfiles',
 } as const satisfies Record<keyof PipelineConfig, string>;
 
 const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/;
@@ -167,11 +177,21 @@ export function resolvePipelineConfig(input: PipelineConfigInput = {}): Pipeline
     removalPolicy,
     runTtlDays: intIn('runTtlDays', merged.runTtlDays, 1, 3650),
     ...(schedule ? { schedule } : {}),
+    batchMaxConcurrency: intIn('batchMaxConcurrency', merged.batchMaxConcurrency, 1, 10_000),
+    ...watchProfilesOf(merged.watchProfiles),
   };
+}
+
+/** Validate watch profiles (object or JSON) within the environment size limit; absent or empty: none. */
+function watchProfilesOf(raw: unknown): { watchProfiles?: WatchProfiles } {
+  const profiles = typeof raw === 'string' ? parseWatchProfilesJson(raw) : validateWatchProfiles(raw);
+  serializeWatchProfiles(profiles);
+  return Object.keys(profiles).length ? { watchProfiles: profiles } : {};
 }
 
 const NUMERIC_FIELDS = new Set<keyof PipelineConfig>([
   'maxIterations', 'maxOutputChars', 'cellTimeoutMs', 'subConcurrency', 'sessionTimeoutSeconds', 'logRetentionDays', 'runTtlDays',
+  'batchMaxConcurrency',
 ]);
 
 /**

@@ -14,10 +14,12 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/adapters/ops/eventbridge-publisher';
+import { BatchRunner } from './batch-runner';
 import { SandboxCodeInterpreter } from './code-interpreter';
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from './pipeline-config';
 import { RunFunctions, type RunFunctionKey } from './run-functions';
 import { RunStateMachine } from './run-state-machine';
+import { RunTriggers } from './run-triggers';
 import type { SandboxNetworkOptions } from './sandbox-network';
 import { PipelineStorage } from './storage';
 
@@ -49,6 +51,10 @@ export class RlmPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
   /** The bus run events are published to (the default bus). */
   readonly eventBus: events.IEventBus;
+  /** Job manifests (`jobs/`) and watch folders (`inbox/`) that start runs (docs/triggers.md). */
+  readonly triggers: RunTriggers;
+  /** The batch state machine for `batches/pending/*.jsonl`, scheduled when `schedule` is set. */
+  readonly batches: BatchRunner;
 
   constructor(scope: Construct, id: string, props: RlmPipelineProps = {}) {
     super(scope, id);
@@ -71,5 +77,11 @@ export class RlmPipeline extends Construct {
     this.functions = functions.functions;
 
     this.stateMachine = new RunStateMachine(this, 'Runs', { config: this.config, functions: this.functions }).stateMachine;
+
+    const { config, bucket, stateMachine: runStateMachine } = this;
+    this.triggers = new RunTriggers(this, 'Triggers', { config, bucket, runStateMachine, ...(config.watchProfiles ? { watchProfiles: config.watchProfiles } : {}) });
+    this.batches = new BatchRunner(this, 'Batches', {
+      config, bucket, runStateMachine, maxConcurrency: config.batchMaxConcurrency, ...(config.schedule ? { schedule: config.schedule } : {}),
+    });
   }
 }

@@ -8,9 +8,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ConfigError } from '../../lambdas/core/errors';
 import { TRIGGER_ENV } from '../../lambdas/handlers/batch-env';
-import { resolvePipelineConfig } from '../../lib/pipeline-config';
+import { pipelineConfigFromContext, resolvePipelineConfig } from '../../lib/pipeline-config';
 import { RunTriggers } from '../../lib/run-triggers';
-import { actionsOf, nagFindings, resourcesOf, roleOfFunction, statementsOfRole, statementsWith, testApp } from './helpers';
+import { actionsOf, nagFindings, resourcesOf, roleOfFunction, statementsOfRole, statementsWith, synth, testApp } from './helpers';
 
 type Json = Record<string, any>;
 
@@ -76,5 +76,31 @@ describe('RunTriggers', () => {
   it('refuses invalid or oversized watch profiles at synth', () => {
     expect(() => triggerStack({ 'bad name': { questions: ['q'] } })).toThrow(ConfigError);
     expect(() => triggerStack({ big: { questions: ['x'.repeat(3100)] } })).toThrow(/limit is 3072/);
+  });
+});
+
+describe('triggers and batches in RlmPipelineStack', () => {
+  it('are wired from the config (context keys schedule, batchMaxConcurrency, watchProfiles) with zero nag findings', () => {
+    const input = pipelineConfigFromContext((k) => ({
+      schedule: 'cron(30 1 * * ? *)', batchMaxConcurrency: '12', watchProfiles: '{"contracts": {"questions": ["Who signs?"]}}',
+    } as Record<string, unknown>)[k]);
+    const { stack, template, pipeline } = synth(input);
+    expect(pipeline.config).toMatchObject({ schedule: 'cron(30 1 * * ? *)', batchMaxConcurrency: 12, watchProfiles: { contracts: { questions: ['Who signs?'] } } });
+    const runsId = stack.getLogicalId(pipeline.stateMachine.node.defaultChild as never);
+    const fn = template.toJSON().Resources[stack.getLogicalId(pipeline.triggers.function.node.defaultChild as never)] as Json;
+    expect(fn.Properties.Environment.Variables[TRIGGER_ENV.runStateMachineArn]).toEqual({ Ref: runsId });
+    expect(JSON.parse(fn.Properties.Environment.Variables[TRIGGER_ENV.watchProfiles])).toEqual({ contracts: { questions: ['Who signs?'] } });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 1 * * ? *)' });
+    expect(JSON.stringify(template.toJSON().Resources[stack.getLogicalId(pipeline.batches.stateMachine.node.defaultChild as never)])).toContain('\\"MaxConcurrency\\":12');
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  it('defaults: no schedule, no watch profiles, MaxConcurrency 10; bad values fail synth naming the key', () => {
+    const { template, pipeline } = synth();
+    expect(template.findResources('AWS::Scheduler::Schedule')).toEqual({});
+    expect(pipeline.config.batchMaxConcurrency).toBe(10);
+    expect(pipeline.config).not.toHaveProperty('watchProfiles');
+    expect(() => resolvePipelineConfig({ batchMaxConcurrency: 0 })).toThrow(/^batchMaxConcurrency must be an integer from 1 to 10000/);
+    expect(() => resolvePipelineConfig({ watchProfiles: '{not json' })).toThrow(/WATCH_PROFILES is not valid JSON|not valid JSON/);
   });
 });
