@@ -182,6 +182,7 @@ export function lambdaEnvironment(props: RunFunctionsProps): Record<string, stri
     [LAMBDA_ENV.codeInterpreterId]: props.codeInterpreter.codeInterpreterId,
     [LAMBDA_ENV.rootModelId]: config.rootModelId,
     [LAMBDA_ENV.subModelId]: config.subModelIds[0],
+    [LAMBDA_ENV.allowedSubModelIds]: config.subModelIds.join(','),
     [LAMBDA_ENV.maxIterations]: String(config.maxIterations),
     [LAMBDA_ENV.maxOutputChars]: String(config.maxOutputChars),
     [LAMBDA_ENV.cellTimeoutMs]: String(config.cellTimeoutMs),

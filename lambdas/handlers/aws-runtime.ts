@@ -55,6 +55,7 @@ export function awsRuntime(): AwsRuntime {
       maxOutputChars: env.maxOutputChars, cellTimeoutMs: env.cellTimeoutMs, subConcurrency: env.subConcurrency,
     },
     ttlDays: env.runTtlDays,
+    allowedModels: { root: [env.rootModelId], sub: env.allowedSubModelIds },
   };
   runtime = { env, deps, settings, powertools };
   return runtime;

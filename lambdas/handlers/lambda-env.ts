@@ -12,6 +12,8 @@ export const LAMBDA_ENV = {
   codeInterpreterId: 'CODE_INTERPRETER_ID',
   rootModelId: 'ROOT_MODEL_ID',
   subModelId: 'SUB_MODEL_ID',
+  /** Comma-separated sub models the sandbox role may invoke (a run may pick any of them). */
+  allowedSubModelIds: 'ALLOWED_SUB_MODEL_IDS',
   maxIterations: 'MAX_ITERATIONS',
   maxOutputChars: 'MAX_OUTPUT_CHARS',
   cellTimeoutMs: 'CELL_TIMEOUT_MS',
@@ -29,6 +31,8 @@ export interface LambdaEnv {
   codeInterpreterId: string;
   rootModelId: string;
   subModelId: string;
+  /** Sub models a run may choose (IAM allows exactly these); defaults to `[subModelId]`. */
+  allowedSubModelIds: string[];
   maxIterations: number;
   maxOutputChars: number;
   cellTimeoutMs: number;
@@ -53,13 +57,14 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     if (!Number.isInteger(n) || n < 1) throw new ConfigError(`environment variable ${LAMBDA_ENV[key]} must be a positive integer, got "${raw}"`);
     return n;
   };
-  return {
+  const parsed = {
     tableName: str('tableName'),
     bucketName: str('bucketName'),
     resultsPrefix: str('resultsPrefix', 'results/'),
     codeInterpreterId: str('codeInterpreterId'),
     rootModelId: str('rootModelId'),
     subModelId: str('subModelId'),
+    allowedSubModelIds: (env[LAMBDA_ENV.allowedSubModelIds] ?? '').split(',').map((x) => x.trim()).filter(Boolean),
     maxIterations: int('maxIterations', 30),
     maxOutputChars: int('maxOutputChars', 20_000),
     cellTimeoutMs: int('cellTimeoutMs', 300_000),
@@ -69,4 +74,6 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     runTtlDays: int('runTtlDays', 90),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
   };
+  if (!parsed.allowedSubModelIds.includes(parsed.subModelId)) parsed.allowedSubModelIds.unshift(parsed.subModelId);
+  return parsed;
 }

@@ -14,6 +14,25 @@ export interface HandlerSettings {
   runDefaults: Partial<RunConfig>;
   /** Days until DynamoDB TTL may delete a run's items; undefined keeps them. */
   ttlDays?: number;
+  /**
+   * Models a run may choose in its `options` (on AWS, exactly what IAM allows). Absent = any model.
+   * A run naming another model is refused at StartRun instead of failing later inside the sandbox.
+   */
+  allowedModels?: { root: string[]; sub: string[] };
+}
+
+/** Refuse run options that name a model this deployment may not invoke. */
+function checkAllowedModels(request: unknown, allowed: HandlerSettings['allowedModels']): void {
+  if (!allowed) return;
+  const options = (request as { options?: { rootModelId?: unknown; subModelId?: unknown } } | null)?.options ?? {};
+  const check = (field: 'rootModelId' | 'subModelId', list: string[]) => {
+    const v = options[field];
+    if (v !== undefined && !list.includes(String(v))) {
+      throw new InvalidInputError(`options.${field} "${String(v)}" is not allowed by this deployment (allowed: ${list.join(', ')})`);
+    }
+  };
+  check('rootModelId', allowed.root);
+  check('subModelId', allowed.sub);
 }
 
 /** Invocation context the handlers use (a subset of the Lambda context). */
@@ -33,7 +52,9 @@ function requireRunId(event: unknown): string {
 export function createStartRunHandler(deps: EngineDeps, settings: HandlerSettings) {
   return async (event: unknown): Promise<RunState> => {
     const runId = requireRunId(event);
-    return startRun(deps, { runId, request: (event as { request?: unknown }).request }, settings.runDefaults, settings.ttlDays);
+    const request = (event as { request?: unknown }).request;
+    checkAllowedModels(request, settings.allowedModels);
+    return startRun(deps, { runId, request }, settings.runDefaults, settings.ttlDays);
   };
 }
 
