@@ -12,7 +12,7 @@
  * State between steps: `{processed, next, pending, batch: {batchId, keys, counts}}`; each map item
  * writes its outcome to `batches/work/<batchId>/items/<index>.json` and returns only its index.
  */
-import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -182,7 +182,22 @@ export class BatchRunner extends Construct {
     const loop = list.next(new sfn.Choice(this, 'AnyPending', { comment: 'Process the next pending manifest, or stop.' })
       .when(sfn.Condition.isPresent('$.next'), prepare.next(runItems).next(summarize).next(count).next(list))
       .otherwise(done));
-    return init.next(loop);
+    // Single flight: a scheduled start while a long batch still runs (or a start by hand) leaves at once.
+    const guard = new sfn.CustomState(this, 'CheckNoOtherBatch', {
+      stateJson: {
+        Type: 'Task',
+        Comment: 'Count RUNNING executions of this machine (this one included).',
+        Resource: `arn:${Aws.PARTITION}:states:::aws-sdk:sfn:listExecutions`,
+        Parameters: { 'StateMachineArn.$': '$$.StateMachine.Id', StatusFilter: 'RUNNING', MaxResults: 2 },
+        ResultSelector: { 'running.$': 'States.ArrayLength($.Executions)' },
+        ResultPath: '$.guard',
+        Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+      },
+    });
+    const alreadyRunning = new sfn.Succeed(this, 'AnotherBatchIsRunning', { comment: 'It takes the pending manifests; nothing to do here.' });
+    return guard.next(new sfn.Choice(this, 'OnlyBatchRunning')
+      .when(sfn.Condition.numberGreaterThan('$.guard.running', 1), alreadyRunning)
+      .otherwise(init.next(loop)));
   }
 
   private grantFunctions(bucket: s3.IBucket): void {
@@ -209,6 +224,11 @@ export class BatchRunner extends Construct {
   }
 
   private grantStateMachine(bucket: s3.IBucket): void {
+    // A separate policy: in the role's default policy, the machine's own ARN would make a dependency cycle.
+    new iam.Policy(this, 'ListOwnExecutions', {
+      roles: [this.stateMachine.role],
+      statements: [new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] })],
+    });
     const statement = new iam.PolicyStatement({
       sid: 'ReadMapItems', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${TRIGGER_PREFIXES.batchWork}*`)],
     });

@@ -34,7 +34,11 @@ describe('BatchRunner', () => {
   const map = def.States.RunItems;
 
   it('loops over pending manifests: list, prepare, Distributed Map, summarize', () => {
-    expect(def.StartAt).toBe('Init');
+    expect(def.StartAt).toBe('CheckNoOtherBatch');
+    expect(def.States.CheckNoOtherBatch).toMatchObject({
+      Resource: 'arn:REF:states:::aws-sdk:sfn:listExecutions', Parameters: { 'StateMachineArn.$': '$$.StateMachine.Id', StatusFilter: 'RUNNING' }, Next: 'OnlyBatchRunning',
+    });
+    expect(def.States.OnlyBatchRunning).toMatchObject({ Choices: [{ Variable: '$.guard.running', NumericGreaterThan: 1, Next: 'AnotherBatchIsRunning' }], Default: 'Init' });
     expect(def.States.AnyPending.Choices).toEqual([{ Variable: '$.next', IsPresent: true, Next: 'PrepareBatch' }]);
     expect([def.States.PrepareBatch.Next, map.Next, def.States.SummarizeBatch.Next, def.States.CountProcessed.Next]).toEqual(['RunItems', 'SummarizeBatch', 'CountProcessed', 'ListPending']);
     expect(def.States.PrepareBatch.Catch).toEqual([{ ErrorEquals: ['BatchStateError'], ResultPath: null, Next: 'ListPending' }]);
@@ -88,6 +92,7 @@ describe('BatchRunner', () => {
     expect(resourcesOf(statements.filter((s) => actionsOf([s]).some((a) => a.toLowerCase().startsWith('s3:')))))
       .toEqual([`<${ids.bucket}.Arn>/batches/work/*`, `<${ids.bucket}.Arn>/batches/work/*`]);
     expect(resourcesOf(statementsWith(statements, 'lambda:InvokeFunction')).filter((r) => !r.endsWith(':*'))).toHaveLength(3);
+    expect(resourcesOf(statementsWith(statements, 'states:ListExecutions'))).toEqual([`<${ids.batch}>`]);
   });
 
   it('gives each batch Lambda only the prefixes its step uses', () => {
