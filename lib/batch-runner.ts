@@ -6,6 +6,7 @@
  * `batches/processed/`. EventBridge Scheduler starts it on `schedule` (optional); it can be started
  * by hand with any input.
  *
+ *   CheckNoOtherBatch -> (another batch RUNNING? -> AnotherBatchIsRunning)
  *   Init -> ListPending -> next? -> PrepareBatch -> RunItems (Distributed Map) -> SummarizeBatch -> Count -> ListPending
  *                                `-> Done
  *

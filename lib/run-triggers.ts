@@ -5,7 +5,7 @@
  *
  * | principal       | may                                                                              |
  * |-----------------|----------------------------------------------------------------------------------|
- * | trigger Lambda  | GetObject `jobs/*`, `inbox/*`; PutObject `jobs/*.error.json`; StartExecution of the run machine only |
+ * | trigger Lambda  | GetObject `jobs/*`, `inbox/*`; GetObjectVersion `jobs/*`; PutObject `jobs/*.error.json`; StartExecution of the run machine only |
  *
  * Nothing is lost on failure: the rule retries delivery and the Lambda retries asynchronous invocations;
  * what still fails lands in one SQS dead-letter queue (the original event, for redrive).
@@ -132,6 +132,10 @@ export class RunTriggers extends Construct {
     grantTo(this.function, new iam.PolicyStatement({
       sid: 'ReadTriggerObjects', actions: ['s3:GetObject'],
       resources: [bucket.arnForObjects(`${TRIGGER_PREFIXES.jobs}*`), bucket.arnForObjects(`${TRIGGER_PREFIXES.inbox}*`)],
+    }), reason);
+    // The manifest is read at the version the event names (GetObject with VersionId needs GetObjectVersion).
+    grantTo(this.function, new iam.PolicyStatement({
+      sid: 'ReadManifestVersions', actions: ['s3:GetObjectVersion'], resources: [bucket.arnForObjects(`${TRIGGER_PREFIXES.jobs}*`)],
     }), reason);
     grantTo(this.function, new iam.PolicyStatement({
       sid: 'WriteJobFailureRecords', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${TRIGGER_PREFIXES.jobs}*${JOB_ERROR_SUFFIX}`)],
