@@ -13,8 +13,10 @@ let def: Record<string, any>;
 beforeAll(() => {
   ({ template } = synth());
   const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<Record<string, any>>;
-  expect(machines).toHaveLength(1);
-  sm = machines[0];
+  // The stack has two machines: the run machine (the shared definition) and the batch machine.
+  const runMachines = machines.filter((m) => m.Properties.DefinitionSubstitutions?.[FUNCTION_ARN_SUBSTITUTIONS.rootTurn]);
+  expect(runMachines).toHaveLength(1);
+  sm = runMachines[0];
   def = JSON.parse(sm.Properties.DefinitionString);
 });
 
