@@ -16,7 +16,8 @@ import { failedResultLine, resultLineFromSummary, summarizeBatch, toJsonLines, t
 import { describeError, InvalidInputError } from '../../lambdas/core/errors';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig } from '../../lambdas/core/types';
-import { intFlag, numberFlag } from '../cli/args';
+import { intFlag } from '../cli/args';
+import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { LocalEngine } from '../local/local-engine';
 
 /** Help text of `rlm batch`. */
@@ -57,28 +58,14 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
-      concurrency: str, out: str, llm: str, 'root-model': str, 'sub-model': str, 'max-iterations': str, 'max-output-chars': str,
-      'cell-timeout': str, 'sub-concurrency': str, 'max-sub-calls': str, 'max-tokens': str, 'max-cost': str, prices: str,
-      'state-dir': str, quiet: { type: 'boolean' },
+      concurrency: str, out: str, llm: str, prices: str, 'state-dir': str, quiet: { type: 'boolean' },
+      ...RUN_OPTION_FLAGS,
     },
     strict: true, allowPositionals: true,
   });
   if (positionals.length !== 1) throw new InvalidInputError(`rlm batch takes one MANIFEST (a .jsonl file), got ${positionals.length}`);
   const llm = values.llm ?? env.RLM_LLM ?? 'bedrock';
-  const scripted = llm.startsWith('scripted:');
-  const cellTimeout = numberFlag('cell-timeout', values['cell-timeout']);
-  const runDefaults: Partial<RunConfig> = {
-    ...(values['root-model'] ? { rootModelId: values['root-model'] } : scripted ? { rootModelId: 'scripted-root' } : {}),
-    ...(values['sub-model'] ? { subModelId: values['sub-model'] } : scripted ? { subModelId: 'scripted-sub' } : {}),
-    maxIterations: intFlag('max-iterations', values['max-iterations']),
-    maxOutputChars: intFlag('max-output-chars', values['max-output-chars']),
-    cellTimeoutMs: cellTimeout === undefined ? undefined : Math.round(cellTimeout * 1000),
-    subConcurrency: intFlag('sub-concurrency', values['sub-concurrency']),
-    maxSubCalls: intFlag('max-sub-calls', values['max-sub-calls']),
-    maxTotalTokens: intFlag('max-tokens', values['max-tokens']),
-    maxCostUsd: numberFlag('max-cost', values['max-cost']),
-  };
-  for (const k of Object.keys(runDefaults) as Array<keyof RunConfig>) if (runDefaults[k] === undefined) delete runDefaults[k];
+  const runDefaults = runOptionsFromFlags(values, { scripted: llm.startsWith('scripted:') });
   const concurrency = intFlag('concurrency', values.concurrency) ?? 4;
   if (concurrency > 64) throw new InvalidInputError(`--concurrency must be at most 64 on one machine, got ${concurrency}`);
   return {

@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../lambdas/core/errors';
-import type { RunConfig } from '../../lambdas/core/types';
 import { DEFAULT_STACK_NAME } from '../../lib/stack-outputs';
-import { choiceFlag, intFlag, numberFlag } from '../cli/args';
+import { choiceFlag, numberFlag } from '../cli/args';
+import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { newRunId } from '../local/local-engine';
 import { showResult, showStatus, type CliIo } from '../remote/result';
 import { assertRunId, createRemoteClients, readStackOutputs, type RemoteClients } from '../remote/stack';
@@ -124,9 +124,7 @@ export function parseSubmitArgs(argv: string[], makeRunId: () => string = newRun
       document: { type: 'string', multiple: true }, question: { type: 'string' }, 'run-id': { type: 'string' },
       tag: { type: 'string', multiple: true }, wait: { type: 'boolean' }, poll: { type: 'string' }, timeout: { type: 'string' },
       trajectory: { type: 'string' }, quiet: { type: 'boolean' },
-      'root-model': { type: 'string' }, 'sub-model': { type: 'string' }, 'max-iterations': { type: 'string' },
-      'max-output-chars': { type: 'string' }, 'cell-timeout': { type: 'string' }, 'sub-concurrency': { type: 'string' },
-      'max-sub-calls': { type: 'string' }, 'max-tokens': { type: 'string' }, 'max-cost': { type: 'string' },
+      ...RUN_OPTION_FLAGS,
     },
     strict: true, allowPositionals: false,
   });
@@ -140,19 +138,7 @@ export function parseSubmitArgs(argv: string[], makeRunId: () => string = newRun
   const runIdGiven = values['run-id'] !== undefined;
   const runId = values['run-id'] ?? makeRunId();
   assertRunId(runId);
-  const cellTimeout = numberFlag('cell-timeout', values['cell-timeout']);
-  const options: Partial<RunConfig> = {
-    ...(values['root-model'] ? { rootModelId: values['root-model'] } : {}),
-    ...(values['sub-model'] ? { subModelId: values['sub-model'] } : {}),
-    maxIterations: intFlag('max-iterations', values['max-iterations']),
-    maxOutputChars: intFlag('max-output-chars', values['max-output-chars']),
-    cellTimeoutMs: cellTimeout === undefined ? undefined : Math.round(cellTimeout * 1000),
-    subConcurrency: intFlag('sub-concurrency', values['sub-concurrency']),
-    maxSubCalls: intFlag('max-sub-calls', values['max-sub-calls']),
-    maxTotalTokens: intFlag('max-tokens', values['max-tokens']),
-    maxCostUsd: numberFlag('max-cost', values['max-cost']),
-  };
-  for (const k of Object.keys(options) as Array<keyof RunConfig>) if (options[k] === undefined) delete options[k];
+  const options = runOptionsFromFlags(values);
   const timeout = numberFlag('timeout', values.timeout);
   return {
     ...(values.stack ? { stack: values.stack } : {}),

@@ -7,7 +7,8 @@ import { InvalidInputError } from '../../lambdas/core/errors';
 import type { LanguageModel } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary } from '../../lambdas/core/types';
-import { choiceFlag, intFlag, numberFlag } from '../cli/args';
+import { choiceFlag } from '../cli/args';
+import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { stderrProgress } from '../cli/progress';
 import { LocalEngine } from '../local/local-engine';
 import { toFileUri } from '../../lambdas/adapters/documents';
@@ -52,9 +53,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     args: argv,
     options: {
       document: { type: 'string', multiple: true }, question: { type: 'string' }, llm: { type: 'string' },
-      'root-model': { type: 'string' }, 'sub-model': { type: 'string' }, 'max-iterations': { type: 'string' },
-      'max-output-chars': { type: 'string' }, 'cell-timeout': { type: 'string' }, 'sub-concurrency': { type: 'string' },
-      'max-sub-calls': { type: 'string' }, 'max-tokens': { type: 'string' }, 'max-cost': { type: 'string' },
+      ...RUN_OPTION_FLAGS,
       prices: { type: 'string' }, output: { type: 'string' }, record: { type: 'string' }, 'state-dir': { type: 'string' },
       quiet: { type: 'boolean' },
     },
@@ -66,20 +65,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (!existsSync(d)) throw new InvalidInputError(`--document ${d}: no such file or directory`);
   }
   const llm = values.llm ?? env.RLM_LLM ?? 'bedrock';
-  const scripted = llm.startsWith('scripted:');
-  const cellTimeout = numberFlag('cell-timeout', values['cell-timeout']);
-  const runDefaults: Partial<RunConfig> = {
-    ...(values['root-model'] ? { rootModelId: values['root-model'] } : scripted ? { rootModelId: 'scripted-root' } : {}),
-    ...(values['sub-model'] ? { subModelId: values['sub-model'] } : scripted ? { subModelId: 'scripted-sub' } : {}),
-    maxIterations: intFlag('max-iterations', values['max-iterations']),
-    maxOutputChars: intFlag('max-output-chars', values['max-output-chars']),
-    cellTimeoutMs: cellTimeout === undefined ? undefined : Math.round(cellTimeout * 1000),
-    subConcurrency: intFlag('sub-concurrency', values['sub-concurrency']),
-    maxSubCalls: intFlag('max-sub-calls', values['max-sub-calls']),
-    maxTotalTokens: intFlag('max-tokens', values['max-tokens']),
-    maxCostUsd: numberFlag('max-cost', values['max-cost']),
-  };
-  for (const k of Object.keys(runDefaults) as Array<keyof RunConfig>) if (runDefaults[k] === undefined) delete runDefaults[k];
+  const runDefaults = runOptionsFromFlags(values, { scripted: llm.startsWith('scripted:') });
   let prices: PriceTable | undefined;
   if (values.prices) {
     try {
