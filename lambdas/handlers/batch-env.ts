@@ -6,7 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../core/errors';
 import type { Logger } from '../core/ports';
 import { createPowertools, loggerPort } from '../adapters/ops/powertools';
-import { S3ObjectStore } from './batch-object-store';
+import { S3ObjectStore } from '../adapters/s3/s3-object-store';
 
 /** Environment variable names the constructs set. */
 export const TRIGGER_ENV = {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BatchStateError, batchKeys, itemRecordKey, type BatchResultLine, type BatchSummary, type MapItem, type PreparedBatch } from '../../lambdas/core/batch';
 import type { RunSummary } from '../../lambdas/core/types';
-import { S3ObjectStore } from '../../lambdas/handlers/batch-object-store';
+import { S3ObjectStore } from '../../lambdas/adapters/s3/s3-object-store';
 import { createListPendingHandler } from '../../lambdas/handlers/batch-list-pending';
 import { createPrepareBatchHandler } from '../../lambdas/handlers/batch-prepare';
 import { createSummarizeBatchHandler } from '../../lambdas/handlers/batch-summarize';

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MAX_JOB_MANIFEST_BYTES, type TriggerResult } from '../../lambdas/core/batch';
 import { SfnExecutionStarter } from '../../lambdas/adapters/sfn';
-import { S3ObjectStore } from '../../lambdas/handlers/batch-object-store';
+import { S3ObjectStore } from '../../lambdas/adapters/s3/s3-object-store';
 import { createS3TriggerHandler } from '../../lambdas/handlers/s3-trigger';
 import { fakeS3, fakeSfn, memoryLogger } from './batch-fakes';
 

@@ -5,8 +5,8 @@
 import {
   CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { ObjectTooLargeError } from '../core/batch/errors';
-import type { ListedObject, ObjectStore, StoredObject } from '../core/batch/ports';
+import { ObjectTooLargeError } from '../../core/batch/errors';
+import type { ListedObject, ObjectStore, StoredObject } from '../../core/batch/ports';
 
 const isMissing = (err: unknown) => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
