@@ -33,6 +33,7 @@ export class RlmPipelineStack extends Stack {
       stateMachineArn: [p.stateMachine.stateMachineArn, 'Run state machine; start-execution --name <runId>'],
       codeInterpreterId: [p.codeInterpreter.codeInterpreterId, 'AgentCore Code Interpreter (sandbox) ID'],
       eventBusName: [p.eventBus.eventBusName, 'EventBridge bus of RLM Run Succeeded / RLM Run Failed events'],
+      batchStateMachineArn: [p.batches.stateMachine.stateMachineArn, 'Batch state machine for batches/pending/*.jsonl; start-execution --input {}'],
     };
     for (const [key, [value, description]] of Object.entries(outputs) as Array<[keyof typeof STACK_OUTPUT_KEYS, [string, string]]>) {
       new CfnOutput(this, STACK_OUTPUT_KEYS[key], { value, description });

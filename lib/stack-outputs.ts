@@ -20,6 +20,8 @@ export const STACK_OUTPUT_KEYS = {
   codeInterpreterId: 'CodeInterpreterId',
   /** The EventBridge bus that receives `RLM Run Succeeded` / `RLM Run Failed`. */
   eventBusName: 'EventBusName',
+  /** The batch state machine (`batches/pending/*.jsonl`); start it by hand or let the schedule do it. */
+  batchStateMachineArn: 'BatchStateMachineArn',
 } as const;
 
 /** One of the output keys. */

@@ -78,6 +78,8 @@ export class PipelineStorage extends Construct {
       lifecycleRules: [
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // Scratch of the batch machine (prepared items, per-item records); results live in batches/results/.
+        { id: 'expire-batch-work', prefix: `${S3_PREFIXES.batches}work/`, expiration: Duration.days(14) },
       ],
       removalPolicy,
       autoDeleteObjects: destroy,

@@ -198,4 +198,14 @@ test('outputs carry the keys the CLI reads', () => {
   template.hasOutput(STACK_OUTPUT_KEYS.eventBusName, { Value: 'default' });
   template.hasOutput(STACK_OUTPUT_KEYS.bucketName, { Value: { Ref: bucketId } });
   template.hasOutput(STACK_OUTPUT_KEYS.tableName, { Value: { Ref: tableId } });
+  const batchMachine = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))
+    .find(([, r]) => !(r as { Properties: { DefinitionSubstitutions?: unknown } }).Properties.DefinitionSubstitutions)![0];
+  template.hasOutput(STACK_OUTPUT_KEYS.batchStateMachineArn, { Value: { Ref: batchMachine } });
+});
+
+test('batch scratch objects expire; inputs and results do not', () => {
+  const rules = Object.values(template.findResources('AWS::S3::Bucket'))
+    .flatMap((b) => ((b as any).Properties.LifecycleConfiguration?.Rules ?? []) as Array<{ Id: string; Prefix?: string; ExpirationInDays?: number }>);
+  expect(rules.find((r) => r.Id === 'expire-batch-work')).toMatchObject({ Prefix: 'batches/work/', ExpirationInDays: 14 });
+  expect(rules.filter((r) => r.ExpirationInDays && r.Prefix && /^(documents|inbox|jobs|results)\//.test(r.Prefix))).toEqual([]);
 });
