@@ -18,7 +18,7 @@ export function describeTurn(turn: import('../../lambdas/core/types').TurnRecord
     what = `${turn.cells.length} cell${turn.cells.length === 1 ? '' : 's'} [${flags.join(',')}] ${firstLine.slice(0, 48)}`;
   }
   const end = turn.outcome ? ` -> ${turn.outcome.stopReason}` : '';
-  return `turn ${turn.index}/${maxIterations} · ${what} · output ${fmt(out)} chars · ${sub} sub-calls · root ${fmt(tokens)} tok · ${(ms / 1000).toFixed(1)}s${end}`;
+  return `turn ${turn.index}/${maxIterations} · ${what} · output ${fmt(out)} chars · ${sub} sub-calls · root ${fmt(tokens)} tok · ${ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)}s`}${end}`;
 }
 
 /** A progress listener printing one line per turn to `write` (stderr by default). */

@@ -250,8 +250,9 @@ def _rlm_exec(code, ns):
             print(repr(value))
 
 
-def _rlm_run_cell(code, timeout_s=0):
-    """Run one cell in __main__'s namespace and return a JSON report."""
+def _rlm_run_cell(code, timeout_s=0, limit_s=None):
+    """Run one cell in __main__'s namespace and return a JSON report. timeout_s arms SIGALRM (0 = the
+    host interrupts instead); limit_s is the limit named in the timeout message (default timeout_s)."""
     _RLM['cell_no'] += 1
     cell = {'final': None, 'sub': {'calls': 0, 'errors': 0, 'input_tokens': 0, 'output_tokens': 0, 'records': []}}
     _RLM['cell'] = cell
@@ -289,7 +290,8 @@ def _rlm_run_cell(code, timeout_s=0):
         _RLM['cell'] = None
     elapsed = _rlm_time.time() - t0
     if timed_out:
-        limit = format(timeout_s, 'g') + 's' if timeout_s else 'its time limit'
+        shown = limit_s if limit_s else timeout_s
+        limit = format(shown, 'g') + 's' if shown else 'its time limit'
         err.write('TimeoutError: the cell ran longer than ' + limit + ' and was interrupted. '
                   'Variables assigned before the interruption are kept; split the work into smaller steps.\n')
     restored = _rlm_restore()
@@ -311,10 +313,15 @@ def _rlm_run_cell(code, timeout_s=0):
 /** Marker an adapter prints before the JSON report when it reads the report from stdout (AgentCore). */
 export const CELL_REPORT_MARKER = '__RLM_CELL_REPORT__';
 
-/** Python source that runs `code` as one cell and evaluates to (Pyodide) the JSON report string. */
-export function cellInvocation(code: string, timeoutSeconds: number): string {
+/**
+ * Python source that runs `code` as one cell and evaluates to (Pyodide) the JSON report string.
+ * `timeoutSeconds` arms SIGALRM inside the sandbox (0 when the host interrupts instead);
+ * `limitSeconds` is the limit the timeout message names (default `timeoutSeconds`).
+ */
+export function cellInvocation(code: string, timeoutSeconds: number, limitSeconds?: number): string {
   const b64 = Buffer.from(code, 'utf8').toString('base64');
-  return `_rlm_run_cell(__import__('base64').b64decode('${b64}').decode('utf-8'), ${Number(timeoutSeconds) || 0})`;
+  const limit = limitSeconds === undefined ? '' : `, ${Number(limitSeconds) || 0}`;
+  return `_rlm_run_cell(__import__('base64').b64decode('${b64}').decode('utf-8'), ${Number(timeoutSeconds) || 0}${limit})`;
 }
 
 /** Python source that runs `code` as one cell and prints the report after `CELL_REPORT_MARKER` (AgentCore). */

@@ -137,7 +137,7 @@ export class PyodideSession implements SandboxSession {
     this.worker.ref();
     const outcome = await new Promise<ExecOutcome>((resolve) => {
       this.pendingExec = { id, resolve };
-      this.worker.postMessage({ type: 'exec', id, source: cellInvocation(code, 0) });
+      this.worker.postMessage({ type: 'exec', id, source: cellInvocation(code, 0, timeoutMs / 1000) });
       timers.push(setTimeout(() => {
         Atomics.store(this.interrupt, 0, SIGINT);
         timers.push(setInterval(() => Atomics.store(this.interrupt, 0, SIGINT), this.settings.interruptRetryMs));
