@@ -64,16 +64,18 @@ export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: 
     } else if (finished) {
       result = syntheticResult('Not executed: an earlier block in this reply already called FINAL, so the run is over.', false);
     } else {
+      // Attach first: starting a replacement session (documents reloaded) can take a while on AgentCore,
+      // and the cell's budget is what is left after it.
+      attached ??= await attachSession(deps, run);
       const budget = ctx.deadline === undefined ? run.config.cellTimeoutMs : ctx.deadline - now() - TURN_SAFETY_MARGIN_MS;
       if (budget < MIN_CELL_TIME_MS) {
         result = syntheticResult('Not executed: this turn ran out of time. Run it again in your next reply.', false);
       } else {
-        attached ??= await attachSession(deps, run);
         result = await executeOne(deps, ctx, attached, req.code, Math.min(run.config.cellTimeoutMs, budget));
-        if (attached.notice) {
-          result.notices = [attached.notice, ...(result.notices ?? [])];
-          attached.notice = undefined;
-        }
+      }
+      if (attached.notice) {
+        result.notices = [attached.notice, ...(result.notices ?? [])];
+        attached.notice = undefined;
       }
     }
     if (result.final) finished = true;

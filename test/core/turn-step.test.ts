@@ -113,6 +113,21 @@ test('with too little time left before the deadline, cells are not started and t
   expect(turn.cells[0].modelOutput).toMatch(/ran out of time/);
 });
 
+test('the cell budget is what is left after replacing a lost session, not before', async () => {
+  const { deps, runId, sandbox } = await setup({ root: [{ code: 'x = 1' }, { code: 'print(x)' }] });
+  await runRootTurn(deps, { runId });
+  sandbox.lost.add('s1');
+  const realStart = sandbox.start.bind(sandbox);
+  let clock = Date.now();
+  deps.now = () => clock;
+  sandbox.start = async () => { clock += 60_000; return realStart(); }; // the replacement takes a minute
+  await runRootTurn(deps, { runId }, { deadline: clock + 70_000 });
+  expect(sandbox.executed).toEqual(['x = 1']); // 10 s left minus the safety margin: not started
+  const turns = await deps.store.listTurns(runId);
+  expect(turns[1].cells[0].modelOutput).toMatch(/ran out of time/);
+  expect(turns[1].cells[0].modelOutput).toMatch(/variables from earlier turns are gone/);
+});
+
 test('a crash between the turn write and the run update is repaired by the retry without calling the model again', async () => {
   const { deps, runId, store } = await setup({ root: [{ code: 'x = 1' }, { code: 'FINAL(x)' }] });
   const realAdvance = store.advanceRun.bind(store);
