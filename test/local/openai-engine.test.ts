@@ -75,5 +75,5 @@ test('three turns through an OpenAI-compatible server: tool calls, tool results 
   // The first root prompt holds the description and a 500-character preview, not the 100K-character document.
   const first = JSON.stringify(roots[0].messages);
   expect(first.length).toBeLessThan(8_000);
-  expect(first).not.toContain('needle');
+  expect(first).not.toContain('needle needle'); // the document's tail
 });
