@@ -130,7 +130,7 @@ export class LocalEngine {
     }
     const turns = await this.deps.store.listTurns(runId);
     const trajectoryPath = path.join(this.stateDir, 'results', runId, 'trajectory.json');
-    const summary = summarize(run, turns, { elapsedMs, trajectoryPath });
+    const summary = summarize(run, turns, this.deps.prices, { elapsedMs, trajectoryPath });
     if (!summary.error && run.status === 'failed' && executionError) summary.error = executionError;
     return summary;
   }

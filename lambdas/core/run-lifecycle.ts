@@ -2,6 +2,7 @@ import { computeTotals, usageOf, zeroTotals } from './accounting';
 import { resolveRunConfig } from './config';
 import { isoNow, sandboxOptionsFor, type EngineDeps } from './engine-deps';
 import { describeError, InvalidInputError, RunNotFoundError, RunStateConflictError } from './errors';
+import type { PriceTable } from './pricing';
 import { validateStartRequest } from './start-request';
 import type { DocumentRef, RunConfig, RunRecord, RunState, RunSummary, StartRunRequest, TurnRecord } from './types';
 
@@ -62,9 +63,12 @@ async function resolveDocuments(deps: EngineDeps, request: StartRunRequest): Pro
   return out;
 }
 
-/** The user-facing summary of a run. */
-export function summarize(run: RunRecord, turns: TurnRecord[], extra: Partial<RunSummary> = {}): RunSummary {
-  const totals = turns.length ? computeTotals(turns, run.config) : run.totals;
+/**
+ * The user-facing summary of a run. Pass the price table the turns were accounted with (`deps.prices`),
+ * or the cost is recomputed under the default prices.
+ */
+export function summarize(run: RunRecord, turns: TurnRecord[], prices?: PriceTable, extra: Partial<RunSummary> = {}): RunSummary {
+  const totals = turns.length ? computeTotals(turns, run.config, prices) : run.totals;
   const outcome = turns[turns.length - 1]?.outcome;
   return {
     runId: run.runId,
@@ -83,7 +87,7 @@ export function summarize(run: RunRecord, turns: TurnRecord[], extra: Partial<Ru
 /** Write the result and the full trajectory as artifacts; returns their URIs. */
 async function writeArtifacts(deps: EngineDeps, run: RunRecord, turns: TurnRecord[]): Promise<{ resultUri: string; trajectoryUri: string }> {
   const trajectoryUri = await deps.documents.putArtifact(`${run.runId}/trajectory.json`, JSON.stringify({ run, turns }, null, 2), 'application/json');
-  const summary = summarize(run, turns, { trajectoryPath: trajectoryUri });
+  const summary = summarize(run, turns, deps.prices, { trajectoryPath: trajectoryUri });
   const resultUri = await deps.documents.putArtifact(`${run.runId}/result.json`, JSON.stringify({ ...summary, question: run.question }, null, 2), 'application/json');
   return { resultUri, trajectoryUri };
 }
@@ -129,7 +133,7 @@ async function closeRun(deps: EngineDeps, run: RunRecord, turns: TurnRecord[]): 
       deps.logger.warn('could not stop the sandbox session', { runId: run.runId, error: describeError(err) });
     }
   }
-  const summary = summarize(run, turns);
+  const summary = summarize(run, turns, deps.prices);
   const status = run.status === 'failed' ? 'failed' : 'succeeded';
   await deps.events.runFinished({
     runId: run.runId, status, stopReason: summary.stopReason, iterations: summary.iterations, costUsd: summary.costUsd,

@@ -7,7 +7,7 @@ import { INLINE_FULL_OUTPUT_CHARS } from '../../lambdas/core/cell-runner';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import { SandboxSessionLostError } from '../../lambdas/core/errors';
 import { noMetrics, silentLogger, type Sandbox, type SandboxSession } from '../../lambdas/core/ports';
-import { startRun } from '../../lambdas/core/run-lifecycle';
+import { finalizeRun, startRun } from '../../lambdas/core/run-lifecycle';
 import { runRootTurn } from '../../lambdas/core/turn-step';
 import type { CellResult } from '../../lambdas/core/types';
 import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb';
@@ -144,4 +144,15 @@ test('a crash between the turn write and the run update is repaired by the retry
   expect((await store.listTurns(runId)).map((t) => t.index)).toEqual([1, 2]);
   expect((await store.getRun(runId)).iterations).toBe(2);
   expect(converse).toHaveBeenCalledTimes(2); // turn 1 once (not repeated), then turn 2
+});
+
+test('the result and the run-finished event price the run with the deployment price table, as the turns were', async () => {
+  const { deps, runId, artifacts, store } = await setup({ root: [{ code: 'FINAL(1)' }] }, new ScriptableSandbox(() => ({ final: { value: '1' } })));
+  deps.prices = { scripted: { input: 1_000_000, output: 0 } }; // $1 per input token
+  await runRootTurn(deps, { runId });
+  const ended = await finalizeRun(deps, runId);
+  const recorded = (await store.getRun(runId)).totals;
+  expect(recorded.costUsd).toBe(recorded.rootInputTokens);
+  expect(ended.costUsd).toBe(recorded.costUsd);
+  expect(JSON.parse(artifacts.get(`${runId}/result.json`)!).costUsd).toBe(recorded.costUsd);
 });
