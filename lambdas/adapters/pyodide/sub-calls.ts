@@ -23,19 +23,24 @@ export class Limiter {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
+  /** @param limit calls allowed at once (a positive integer). */
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be a positive integer, got ${limit}`);
   }
 
-  /** Run `fn` when a slot is free. */
+  /**
+   * Run `fn` when a slot is free. A finishing call hands its slot straight to the first waiter, so a
+   * caller arriving before that waiter resumes cannot take the slot too.
+   */
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    else this.active++;
     try {
       return await fn();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 }
