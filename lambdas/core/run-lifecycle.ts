@@ -2,6 +2,7 @@ import { computeTotals, usageOf, zeroTotals } from './accounting';
 import { resolveRunConfig } from './config';
 import { isoNow, sandboxOptionsFor, type EngineDeps } from './engine-deps';
 import { describeError, InvalidInputError, RunNotFoundError, RunStateConflictError } from './errors';
+import type { RunOutcome } from './ports';
 import type { PriceTable } from './pricing';
 import { validateStartRequest } from './start-request';
 import type { DocumentRef, RunConfig, RunRecord, RunState, RunSummary, StartRunRequest, TurnRecord } from './types';
@@ -110,18 +111,27 @@ export async function finalizeRun(deps: EngineDeps, runId: string): Promise<RunE
   const run = await deps.store.getRun(runId);
   const turns = await deps.store.listTurns(runId);
   const outcome = turns[turns.length - 1]?.outcome;
-  if (run.status === 'running') {
-    if (!outcome) throw new InvalidInputError(`run ${runId} has no final turn yet; it cannot be finalized`);
-    try {
-      await deps.store.finishRun(runId, {
-        status: 'succeeded', answer: outcome.answer ?? undefined, stopReason: outcome.stopReason,
-        ...(outcome.detail ? { stopDetail: outcome.detail } : {}), updatedAt: isoNow(deps),
-      });
-    } catch (err) {
-      if (!(err instanceof RunStateConflictError)) throw err;
-    }
+  if (run.status !== 'running') return closeRun(deps, run, turns);
+  if (!outcome) throw new InvalidInputError(`run ${runId} has no final turn yet; it cannot be finalized`);
+  const finished = await finish(deps, run, {
+    status: 'succeeded', answer: outcome.answer ?? undefined, stopReason: outcome.stopReason,
+    ...(outcome.detail ? { stopDetail: outcome.detail } : {}), updatedAt: isoNow(deps),
+  });
+  return closeRun(deps, finished, turns);
+}
+
+/**
+ * Mark a running run ended and return it as the store now holds it. The run is re-read only when
+ * another writer ended it first; otherwise the outcome is applied to the copy in hand.
+ */
+async function finish(deps: EngineDeps, run: RunRecord, outcome: RunOutcome): Promise<RunRecord> {
+  try {
+    await deps.store.finishRun(run.runId, outcome);
+  } catch (err) {
+    if (!(err instanceof RunStateConflictError)) throw err;
+    return deps.store.getRun(run.runId);
   }
-  return closeRun(deps, await deps.store.getRun(runId), turns);
+  return { ...run, ...outcome };
 }
 
 async function closeRun(deps: EngineDeps, run: RunRecord, turns: TurnRecord[]): Promise<RunEnded> {
@@ -185,12 +195,7 @@ export async function recordFailure(deps: EngineDeps, input: RecordFailureInput)
     }
   }
   if (run.status === 'running') {
-    try {
-      await deps.store.finishRun(run.runId, { status: 'failed', stopReason: 'error', stopDetail: `${error.name}: ${error.message}`, error, updatedAt: isoNow(deps) });
-    } catch (err) {
-      if (!(err instanceof RunStateConflictError)) throw err;
-    }
-    run = await deps.store.getRun(run.runId);
+    run = await finish(deps, run, { status: 'failed', stopReason: 'error', stopDetail: `${error.name}: ${error.message}`, error, updatedAt: isoNow(deps) });
   }
   const turns = await deps.store.listTurns(run.runId);
   const ended = await closeRun(deps, run, turns);
