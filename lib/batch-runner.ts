@@ -29,7 +29,7 @@ import { TRIGGER_ENV } from '../lambdas/handlers/batch-env';
 import { pipelineLogGroup } from './log-groups';
 import { acknowledge, flattenCfnValue } from './nag';
 import type { PipelineConfig } from './pipeline-config';
-import { grantTo, triggerFunction } from './run-triggers';
+import { grantTo, pipelineFunction } from './pipeline-function';
 
 /** Default number of items running at once. */
 export const DEFAULT_BATCH_MAX_CONCURRENCY = 10;
@@ -81,7 +81,7 @@ export class BatchRunner extends Construct {
       [TRIGGER_ENV.maxManifests]: String(maxManifests),
     };
     const fn = (name: string, entry: string, description: string, timeoutSeconds: number, memorySize: number) =>
-      triggerFunction(this, name, { config, entry, description, timeout: Duration.seconds(timeoutSeconds), memorySize, environment });
+      pipelineFunction(this, name, { config, entry, description, timeout: Duration.seconds(timeoutSeconds), memorySize, environment });
     this.functions = {
       listPending: fn('ListPendingFunction', 'batch-list-pending.ts', 'rlm-pipeline batch: list pending manifests', 60, 256),
       prepare: fn('PrepareBatchFunction', 'batch-prepare.ts', 'rlm-pipeline batch: validate a manifest and write the map items', 300, 1024),

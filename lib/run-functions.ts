@@ -17,24 +17,24 @@
  * the young `@aws-sdk/client-bedrock-agentcore`, whose runtime copy may lag. Costs ~1-2 MB of bundle
  * and some cold-start time, small next to a root-model turn.
  */
-import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/adapters/ops/eventbridge-publisher';
 import { LAMBDA_ENV } from '../lambdas/handlers/lambda-env';
 import { CODE_INTERPRETER_ACTIONS, type SandboxCodeInterpreter } from './code-interpreter';
-import { pipelineLogGroup } from './log-groups';
 import { bedrockInvokeStatement } from './model-arns';
-import { acknowledgePinnedRuntime, acknowledgeWildcards, acknowledgeXRay, NAG_REASONS } from './nag';
+import { NAG_REASONS } from './nag';
 import { ROOT_TURN_TIMEOUT_SECONDS, type PipelineConfig } from './pipeline-config';
+import { grantTo, pipelineFunction } from './pipeline-function';
 import { READABLE_DOCUMENT_PREFIXES, S3_PREFIXES } from './storage';
+
+export { LAMBDA_BUNDLING, POWERTOOLS_ENV } from './pipeline-function';
 
 /** The four task functions, keyed like `FUNCTION_ARN_SUBSTITUTIONS`. */
 export type RunFunctionKey = 'startRun' | 'rootTurn' | 'finalizeRun' | 'recordFailure';
@@ -62,20 +62,6 @@ export const TABLE_ACTIONS: Record<RunFunctionKey, string[]> = {
   recordFailure: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
 };
 
-/** esbuild options of every function (exported so tests can check what skipped bundling hides). */
-export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
-  minify: true,
-  keepNames: true,
-  sourceMap: true,
-  sourcesContent: false,
-  target: 'node22',
-  format: nodejs.OutputFormat.CJS,
-  externalModules: [],
-};
-
-/** Service name and metrics namespace of Powertools. */
-export const POWERTOOLS_ENV = { POWERTOOLS_SERVICE_NAME: 'rlm-pipeline', POWERTOOLS_METRICS_NAMESPACE: 'RlmPipeline' } as const;
-
 /** Props of `RunFunctions`. */
 export interface RunFunctionsProps {
   readonly config: PipelineConfig;
@@ -90,52 +76,27 @@ export class RunFunctions extends Construct {
   /** The functions by task. */
   readonly functions: Record<RunFunctionKey, nodejs.NodejsFunction>;
   /** Their log groups. */
-  readonly logGroups: Record<RunFunctionKey, logs.LogGroup>;
+  readonly logGroups: Record<RunFunctionKey, logs.ILogGroup>;
 
   constructor(scope: Construct, id: string, props: RunFunctionsProps) {
     super(scope, id);
     const { config, bucket, table, codeInterpreter, eventBus } = props;
     const environment = lambdaEnvironment(props);
     const functions = {} as Record<RunFunctionKey, nodejs.NodejsFunction>;
-    const logGroups = {} as Record<RunFunctionKey, logs.LogGroup>;
+    const logGroups = {} as Record<RunFunctionKey, logs.ILogGroup>;
 
     for (const key of Object.keys(RUN_FUNCTION_SPECS) as RunFunctionKey[]) {
       const spec = RUN_FUNCTION_SPECS[key];
       const name = key[0].toUpperCase() + key.slice(1);
-      const logGroup = pipelineLogGroup(this, `${name}Logs`, config);
-      const role = new iam.Role(this, `${name}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `rlm-pipeline ${spec.entry.replace('.ts', '')} Lambda`,
-      });
-      role.addToPolicy(new iam.PolicyStatement({
-        sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn],
-      }));
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'ConversationTable', actions: TABLE_ACTIONS[key], resources: [table.tableArn] }));
-
-      functions[key] = new nodejs.NodejsFunction(this, name, {
-        entry: path.join(__dirname, '..', 'lambdas', 'handlers', spec.entry),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: spec.memoryMb,
-        timeout: Duration.seconds(spec.timeoutSeconds),
-        description: spec.description,
-        role,
-        logGroup,
-        tracing: lambda.Tracing.ACTIVE,
+      functions[key] = pipelineFunction(this, name, {
+        config, entry: spec.entry, description: spec.description, timeout: Duration.seconds(spec.timeoutSeconds), memorySize: spec.memoryMb,
         environment,
-        bundling: LAMBDA_BUNDLING,
+        roleStatements: [new iam.PolicyStatement({ sid: 'ConversationTable', actions: TABLE_ACTIONS[key], resources: [table.tableArn] })],
       });
-      logGroups[key] = logGroup;
-      acknowledgeXRay(role);
-      acknowledgePinnedRuntime(functions[key]);
+      logGroups[key] = functions[key].logGroup;
     }
 
-    const grant = (key: RunFunctionKey, statement: iam.PolicyStatement, wildcardReason?: string) => {
-      const role = functions[key].role!;
-      role.addToPrincipalPolicy(statement);
-      if (wildcardReason) acknowledgeWildcards(role, statement, wildcardReason);
-    };
+    const grant = (key: RunFunctionKey, statement: iam.PolicyStatement, wildcardReason?: string) => grantTo(functions[key], statement, wildcardReason);
 
     // start-run reads the documents it loads into the sandbox.
     grant('startRun', new iam.PolicyStatement({
@@ -172,7 +133,7 @@ export class RunFunctions extends Construct {
   }
 }
 
-/** The environment of every task function (`LAMBDA_ENV` contract plus Powertools and source maps). */
+/** The `LAMBDA_ENV` contract of every task function (`pipelineFunction` adds Powertools and source maps). */
 export function lambdaEnvironment(props: RunFunctionsProps): Record<string, string> {
   const { config } = props;
   return {
@@ -190,7 +151,5 @@ export function lambdaEnvironment(props: RunFunctionsProps): Record<string, stri
     [LAMBDA_ENV.sessionTimeoutSeconds]: String(config.sessionTimeoutSeconds),
     [LAMBDA_ENV.eventBusName]: props.eventBus.eventBusName,
     [LAMBDA_ENV.runTtlDays]: String(config.runTtlDays),
-    ...POWERTOOLS_ENV,
-    NODE_OPTIONS: '--enable-source-maps',
   };
 }

@@ -10,13 +10,11 @@
  * Nothing is lost on failure: the rule retries delivery and the Lambda retries asynchronous invocations;
  * what still fails lands in one SQS dead-letter queue (the original event, for redrive).
  */
-import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -24,59 +22,12 @@ import { Construct } from 'constructs';
 import { JOB_ERROR_SUFFIX, TRIGGER_PREFIXES } from '../lambdas/core/batch/layout';
 import { serializeWatchProfiles, type WatchProfiles } from '../lambdas/core/batch/watch-profiles';
 import { TRIGGER_ENV } from '../lambdas/handlers/batch-env';
-import { pipelineLogGroup } from './log-groups';
-import { acknowledge, acknowledgePinnedRuntime, acknowledgeWildcards, acknowledgeXRay } from './nag';
+import { acknowledge } from './nag';
 import type { PipelineConfig } from './pipeline-config';
-import { LAMBDA_BUNDLING, POWERTOOLS_ENV } from './run-functions';
+import { grantTo, pipelineFunction } from './pipeline-function';
 
 /** Object keys the rule forwards: job manifests and watch-folder documents. */
 export const TRIGGER_KEY_PATTERNS = { jobs: `${TRIGGER_PREFIXES.jobs}*.json`, inbox: TRIGGER_PREFIXES.inbox } as const;
-
-/** Options of one trigger/batch Lambda. */
-export interface TriggerFunctionOptions {
-  readonly config: PipelineConfig;
-  /** Entry file under `lambdas/handlers/`. */
-  readonly entry: string;
-  readonly description: string;
-  readonly timeout: Duration;
-  readonly memorySize: number;
-  readonly environment: Record<string, string>;
-  readonly deadLetterQueue?: sqs.IQueue;
-}
-
-/** A Lambda with its own role (logs and X-Ray only; callers add grants) and log group, like the run functions. */
-export function triggerFunction(scope: Construct, id: string, options: TriggerFunctionOptions): nodejs.NodejsFunction {
-  const logGroup = pipelineLogGroup(scope, `${id}Logs`, options.config);
-  const role = new iam.Role(scope, `${id}Role`, {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: `rlm-pipeline ${options.entry.replace('.ts', '')} Lambda`,
-  });
-  role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-  const fn = new nodejs.NodejsFunction(scope, id, {
-    entry: path.join(__dirname, '..', 'lambdas', 'handlers', options.entry),
-    handler: 'handler',
-    runtime: lambda.Runtime.NODEJS_22_X,
-    architecture: lambda.Architecture.ARM_64,
-    memorySize: options.memorySize,
-    timeout: options.timeout,
-    description: options.description,
-    role,
-    logGroup,
-    tracing: lambda.Tracing.ACTIVE,
-    environment: { ...options.environment, ...POWERTOOLS_ENV, NODE_OPTIONS: '--enable-source-maps' },
-    bundling: LAMBDA_BUNDLING,
-    ...(options.deadLetterQueue ? { deadLetterQueue: options.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.hours(6) } : {}),
-  });
-  acknowledgeXRay(role);
-  acknowledgePinnedRuntime(fn);
-  return fn;
-}
-
-/** Grant `statement` to `fn`'s role, acknowledging its prefix wildcards with `reason`. */
-export function grantTo(fn: lambda.IFunction, statement: iam.PolicyStatement, reason?: string): void {
-  fn.role!.addToPrincipalPolicy(statement);
-  if (reason) acknowledgeWildcards(fn.role!, statement, reason);
-}
 
 /** Props of `RunTriggers`. */
 export interface RunTriggersProps {
@@ -114,7 +65,7 @@ export class RunTriggers extends Construct {
     acknowledge(this.deadLetterQueue, 'AwsSolutions-SQS3',
       'This queue is itself the dead-letter queue of the trigger rule and Lambda; a DLQ of the DLQ would only move the finding.');
 
-    this.function = triggerFunction(this, 'Function', {
+    this.function = pipelineFunction(this, 'Function', {
       config,
       entry: 's3-trigger.ts',
       description: 'rlm-pipeline S3 trigger: job manifests under jobs/ and watch folders under inbox/ start runs',
