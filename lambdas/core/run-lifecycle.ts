@@ -19,8 +19,7 @@ export async function startRun(deps: EngineDeps, input: StartRunInput, defaults:
   const request = validateStartRequest(input.request);
   const config = resolveRunConfig({ ...defaults, ...(request.options ?? {}) });
   try {
-    const existing = await deps.store.getRun(input.runId);
-    return { runId: existing.runId, iteration: existing.iterations, done: existing.status !== 'running', stopReason: existing.stopReason };
+    return runStateOf(await deps.store.getRun(input.runId));
   } catch (err) {
     if (!(err instanceof RunNotFoundError)) throw err;
   }
@@ -39,11 +38,15 @@ export async function startRun(deps: EngineDeps, input: StartRunInput, defaults:
   } catch (err) {
     await session.close();
     if (!(err instanceof RunStateConflictError)) throw err;
-    const existing = await deps.store.getRun(input.runId);
-    return { runId: existing.runId, iteration: existing.iterations, done: existing.status !== 'running' };
+    return runStateOf(await deps.store.getRun(input.runId));
   }
   deps.logger.info('run started', { runId: run.runId, documents: documents.length, contextChars: loaded.totalChars });
   return { runId: run.runId, iteration: 0, done: false };
+}
+
+/** The state-machine state of a stored run (what a task returns when the run is already past it). */
+export function runStateOf(run: RunRecord): RunState {
+  return { runId: run.runId, iteration: run.iterations, done: run.status !== 'running', stopReason: run.stopReason };
 }
 
 /** Expand every document URI (directories, S3 prefixes) and make the names unique. */

@@ -6,6 +6,7 @@ import { ContextWindowExceededError, ModelInvocationError, RunStateConflictError
 import type { ModelResponse } from './ports';
 import { EXECUTE_PYTHON_TOOL, finalCallInstruction, noCodeFeedback, systemPrompt } from './prompts';
 import { parseReply } from './reply-parser';
+import { runStateOf } from './run-lifecycle';
 import type { RunRecord, RunState, TurnOutcome, TurnRecord } from './types';
 
 /** Input of one root turn (the state machine passes IDs and counters only). */
@@ -22,7 +23,7 @@ const textOf = (r: ModelResponse) => r.content.filter((b) => b.type === 'text').
  */
 export async function runRootTurn(deps: EngineDeps, input: RootTurnInput, options: { deadline?: number } = {}): Promise<RunState> {
   const run = await deps.store.getRun(input.runId);
-  if (run.status !== 'running') return { runId: run.runId, iteration: run.iterations, done: true, stopReason: run.stopReason };
+  if (run.status !== 'running') return runStateOf(run);
   const turns = await deps.store.listTurns(run.runId);
   await repairProgress(deps, run, turns);
   const last = turns[turns.length - 1];
