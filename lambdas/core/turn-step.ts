@@ -1,4 +1,4 @@
-import { computeTotals, exceededLimit } from './accounting';
+import { addTurn, computeTotals, exceededLimit } from './accounting';
 import { runCells } from './cell-runner';
 import { buildConversation, flattenForToollessCall } from './conversation';
 import { isoNow, type EngineDeps } from './engine-deps';
@@ -7,7 +7,7 @@ import type { ModelResponse } from './ports';
 import { EXECUTE_PYTHON_TOOL, finalCallInstruction, noCodeFeedback, systemPrompt } from './prompts';
 import { parseReply } from './reply-parser';
 import { runStateOf } from './run-lifecycle';
-import type { RunRecord, RunState, TurnOutcome, TurnRecord } from './types';
+import type { RunRecord, RunState, RunTotals, TurnOutcome, TurnRecord } from './types';
 
 /** Input of one root turn (the state machine passes IDs and counters only). */
 export interface RootTurnInput {
@@ -25,13 +25,13 @@ export async function runRootTurn(deps: EngineDeps, input: RootTurnInput, option
   const run = await deps.store.getRun(input.runId);
   if (run.status !== 'running') return runStateOf(run);
   const turns = await deps.store.listTurns(run.runId);
-  await repairProgress(deps, run, turns);
+  const totals = computeTotals(turns, run.config, deps.prices);
+  await repairProgress(deps, run, turns, totals);
   const last = turns[turns.length - 1];
   if (last?.outcome) return stateOf(run.runId, last);
 
   const index = turns.length + 1;
   deps.progress?.turnStarted?.({ runId: run.runId, iteration: index, maxIterations: run.config.maxIterations });
-  const totals = computeTotals(turns, run.config, deps.prices);
   const limit = exceededLimit(totals, run.config);
   let turn: TurnRecord;
   if (turns.length >= run.config.maxIterations) {
@@ -41,18 +41,18 @@ export async function runRootTurn(deps: EngineDeps, input: RootTurnInput, option
   } else {
     turn = await codeTurn(deps, run, turns, index, options.deadline);
   }
-  return recordTurn(deps, run, turns, turn);
+  return recordTurn(deps, run, turns, totals, turn);
 }
 
 function stateOf(runId: string, turn: TurnRecord): RunState {
   return { runId, iteration: turn.index, done: Boolean(turn.outcome), ...(turn.outcome ? { stopReason: turn.outcome.stopReason } : {}) };
 }
 
-/** Finish the second write of an earlier attempt that crashed between putTurn and advanceRun. */
-async function repairProgress(deps: EngineDeps, run: RunRecord, turns: TurnRecord[]): Promise<void> {
+/** Finish the second write of an earlier attempt that crashed between putTurn and advanceRun. `totals` are the turns'. */
+async function repairProgress(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], totals: RunTotals): Promise<void> {
   if (turns.length <= run.iterations) return;
   try {
-    await deps.store.advanceRun(run.runId, run.iterations, { iterations: turns.length, totals: computeTotals(turns, run.config, deps.prices), updatedAt: isoNow(deps) });
+    await deps.store.advanceRun(run.runId, run.iterations, { iterations: turns.length, totals, updatedAt: isoNow(deps) });
     run.iterations = turns.length;
   } catch (err) {
     if (!(err instanceof RunStateConflictError)) throw err;
@@ -114,29 +114,31 @@ async function finalCallTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord
   };
 }
 
-/** putTurn then advanceRun (two conditional writes); a lost race returns the state the winner recorded. */
-async function recordTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], turn: TurnRecord): Promise<RunState> {
+/**
+ * putTurn then advanceRun (two conditional writes); a lost race returns the state the winner recorded.
+ * `totals` are those of `turns`, the turns before this one.
+ */
+async function recordTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], totals: RunTotals, turn: TurnRecord): Promise<RunState> {
   try {
     await deps.store.putTurn(turn);
   } catch (err) {
     if (!(err instanceof TurnAlreadyRecordedError)) throw err;
     deps.logger.warn('turn already recorded by an earlier attempt; keeping it', { runId: run.runId, turn: turn.index });
     const stored = await deps.store.listTurns(run.runId);
-    await repairProgress(deps, run, stored);
+    await repairProgress(deps, run, stored, computeTotals(stored, run.config, deps.prices));
     return stateOf(run.runId, stored[turn.index - 1] ?? turn);
   }
-  const all = [...turns, turn];
-  const totals = computeTotals(all, run.config, deps.prices);
+  const next = addTurn(totals, turn, run.config, deps.prices);
   try {
-    await deps.store.advanceRun(run.runId, turns.length, { iterations: all.length, totals, updatedAt: isoNow(deps) });
+    await deps.store.advanceRun(run.runId, turns.length, { iterations: turns.length + 1, totals: next, updatedAt: isoNow(deps) });
   } catch (err) {
     if (!(err instanceof RunStateConflictError)) throw err;
   }
-  reportTurn(deps, run, turn, totals);
+  reportTurn(deps, run, turn, next);
   return stateOf(run.runId, turn);
 }
 
-function reportTurn(deps: EngineDeps, run: RunRecord, turn: TurnRecord, totals: ReturnType<typeof computeTotals>): void {
+function reportTurn(deps: EngineDeps, run: RunRecord, turn: TurnRecord, totals: RunTotals): void {
   const sub = turn.cells.reduce((n, c) => n + c.result.sub.calls, 0);
   const cellSeconds = turn.cells.reduce((n, c) => n + c.result.durationMs / 1000, 0);
   deps.metrics.count('Turns', 1);
