@@ -23,6 +23,7 @@ import {
   LocalDocumentStore,
   S3DocumentStore,
   countCodePoints,
+  decodeText,
   fromFileUri,
   toFileUri,
 } from '../../lambdas/adapters/documents';
@@ -116,6 +117,30 @@ describe('LocalDocumentStore', () => {
     expect(fromFileUri('file:///tmp/a%20b/c.txt')).toBe('/tmp/a b/c.txt');
     expect(fromFileUri('/tmp/x/../y.txt')).toBe('/tmp/y.txt');
     expect(toFileUri('file:///tmp/x/../y.txt')).toBe('file:///tmp/y.txt');
+  });
+});
+
+describe('decodeText', () => {
+  it('names the first byte that breaks UTF-8 by the decoder\'s rules (overlong, surrogate, past U+10FFFF, truncated)', () => {
+    const reason = (...bytes: number[]) => {
+      const d = decodeText(Uint8Array.from(bytes));
+      return d.ok ? 'ok' : d.reason;
+    };
+    expect(reason(0x61, 0xc3, 0xa9, 0x62)).toBe('ok');
+    expect(reason(0x61, 0xc0, 0x80)).toBe('not valid UTF-8 (at byte 1)'); // overlong 2-byte
+    expect(reason(0x61, 0x62, 0xe0, 0x80, 0x80)).toBe('not valid UTF-8 (at byte 2)'); // overlong 3-byte
+    expect(reason(0xe2, 0x82, 0xac, 0xed, 0xa0, 0x80)).toBe('not valid UTF-8 (at byte 3)'); // surrogate D800
+    expect(reason(0xf4, 0x90, 0x80, 0x80)).toBe('not valid UTF-8 (at byte 0)'); // U+110000
+    expect(reason(0xf0, 0x9f, 0x98, 0x80, 0xf0, 0x9f, 0x98)).toBe('not valid UTF-8 (at byte 4)'); // truncated at the end
+    expect(reason(0xe2, 0x82, 0x41)).toBe('not valid UTF-8 (at byte 0)'); // bad continuation
+  });
+
+  it('finds a bad byte at the end of a large document quickly', () => {
+    const bytes = Buffer.alloc(20_000_000, 0x61);
+    bytes[bytes.length - 1] = 0xe9;
+    const t0 = Date.now();
+    expect(decodeText(bytes)).toEqual({ ok: false, reason: `not valid UTF-8 (at byte ${bytes.length - 1})` });
+    expect(Date.now() - t0).toBeLessThan(1500);
   });
 });
 

@@ -77,19 +77,25 @@ export function countCodePoints(text: string): number {
   return text.length - lowSurrogates;
 }
 
-/** Offset of the first byte that breaks UTF-8 (for error messages). */
+/**
+ * Offset of the first byte that breaks UTF-8 (for error messages). One pass over the bytes with the
+ * decoder's own rules (no overlongs, no surrogates, nothing past U+10FFFF), so a large document with a
+ * bad byte near its end costs a scan, not a decoder per character.
+ */
 function firstInvalidUtf8Offset(bytes: Uint8Array): number {
-  let i = 0;
-  while (i < bytes.length) {
+  for (let i = 0; i < bytes.length; ) {
     const b = bytes[i];
-    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-    if (need < 0 || i + need >= bytes.length) return i; // invalid lead byte or truncated sequence
-    const slice = bytes.subarray(i, i + need + 1);
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(slice);
-    } catch {
-      return i;
+    if (b < 0x80) {
+      i++;
+      continue;
     }
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need < 0 || i + need >= bytes.length) return i; // invalid lead byte or truncated sequence
+    // The second byte's range is narrower after E0, ED, F0 and F4; the others are plain continuations.
+    const lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+    const hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+    if (bytes[i + 1] < lo || bytes[i + 1] > hi) return i;
+    for (let k = 2; k <= need; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i;
     i += need + 1;
   }
   return bytes.length;
