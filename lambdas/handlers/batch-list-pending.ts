@@ -3,7 +3,8 @@
  * Environment: BUCKET_NAME, RESULTS_PREFIX, MAX_MANIFESTS_PER_EXECUTION.
  */
 import { listPending, type BatchDeps, type PendingListing } from '../core/batch/batch-steps';
-import { batchContainer, intEnv, once, TRIGGER_ENV } from './batch-env';
+import { batchStepDeps, once } from './batch-container';
+import { intEnv, TRIGGER_ENV } from './batch-env';
 
 /** Default cap of manifests per batch execution. */
 export const DEFAULT_MAX_MANIFESTS = 25;
@@ -16,11 +17,7 @@ export function createListPendingHandler(deps: BatchDeps, maxManifests = DEFAULT
   };
 }
 
-const built = once(() => {
-  const c = batchContainer('rlm-batch');
-  const deps: BatchDeps = { objects: c.objects, bucket: c.bucket, logger: c.logger, resultsPrefix: process.env[TRIGGER_ENV.resultsPrefix] ?? 'results/' };
-  return createListPendingHandler(deps, intEnv(TRIGGER_ENV.maxManifests, DEFAULT_MAX_MANIFESTS));
-});
+const built = once(() => createListPendingHandler(batchStepDeps(), intEnv(TRIGGER_ENV.maxManifests, DEFAULT_MAX_MANIFESTS)));
 
 /** Lambda handler. */
 export const handler = async (event: unknown): Promise<PendingListing> => built()(event);

@@ -4,17 +4,14 @@
  * Environment: BUCKET_NAME, RESULTS_PREFIX.
  */
 import { prepareBatch, type BatchDeps, type PreparedBatch } from '../core/batch/batch-steps';
-import { batchContainer, once, TRIGGER_ENV } from './batch-env';
+import { batchStepDeps, once } from './batch-container';
 
 /** The handler over injected dependencies. */
 export function createPrepareBatchHandler(deps: BatchDeps) {
   return async (event: unknown): Promise<PreparedBatch> => prepareBatch(deps, { manifestKey: (event as { manifestKey?: unknown } | null)?.manifestKey as string });
 }
 
-const built = once(() => {
-  const c = batchContainer('rlm-batch');
-  return createPrepareBatchHandler({ objects: c.objects, bucket: c.bucket, logger: c.logger, resultsPrefix: process.env[TRIGGER_ENV.resultsPrefix] ?? 'results/' });
-});
+const built = once(() => createPrepareBatchHandler(batchStepDeps()));
 
 /** Lambda handler. */
 export const handler = async (event: unknown): Promise<PreparedBatch> => built()(event);

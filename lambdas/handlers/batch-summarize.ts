@@ -5,7 +5,7 @@
  */
 import { finishBatch, type BatchDeps, type FinishedBatch, type PreparedBatch } from '../core/batch/batch-steps';
 import { BatchStateError } from '../core/batch/errors';
-import { batchContainer, once, TRIGGER_ENV } from './batch-env';
+import { batchStepDeps, once } from './batch-container';
 
 /** The handler over injected dependencies. */
 export function createSummarizeBatchHandler(deps: BatchDeps) {
@@ -18,10 +18,7 @@ export function createSummarizeBatchHandler(deps: BatchDeps) {
   };
 }
 
-const built = once(() => {
-  const c = batchContainer('rlm-batch');
-  return createSummarizeBatchHandler({ objects: c.objects, bucket: c.bucket, logger: c.logger, resultsPrefix: process.env[TRIGGER_ENV.resultsPrefix] ?? 'results/' });
-});
+const built = once(() => createSummarizeBatchHandler(batchStepDeps()));
 
 /** Lambda handler. */
 export const handler = async (event: unknown): Promise<FinishedBatch> => built()(event);

@@ -6,7 +6,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { handleObjectCreated, type TriggerDeps, type TriggerResult } from '../core/batch/trigger';
 import { parseWatchProfilesJson } from '../core/batch/watch-profiles';
 import { SfnExecutionStarter } from '../adapters/sfn';
-import { batchContainer, once, requireEnv, TRIGGER_ENV } from './batch-env';
+import { batchContainer, once } from './batch-container';
+import { requireEnv, TRIGGER_ENV } from './batch-env';
 
 /** The handler over injected dependencies (tests, local use). */
 export function createS3TriggerHandler(deps: TriggerDeps) {
