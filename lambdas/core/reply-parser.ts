@@ -22,17 +22,22 @@ export interface ParsedReply {
 
 const FENCE = /```(?:repl|python|py)[^\S\n]*\n([\s\S]*?)```/g;
 
+/** The text blocks of a reply, joined and trimmed (tool calls left out). */
+export function replyText(content: ContentBlock[]): string {
+  return content
+    .filter((b): b is Extract<ContentBlock, { type: 'text' }> => b.type === 'text')
+    .map((b) => b.text)
+    .join('\n')
+    .trim();
+}
+
 /**
  * Extract the code the root model wants to run. Tool calls win; only when there is none are fenced
  * ```repl / ```python blocks taken from the prose (for models without tool use). A final answer is
  * never read from the prose: only executed FINAL/FINAL_VAR ends a run.
  */
 export function parseReply(content: ContentBlock[]): ParsedReply {
-  const text = content
-    .filter((b): b is Extract<ContentBlock, { type: 'text' }> => b.type === 'text')
-    .map((b) => b.text)
-    .join('\n')
-    .trim();
+  const text = replyText(content);
   const toolRequests: CodeRequest[] = [];
   for (const block of content) {
     if (block.type !== 'tool_use') continue;

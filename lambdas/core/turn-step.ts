@@ -5,7 +5,7 @@ import { isoNow, type EngineDeps } from './engine-deps';
 import { ContextWindowExceededError, ModelInvocationError, RunStateConflictError, TurnAlreadyRecordedError } from './errors';
 import type { ModelResponse } from './ports';
 import { EXECUTE_PYTHON_TOOL, finalCallInstruction, noCodeFeedback, systemPrompt } from './prompts';
-import { parseReply } from './reply-parser';
+import { parseReply, replyText } from './reply-parser';
 import { runStateOf } from './run-lifecycle';
 import type { RunRecord, RunState, RunTotals, TurnOutcome, TurnRecord } from './types';
 
@@ -14,7 +14,10 @@ export interface RootTurnInput {
   runId: string;
 }
 
-const textOf = (r: ModelResponse) => r.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n').trim();
+/** The root-call fields of a turn record, from the model's reply. */
+const rootCallOf = (run: RunRecord, response: ModelResponse) => ({
+  rootUsage: response.usage, rootModelId: response.modelId || run.config.rootModelId, rootLatencyMs: response.latencyMs,
+});
 
 /**
  * One root-model turn: read the conversation, call the root model, run its code, record the turn.
@@ -72,10 +75,7 @@ async function codeTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], i
     return endedTurn(deps, run, index, startedAt, { stopReason: 'limit', answer: null, detail: `the root conversation no longer fits the model's context window (${err.message})` });
   }
   const parsed = parseReply(response.content);
-  const base = {
-    runId: run.runId, index, startedAt, replyText: parsed.text,
-    rootUsage: response.usage, rootModelId: response.modelId || run.config.rootModelId, rootLatencyMs: response.latencyMs,
-  };
+  const base = { runId: run.runId, index, startedAt, replyText: parsed.text, ...rootCallOf(run, response) };
   if (parsed.requests.length === 0) {
     const cutOff = response.stopReason === 'max_tokens' ? ' Your reply was cut off at the output token limit: write shorter code.' : '';
     return { ...base, kind: 'no_code', cells: [], feedback: noCodeFeedback(index, run.config.maxIterations) + cutOff, endedAt: isoNow(deps) };
@@ -88,6 +88,7 @@ async function codeTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], i
   return { ...base, kind: 'code', cells, endedAt: isoNow(deps), ...(outcome ? { outcome } : {}) };
 }
 
+/** A `final_call` turn that ends the run without (or before) a model reply. */
 function endedTurn(deps: EngineDeps, run: RunRecord, index: number, startedAt: string, outcome: TurnOutcome): TurnRecord {
   return {
     runId: run.runId, index, kind: 'final_call', startedAt, endedAt: isoNow(deps), replyText: '', cells: [],
@@ -106,11 +107,10 @@ async function finalCallTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord
     if (!(err instanceof ContextWindowExceededError || err instanceof ModelInvocationError)) throw err;
     return endedTurn(deps, run, index, startedAt, { stopReason: reason, answer: null, detail: `${detail}; the last call without tools failed: ${err.message}` });
   }
-  const text = textOf(response);
+  const text = replyText(response.content);
   return {
-    runId: run.runId, index, kind: 'final_call', startedAt, endedAt: isoNow(deps), replyText: text, cells: [],
-    rootUsage: response.usage, rootModelId: response.modelId || run.config.rootModelId, rootLatencyMs: response.latencyMs,
-    outcome: { stopReason: reason, answer: text || null, detail },
+    ...endedTurn(deps, run, index, startedAt, { stopReason: reason, answer: text || null, detail }),
+    replyText: text, ...rootCallOf(run, response),
   };
 }
 
