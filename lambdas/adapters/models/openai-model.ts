@@ -9,6 +9,7 @@ import {
   ModelUnavailableError,
 } from '../../core/errors';
 import type { ContentBlock, LanguageModel, ModelRequest, ModelResponse, ModelStopReason } from '../../core/ports';
+import { EXECUTE_PYTHON_TOOL_NAME } from '../../core/reply-parser';
 
 /** Options of {@link OpenAICompatibleModel}. */
 export interface OpenAICompatibleModelOptions {
@@ -24,8 +25,6 @@ export interface OpenAICompatibleModelOptions {
   timeoutMs?: number;
 }
 
-/** The tool whose malformed JSON arguments are taken as raw Python source. */
-const CODE_TOOL = 'execute_python';
 const DEFAULT_TIMEOUT_MS = 600_000;
 
 /** True for IDs that only Bedrock understands (`anthropic.claude-…`, `us.amazon.nova-…`, ARNs). */
@@ -128,8 +127,8 @@ export function fromOpenAIBody(body: unknown, modelId: string, latencyMs: number
     if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
       content.push({ type: 'tool_use', id: call.id || `call-${i}`, name, input: input as Record<string, unknown> });
       toolUses++;
-    } else if (name === CODE_TOOL && (typeof input === 'string' || typeof args === 'string')) {
-      // Invalid JSON (or a bare JSON string): the raw text is the code.
+    } else if (name === EXECUTE_PYTHON_TOOL_NAME && (typeof input === 'string' || typeof args === 'string')) {
+      // Invalid JSON (or a bare JSON string) for the code tool: the raw text is the code.
       content.push({ type: 'tool_use', id: call.id || `call-${i}`, name, input: { code: typeof input === 'string' ? input : String(args) } });
       toolUses++;
     } else {

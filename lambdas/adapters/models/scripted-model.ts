@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, ModelInvocationError, ScriptExhaustedError } from '../../core/errors';
 import type { ChatMessage, ContentBlock, LanguageModel, ModelRequest, ModelResponse } from '../../core/ports';
+import { EXECUTE_PYTHON_TOOL_NAME } from '../../core/reply-parser';
 
 /** One scripted root turn: optional prose and/or code (each code string becomes one `execute_python` call). */
 export interface ScriptRootTurn {
@@ -41,7 +42,6 @@ export interface Script {
 
 /** The model ID scripted replies report (priced at 0 by the default price table). */
 export const SCRIPTED_MODEL_ID = 'scripted';
-const CODE_TOOL = 'execute_python';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -218,7 +218,7 @@ export class ScriptedModel implements LanguageModel {
       const text = turn.text ?? codes.map((c) => '```python\n' + c + '\n```').join('\n\n');
       return { content: [{ type: 'text', text }], latencyMs };
     }
-    const toolName = tools.some((t) => t.name === CODE_TOOL) ? CODE_TOOL : tools[0].name;
+    const toolName = tools.some((t) => t.name === EXECUTE_PYTHON_TOOL_NAME) ? EXECUTE_PYTHON_TOOL_NAME : tools[0].name;
     const content: ContentBlock[] = [];
     if (turn.text !== undefined) content.push({ type: 'text', text: turn.text });
     codes.forEach((code, i) => content.push({ type: 'tool_use', id: `scripted-${k}-${i}`, name: toolName, input: { code } }));
