@@ -2,6 +2,7 @@
  * The environment contract between the CDK stack (`lib/`) and the Lambda handlers.
  * The stack sets these variables; `readLambdaEnv` validates them once per container.
  */
+import { DEFAULT_RUN_CONFIG } from '../core/config';
 import { ConfigError } from '../core/errors';
 
 /** Names of the environment variables the stack sets on the run Lambdas. */
@@ -65,10 +66,10 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     rootModelId: str('rootModelId'),
     subModelId: str('subModelId'),
     allowedSubModelIds: (env[LAMBDA_ENV.allowedSubModelIds] ?? '').split(',').map((x) => x.trim()).filter(Boolean),
-    maxIterations: int('maxIterations', 30),
-    maxOutputChars: int('maxOutputChars', 20_000),
-    cellTimeoutMs: int('cellTimeoutMs', 300_000),
-    subConcurrency: int('subConcurrency', 16),
+    maxIterations: int('maxIterations', DEFAULT_RUN_CONFIG.maxIterations),
+    maxOutputChars: int('maxOutputChars', DEFAULT_RUN_CONFIG.maxOutputChars),
+    cellTimeoutMs: int('cellTimeoutMs', DEFAULT_RUN_CONFIG.cellTimeoutMs),
+    subConcurrency: int('subConcurrency', DEFAULT_RUN_CONFIG.subConcurrency),
     sessionTimeoutSeconds: int('sessionTimeoutSeconds', 28_800),
     eventBusName: str('eventBusName', 'default'),
     runTtlDays: int('runTtlDays', 90),
