@@ -11,7 +11,7 @@ import { CONTEXT_PREVIEW_CHARS, type LanguageModel, type SandboxSession } from '
 import type { CellResult } from '../../core/types';
 import { Limiter, parseSubRequest, runSubBatch, type SubCallResult } from './sub-calls';
 import { BLOCKED_MODULES, HELPERS_PY, LOCKDOWN_PY } from './worker-python';
-import { SIGINT, type LoadedDoc, type WorkerInit, type WorkerToHost } from './worker-protocol';
+import { SIGINT, type HostToWorker, type LoadedDoc, type SubReply, type WorkerInit, type WorkerToHost } from './worker-protocol';
 
 /** Path of the worker script (plain JS next to this file, so it runs the same under jest, tsx and node). */
 export const WORKER_SCRIPT = path.join(__dirname, 'sandbox-worker.mjs');
@@ -99,7 +99,7 @@ export class PyodideSession implements SandboxSession {
 
   /** Send one document (UTF-8 bytes; the buffer is transferred, not copied). */
   sendDocument(name: string, bytes: Uint8Array): void {
-    this.worker.postMessage({ type: 'doc', name, bytes }, [bytes.buffer as ArrayBuffer]);
+    this.post({ type: 'doc', name, bytes }, [bytes.buffer as ArrayBuffer]);
   }
 
   /** Resolves when the worker installed the documents; rejects with `DocumentError`/`SandboxError`. */
@@ -120,7 +120,12 @@ export class PyodideSession implements SandboxSession {
 
   /** Tell the worker all documents were sent. */
   documentsDone(): void {
-    this.worker.postMessage({ type: 'docs-done' });
+    this.post({ type: 'docs-done' });
+  }
+
+  /** Post a protocol message to the worker (`transfer` moves buffers instead of copying them). */
+  private post(msg: HostToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(msg, transfer);
   }
 
   async execute(code: string, options: { timeoutMs: number }): Promise<CellResult> {
@@ -137,7 +142,7 @@ export class PyodideSession implements SandboxSession {
     this.worker.ref();
     const outcome = await new Promise<ExecOutcome>((resolve) => {
       this.pendingExec = { id, resolve };
-      this.worker.postMessage({ type: 'exec', id, source: cellInvocation(code, 0, timeoutMs / 1000) });
+      this.post({ type: 'exec', id, source: cellInvocation(code, 0, timeoutMs / 1000) });
       timers.push(setTimeout(() => {
         Atomics.store(this.interrupt, 0, SIGINT);
         timers.push(setInterval(() => Atomics.store(this.interrupt, 0, SIGINT), this.settings.interruptRetryMs));
@@ -228,7 +233,8 @@ export class PyodideSession implements SandboxSession {
       results = prompts.map(() => ({ text: '', error, input_tokens: 0, output_tokens: 0, ms: 0 }));
     }
     if (!this.live) return;
-    this.replyPort.postMessage({ id, payload: JSON.stringify(results) });
+    const reply: SubReply = { id, payload: JSON.stringify(results) };
+    this.replyPort.postMessage(reply);
     Atomics.add(this.replySignal, 0, 1);
     Atomics.notify(this.replySignal, 0);
   }
