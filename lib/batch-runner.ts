@@ -23,6 +23,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { DEFAULT_MAX_MANIFESTS_PER_EXECUTION } from '../lambdas/core/batch/batch-steps';
 import { TRIGGER_PREFIXES } from '../lambdas/core/batch/layout';
 import { ConfigError } from '../lambdas/core/errors';
 import { TRIGGER_ENV } from '../lambdas/handlers/batch-env';
@@ -31,24 +32,19 @@ import { acknowledge, flattenCfnValue } from './nag';
 import type { PipelineConfig } from './pipeline-config';
 import { grantTo, pipelineFunction } from './pipeline-function';
 
-/** Default number of items running at once. */
-export const DEFAULT_BATCH_MAX_CONCURRENCY = 10;
-/** Default number of manifests one batch execution processes (the rest wait for the next one). */
-export const DEFAULT_MAX_MANIFESTS_PER_EXECUTION = 25;
-
 /** Props of `BatchRunner`. */
 export interface BatchRunnerProps {
   readonly config: PipelineConfig;
   readonly bucket: s3.IBucket;
   /** The run state machine each item runs as a child execution of. */
   readonly runStateMachine: sfn.IStateMachine;
-  /** EventBridge Scheduler expression (`cron(0 2 * * ? *)`, `rate(6 hours)`); none: no schedule (start by hand). */
+  /** EventBridge Scheduler expression (`cron(0 2 * * ? *)`, `rate(6 hours)`); default `config.schedule`; none: no schedule (start by hand). */
   readonly schedule?: string;
   /** IANA time zone of `schedule` (default UTC). */
   readonly scheduleTimeZone?: string;
-  /** Items running at once (Distributed Map MaxConcurrency), 1-10000. Default 10. */
+  /** Items running at once (Distributed Map MaxConcurrency), 1-10000. Default `config.batchMaxConcurrency`. */
   readonly maxConcurrency?: number;
-  /** Manifests per execution, 1-1000. Default 25. */
+  /** Manifests per execution, 1-1000. Default `DEFAULT_MAX_MANIFESTS_PER_EXECUTION` (25). */
   readonly maxManifestsPerExecution?: number;
 }
 
@@ -66,7 +62,7 @@ export class BatchRunner extends Construct {
   constructor(scope: Construct, id: string, props: BatchRunnerProps) {
     super(scope, id);
     const { config, bucket, runStateMachine } = props;
-    const maxConcurrency = props.maxConcurrency ?? DEFAULT_BATCH_MAX_CONCURRENCY;
+    const maxConcurrency = props.maxConcurrency ?? config.batchMaxConcurrency;
     if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 10_000) {
       throw new ConfigError(`batchMaxConcurrency must be an integer from 1 to 10000, got ${JSON.stringify(maxConcurrency)}`);
     }
@@ -99,9 +95,10 @@ export class BatchRunner extends Construct {
     });
     this.grantStateMachine(bucket);
 
-    if (props.schedule) {
+    const schedule = props.schedule ?? config.schedule;
+    if (schedule) {
       this.schedule = new scheduler.Schedule(this, 'Schedule', {
-        schedule: scheduler.ScheduleExpression.expression(props.schedule, props.scheduleTimeZone ? TimeZone.of(props.scheduleTimeZone) : undefined),
+        schedule: scheduler.ScheduleExpression.expression(schedule, props.scheduleTimeZone ? TimeZone.of(props.scheduleTimeZone) : undefined),
         description: 'rlm-pipeline: run the pending batch manifests',
         target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
           input: scheduler.ScheduleTargetInput.fromObject({

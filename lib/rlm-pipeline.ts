@@ -78,10 +78,9 @@ export class RlmPipeline extends Construct {
 
     this.stateMachine = new RunStateMachine(this, 'Runs', { config: this.config, functions: this.functions }).stateMachine;
 
+    // Watch profiles, schedule and batch concurrency come from the config.
     const { config, bucket, stateMachine: runStateMachine } = this;
-    this.triggers = new RunTriggers(this, 'Triggers', { config, bucket, runStateMachine, ...(config.watchProfiles ? { watchProfiles: config.watchProfiles } : {}) });
-    this.batches = new BatchRunner(this, 'Batches', {
-      config, bucket, runStateMachine, maxConcurrency: config.batchMaxConcurrency, ...(config.schedule ? { schedule: config.schedule } : {}),
-    });
+    this.triggers = new RunTriggers(this, 'Triggers', { config, bucket, runStateMachine });
+    this.batches = new BatchRunner(this, 'Batches', { config, bucket, runStateMachine });
   }
 }

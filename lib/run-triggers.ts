@@ -37,8 +37,8 @@ export interface RunTriggersProps {
   /** The run state machine: the only one the trigger may start. */
   readonly runStateMachine: sfn.IStateMachine;
   /**
-   * Watch folders: profile (folder under `inbox/`) -> standing questions and options. Validated at synth;
-   * at most 3,072 bytes as JSON (Lambda environment variables share 4 KB).
+   * Watch folders: profile (folder under `inbox/`) -> standing questions and options (default
+   * `config.watchProfiles`). Validated at synth; at most 3,072 bytes as JSON (Lambda environment variables share 4 KB).
    */
   readonly watchProfiles?: WatchProfiles;
 }
@@ -55,7 +55,7 @@ export class RunTriggers extends Construct {
   constructor(scope: Construct, id: string, props: RunTriggersProps) {
     super(scope, id);
     const { config, bucket, runStateMachine } = props;
-    const watchProfilesJson = serializeWatchProfiles(props.watchProfiles ?? {});
+    const watchProfilesJson = serializeWatchProfiles(props.watchProfiles ?? config.watchProfiles ?? {});
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       enforceSSL: true,

@@ -67,6 +67,9 @@ export interface FinishedBatch {
   processedKey: string;
 }
 
+/** Manifests one batch execution processes unless the stack sets another cap (the rest wait for the next one). */
+export const DEFAULT_MAX_MANIFESTS_PER_EXECUTION = 25;
+
 const iso = (deps: { now?: () => number }) => new Date((deps.now ?? Date.now)()).toISOString();
 
 /** List `batches/pending/*.jsonl`; the next one is the first by key (name them with a date to order them). */
