@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { buildRunDefinition, localFunctionArns, substituteDefinition, TASK_STATES } from '../../lib/state-machine-definition';
+import { usageOf, zeroTotals } from '../../lambdas/core/accounting';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import { describeError } from '../../lambdas/core/errors';
 import { summarize } from '../../lambdas/core/run-lifecycle';
@@ -16,7 +17,7 @@ import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
 import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb';
 import { createConversationTable, startDynalite, type EmbeddedDynalite } from '../../lambdas/adapters/dynamodb/embedded-dynalite';
-import { LocalDocumentStore, fromFileUri } from '../../lambdas/adapters/documents';
+import { LocalDocumentStore } from '../../lambdas/adapters/documents';
 import { PyodideSandbox } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
 import {
   createFinalizeRunHandler, createRecordFailureHandler, createRootTurnHandler, createStartRunHandler,
@@ -124,7 +125,7 @@ export class LocalEngine {
     } catch {
       return {
         runId, status: 'failed', answer: null, stopReason: 'error', iterations: 0, costUsd: 0, elapsedMs,
-        usage: { rootInputTokens: 0, rootOutputTokens: 0, rootCacheReadTokens: 0, rootCacheWriteTokens: 0, subInputTokens: 0, subOutputTokens: 0, subCalls: 0 },
+        usage: usageOf(zeroTotals()),
         error: executionError ?? { name: 'Error', message: 'the run left no record' },
       };
     }
@@ -144,5 +145,3 @@ export class LocalEngine {
     await this.db.close();
   }
 }
-
-export { fromFileUri };
