@@ -9,6 +9,7 @@ import {
   type CodeInterpreterStreamOutput,
 } from '@aws-sdk/client-bedrock-agentcore';
 import { SandboxError, SandboxSessionLostError, SandboxThrottledError } from '../../core/errors';
+import { AWS_THROTTLING_ERROR_NAMES } from '../aws-errors';
 
 /** What the kernel printed for one `executeCode` call. */
 export interface KernelOutput {
@@ -22,7 +23,6 @@ export interface KernelOutput {
 /** Raised when the service did not answer within the hard deadline of a call. */
 export class InvokeDeadlineError extends SandboxError {}
 
-const THROTTLE_NAMES = new Set(['ThrottlingException', 'ServiceQuotaExceededException', 'TooManyRequestsException']);
 /** Messages that mean the session itself is gone (the service words this in several ways). */
 const SESSION_GONE = /session[^.]*\b(expired|terminated|stopped|not found|does not exist|no longer)/i;
 const THROTTLE_WORDS = /throttl|rate exceeded|too many requests/i;
@@ -49,7 +49,7 @@ export function toSandboxError(err: unknown, action: string, sessionScoped: bool
   const name = typeof e.name === 'string' ? e.name : 'Error';
   const message = typeof e.message === 'string' && e.message ? e.message : String(err);
   const text = `AgentCore ${action} failed: ${name}: ${message}`;
-  if (THROTTLE_NAMES.has(name) || (name === 'Error' && THROTTLE_WORDS.test(message))) {
+  if (AWS_THROTTLING_ERROR_NAMES.has(name) || (name === 'Error' && THROTTLE_WORDS.test(message))) {
     return new SandboxThrottledError(text, { cause: err });
   }
   if (sessionScoped && (name === 'ResourceNotFoundException' || SESSION_GONE.test(message))) {

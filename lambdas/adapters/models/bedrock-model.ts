@@ -26,6 +26,7 @@ import type {
   ModelResponse,
   ModelStopReason,
 } from '../../core/ports';
+import { AWS_THROTTLING_ERROR_NAMES } from '../aws-errors';
 
 /** Options of {@link BedrockConverseModel}. */
 export interface BedrockConverseModelOptions {
@@ -173,7 +174,6 @@ export function fromConverseOutput(
   };
 }
 
-const THROTTLE_NAMES = new Set(['ThrottlingException', 'TooManyRequestsException', 'ServiceQuotaExceededException']);
 const UNAVAILABLE_NAMES = new Set([
   'ServiceUnavailableException', 'InternalServerException', 'ModelNotReadyException', 'ModelTimeoutException',
   'ModelErrorException', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError',
@@ -202,7 +202,7 @@ export function mapBedrockError(err: unknown, modelId: string): Error {
   const msg = (what: string) => `Bedrock ${what} for model ${modelId} (${detail})`;
   const status = e.$metadata?.httpStatusCode;
   // Names first (ModelNotReadyException arrives as HTTP 429 but is an availability problem), then status.
-  if (THROTTLE_NAMES.has(name)) return new ModelThrottledError(msg('throttled the request'), { cause: err });
+  if (AWS_THROTTLING_ERROR_NAMES.has(name)) return new ModelThrottledError(msg('throttled the request'), { cause: err });
   if (UNAVAILABLE_NAMES.has(name) || (e.code !== undefined && NETWORK_CODES.has(e.code))) {
     return new ModelUnavailableError(msg('is unavailable'), { cause: err });
   }
