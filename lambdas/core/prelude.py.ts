@@ -207,7 +207,7 @@ def _rlm_restore():
     return restored
 
 
-def _rlm_set_documents(docs, separator_style='banner'):
+def _rlm_set_documents(docs):
     """Install documents (dict name -> text) as 'documents' (read-only mapping) and 'context'."""
     ns = _rlm_sys.modules['__main__'].__dict__
     names = list(docs.keys())
