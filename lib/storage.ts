@@ -17,16 +17,17 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { CONVERSATION_TABLE_SCHEMA } from '../lambdas/adapters/dynamodb/schema';
+import { TRIGGER_PREFIXES } from '../lambdas/core/batch/layout';
 import { acknowledge } from './nag';
 import type { PipelineConfig } from './pipeline-config';
 
-/** Key prefixes of the pipeline bucket (each ends in `/`). */
+/** Key prefixes of the pipeline bucket (each ends in `/`); the layout is defined once, in `lambdas/core/batch/layout.ts`. */
 export const S3_PREFIXES = {
-  documents: 'documents/',
-  inbox: 'inbox/',
-  jobs: 'jobs/',
-  batches: 'batches/',
-  results: 'results/',
+  documents: TRIGGER_PREFIXES.documents,
+  inbox: TRIGGER_PREFIXES.inbox,
+  jobs: TRIGGER_PREFIXES.jobs,
+  batches: TRIGGER_PREFIXES.batches,
+  results: TRIGGER_PREFIXES.results,
 } as const;
 
 /** Prefixes whose objects runs may read as documents (Lambdas and the sandbox). */
@@ -79,7 +80,7 @@ export class PipelineStorage extends Construct {
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         // Scratch of the batch machine (prepared items, per-item records); results live in batches/results/.
-        { id: 'expire-batch-work', prefix: `${S3_PREFIXES.batches}work/`, expiration: Duration.days(14) },
+        { id: 'expire-batch-work', prefix: TRIGGER_PREFIXES.batchWork, expiration: Duration.days(14) },
       ],
       removalPolicy,
       autoDeleteObjects: destroy,

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { parseS3Uri } from '../../lambdas/adapters/documents';
+import { ALLOWED_DOCUMENT_PREFIXES, TRIGGER_PREFIXES } from '../../lambdas/core/batch/layout';
 import { ConfigError, describeError, InvalidInputError } from '../../lambdas/core/errors';
 import { STACK_OUTPUT_KEYS } from '../../lib/stack-outputs';
 
@@ -39,19 +40,19 @@ export interface RemoteStack {
 
 /**
  * Prefixes of the pipeline bucket runs may read documents from (the sandbox role can read nothing
- * else). Mirrors `READABLE_DOCUMENT_PREFIXES` in lib/storage.ts, which imports aws-cdk-lib and so is
- * not loaded by the CLI; a test keeps the two equal.
+ * else): the bucket layout's, which the stack grants too (lib/storage.ts imports aws-cdk-lib, so the
+ * CLI takes them from `lambdas/core/batch/layout.ts`).
  */
-export const READABLE_PREFIXES = ['documents/', 'inbox/'] as const;
+export const READABLE_PREFIXES: readonly string[] = ALLOWED_DOCUMENT_PREFIXES;
 
 /** Prefix local documents are uploaded under: `documents/<runId>/`. */
 export function uploadPrefixFor(runId: string): string {
-  return `${READABLE_PREFIXES[0]}${runId}/`;
+  return `${TRIGGER_PREFIXES.documents}${runId}/`;
 }
 
 /** `results/<runId>/<file>`: where FinalizeRun/RecordFailure write a run's artifacts. */
 export function resultKeyFor(runId: string, file: 'result.json' | 'trajectory.json'): string {
-  return `results/${runId}/${file}`;
+  return `${TRIGGER_PREFIXES.results}${runId}/${file}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Bucket layout of triggers and batches. The prefixes match `S3_PREFIXES` in lib/storage.ts; these
- * are the keys below them that the trigger and batch Lambdas read and write.
+ * Bucket layout of the pipeline: the prefixes (`S3_PREFIXES` in lib/storage.ts and the CLI take them
+ * from here) and the keys below them that the trigger and batch Lambdas read and write.
  *
  * | key                                        | written by            | holds                                   |
  * |--------------------------------------------|-----------------------|-----------------------------------------|
