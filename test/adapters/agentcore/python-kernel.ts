@@ -7,12 +7,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { InvokeCodeInterpreterCommandOutput } from '@aws-sdk/client-bedrock-agentcore';
+import { invokeOutput, resultEvent } from './stream-fixtures';
 
 /** What the fake kernel answers for one execution. */
 export interface KernelReply {
   stdout: string;
   stderr: string;
   isError: boolean;
+  /** Seconds the kernel spent (the adapter does not read it). */
   executionTime: number;
 }
 
@@ -99,23 +102,6 @@ export class PythonKernel {
 }
 
 /** An InvokeCodeInterpreter response carrying a kernel reply, shaped like the real event stream. */
-export function invokeResponse(sessionId: string, reply: KernelReply) {
-  return {
-    sessionId,
-    stream: (async function* () {
-      yield {
-        result: {
-          content: [{ type: 'text' as const, text: reply.stdout }],
-          structuredContent: {
-            stdout: reply.stdout,
-            stderr: reply.stderr,
-            exitCode: reply.isError ? 1 : 0,
-            executionTime: reply.executionTime,
-          },
-          isError: reply.isError,
-        },
-      };
-    })(),
-    $metadata: {},
-  };
+export function invokeResponse(sessionId: string, reply: KernelReply): InvokeCodeInterpreterCommandOutput {
+  return { ...invokeOutput([resultEvent(reply.stdout, reply.stderr, reply.isError)]), sessionId };
 }
