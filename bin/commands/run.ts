@@ -1,5 +1,5 @@
 /** `rlm run`: one RLM run on this machine, through the same state machine and handlers as on AWS. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLanguageModel, RecordingModel } from '../../lambdas/adapters/models';
@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../lambdas/core/errors';
 import type { LanguageModel } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary } from '../../lambdas/core/types';
-import { choiceFlag } from '../cli/args';
+import { choiceFlag, pricesFlag } from '../cli/args';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { stderrProgress } from '../cli/progress';
 import { LocalEngine } from '../local/local-engine';
@@ -66,14 +66,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const llm = values.llm ?? env.RLM_LLM ?? 'bedrock';
   const runDefaults = runOptionsFromFlags(values, { scripted: llm.startsWith('scripted:') });
-  let prices: PriceTable | undefined;
-  if (values.prices) {
-    try {
-      prices = JSON.parse(readFileSync(values.prices, 'utf8')) as PriceTable;
-    } catch (err) {
-      throw new InvalidInputError(`--prices ${values.prices}: ${(err as Error).message}`);
-    }
-  }
+  const prices = values.prices ? pricesFlag(values.prices) : undefined;
   return {
     documents: values.document, question: values.question, llm,
     output: choiceFlag('output', values.output, ['text', 'json'] as const, 'text'),

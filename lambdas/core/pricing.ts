@@ -1,3 +1,4 @@
+import { ConfigError } from './errors';
 import type { TokenUsage } from './types';
 
 /** USD per million tokens. */
@@ -45,4 +46,22 @@ export function costOf(modelId: string, usage: TokenUsage, table: PriceTable = D
     ((usage.cacheReadTokens ?? 0) * (p.cacheRead ?? p.input)) / m +
     ((usage.cacheWriteTokens ?? 0) * (p.cacheWrite ?? p.input)) / m
   );
+}
+
+/**
+ * Check an untrusted price table (e.g. a `--prices` file): every entry needs numeric `input` and `output`
+ * (and numeric `cacheRead`/`cacheWrite` when present), all >= 0. Throws `ConfigError` naming the entry and
+ * field, instead of letting a typo price the run as NaN.
+ */
+export function validatePriceTable(raw: unknown): PriceTable {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('a price table must be a JSON object {"model-id-substring": {"input": 3, "output": 15}}');
+  for (const [key, price] of Object.entries(raw)) {
+    if (!price || typeof price !== 'object' || Array.isArray(price)) throw new ConfigError(`price of "${key}" must be an object with "input" and "output" (USD per 1M tokens)`);
+    for (const field of ['input', 'output', 'cacheRead', 'cacheWrite'] as const) {
+      const v = (price as Record<string, unknown>)[field];
+      if (v === undefined && (field === 'cacheRead' || field === 'cacheWrite')) continue;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`price of "${key}": "${field}" must be a number >= 0 (USD per 1M tokens), got ${JSON.stringify(v)}`);
+    }
+  }
+  return raw as PriceTable;
 }

@@ -1,5 +1,5 @@
 /** `rlm run` as a user runs it (in-process): the demo, --record and replay, JSON output, bad arguments. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../bin/rlm';
@@ -48,4 +48,11 @@ test('bad arguments exit 2 with a message naming the problem', async () => {
   expect(await rlm(['run', '--question', 'q', '--document', dir, '--max-iterations', 'many'])).toMatchObject({ code: 2, err: expect.stringMatching(/--max-iterations must be a positive integer/) });
   expect(await rlm(['run', '--question', 'q', '--document', dir, '--llm', 'gpt'])).toMatchObject({ code: 2, err: expect.stringMatching(/unknown --llm "gpt"/) });
   expect(await rlm(['nope'])).toMatchObject({ code: 2 });
+});
+
+test('a price table with a typo is refused before the run, naming the file, entry and field', async () => {
+  const prices = path.join(dir, 'prices.json');
+  writeFileSync(prices, JSON.stringify({ 'claude-sonnet': { inptu: 3, output: 15 } }));
+  expect(await rlm(['run', '--question', 'q', '--document', dir, '--prices', prices]))
+    .toMatchObject({ code: 2, err: expect.stringContaining(`--prices ${prices}: price of "claude-sonnet": "input" must be a number`) });
 });

@@ -2,7 +2,7 @@ import { addTurn, computeTotals, exceededLimit, zeroTotals } from '../../lambdas
 import { resolveRunConfig } from '../../lambdas/core/config';
 import { buildConversation, flattenForToollessCall, modelVisibleOutput } from '../../lambdas/core/conversation';
 import { ConfigError, InvalidInputError } from '../../lambdas/core/errors';
-import { costOf } from '../../lambdas/core/pricing';
+import { costOf, DEFAULT_PRICES, validatePriceTable } from '../../lambdas/core/pricing';
 import { initialUserMessage, MAX_LISTED_DOCUMENTS } from '../../lambdas/core/prompts';
 import { parseReply } from '../../lambdas/core/reply-parser';
 import { validateStartRequest } from '../../lambdas/core/start-request';
@@ -97,6 +97,11 @@ describe('accounting and limits', () => {
     t = addTurn(t, bad, config);
     expect(t.consecutiveErrors).toBe(2);
     expect(addTurn(t, turn(3), config).consecutiveErrors).toBe(0);
+  });
+  it('accepts the default price table and refuses one that would price a run as NaN', () => {
+    expect(validatePriceTable(DEFAULT_PRICES)).toBe(DEFAULT_PRICES);
+    expect(() => validatePriceTable({ nova: { input: 1, output: '2' } })).toThrow(/price of "nova": "output" must be a number/);
+    expect(() => validatePriceTable([])).toThrow(ConfigError);
   });
   it('names the first limit reached', () => {
     const t = computeTotals([turn(1)], config);
