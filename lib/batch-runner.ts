@@ -13,7 +13,7 @@
  * State between steps: `{processed, next, pending, batch: {batchId, keys, counts}}`; each map item
  * writes its outcome to `batches/work/<batchId>/items/<index>.json` and returns only its index.
  */
-import { Aws, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Aws, Duration, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -28,7 +28,7 @@ import { TRIGGER_PREFIXES } from '../lambdas/core/batch/layout';
 import { ConfigError } from '../lambdas/core/errors';
 import { TRIGGER_ENV } from '../lambdas/handlers/batch-env';
 import { pipelineLogGroup } from './log-groups';
-import { acknowledge, flattenCfnValue } from './nag';
+import { acknowledgePolicyWildcards } from './nag';
 import type { PipelineConfig } from './pipeline-config';
 import { grantTo, pipelineFunction } from './pipeline-function';
 
@@ -231,17 +231,13 @@ export class BatchRunner extends Construct {
       sid: 'ReadMapItems', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${TRIGGER_PREFIXES.batchWork}*`)],
     });
     this.stateMachine.addToRolePolicy(statement);
-    // Acknowledge exactly the wildcard findings of the machine's policies (computed, like lib/nag.ts does).
+    // Acknowledge exactly the wildcard findings of the machine's policies.
     const reason = 'The Distributed Map reads and writes batches/work/<batchId>/... (batch IDs are per manifest); .sync child runs need '
       + 'their execution ARNs (<runMachine>:*) and the managed StepFunctionsGetEventsForStepFunctionsExecutionRule; the map starts and '
       + 'describes its own child executions; Lambda invoke grants cover function versions (<fn>:*); CloudWatch Logs delivery and X-Ray '
       + 'support no resource-level permissions.';
     for (const policy of this.stateMachine.node.findAll().filter((c): c is iam.Policy => c instanceof iam.Policy)) {
-      const doc = Stack.of(this).resolve(policy.document.toJSON()) as { Statement?: Array<{ Resource?: unknown }> } | undefined;
-      for (const st of doc?.Statement ?? []) {
-        const resources = st.Resource === undefined ? [] : Array.isArray(st.Resource) ? st.Resource : [st.Resource];
-        for (const r of resources.map(flattenCfnValue).filter((x) => x.includes('*'))) acknowledge(policy, `AwsSolutions-IAM5[Resource::${r}]`, reason);
-      }
+      acknowledgePolicyWildcards(policy, reason);
     }
   }
 }

@@ -28,11 +28,16 @@ export function flattenCfnValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The wildcard entries of a resolved `Resource` value as IAM5 findings (`Resource::...`). */
+function findingsOfResource(resource: unknown): string[] {
+  const resources = resource === undefined ? [] : Array.isArray(resource) ? resource : [resource];
+  return resources.map(flattenCfnValue).filter((r) => r.includes('*')).map((r) => `Resource::${r}`);
+}
+
 /** The wildcard resources of `statement` as cdk-nag IAM5 findings (`Resource::...`). */
 export function wildcardResourceFindings(scope: IConstruct, statement: iam.PolicyStatement): string[] {
   const json = Stack.of(scope).resolve(statement.toStatementJson()) as { Resource?: unknown };
-  const resources = json.Resource === undefined ? [] : Array.isArray(json.Resource) ? json.Resource : [json.Resource];
-  return resources.map(flattenCfnValue).filter((r) => r.includes('*')).map((r) => `Resource::${r}`);
+  return findingsOfResource(json.Resource);
 }
 
 /** Acknowledge the IAM5 findings of `statement`'s wildcard resources on `principal` (a role). */
@@ -50,6 +55,17 @@ export const NAG_REASONS = {
     + 'the model ARN of the serving region, so the region is the only wildcard (the model ID is fixed).',
   xray: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions (tracing: ACTIVE).',
 } as const;
+
+/**
+ * Acknowledge the IAM5 findings of every wildcard resource in `policy`, for policies whose statements
+ * CDK writes (a state machine's task grants) rather than this code.
+ */
+export function acknowledgePolicyWildcards(policy: iam.Policy, reason: string): void {
+  const doc = Stack.of(policy).resolve(policy.document.toJSON()) as { Statement?: Array<{ Resource?: unknown }> } | undefined;
+  for (const statement of doc?.Statement ?? []) {
+    for (const finding of findingsOfResource(statement.Resource)) acknowledge(policy, `${IAM5}[${finding}]`, reason);
+  }
+}
 
 /** X-Ray `PutTraceSegments`/`PutTelemetryRecords` support no resource-level permissions. */
 export function acknowledgeXRay(principal: IConstruct): void {
