@@ -22,6 +22,7 @@ import {
 import { DocumentError } from '../../core/errors';
 import type { DocumentStore } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
+import { isMissingObject } from '../s3/errors';
 import { decodeTextOrThrow, hasBinaryExtension, IGNORED_DIRECTORIES } from './text';
 
 /** Bucket and key of an `s3://bucket/key` URI (key may be empty for the bucket root). */
@@ -148,11 +149,9 @@ export class S3DocumentStore implements DocumentStore {
 /** Missing objects/buckets and access denials become `DocumentError`; other errors pass through. */
 function mapS3Error(err: unknown, uri: string, notFoundHint = ''): unknown {
   if (err instanceof DocumentError) return err;
+  if (isMissingObject(err)) return new DocumentError(`no such S3 object: ${uri}${notFoundHint}`, { cause: err });
   const name = err instanceof Error ? err.name : '';
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket')) {
-    return new DocumentError(`no such S3 object: ${uri}${notFoundHint}`, { cause: err });
-  }
   if (name === 'NoSuchBucket') return new DocumentError(`no such S3 bucket in ${uri}`, { cause: err });
   if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
     return new DocumentError(`access denied reading ${uri}`, { cause: err });

@@ -7,11 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ObjectTooLargeError } from '../../core/batch/errors';
 import type { ListedObject, ObjectStore, StoredObject } from '../../core/batch/ports';
-
-const isMissing = (err: unknown) => {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.name === 'NoSuchVersion' || e.$metadata?.httpStatusCode === 404;
-};
+import { isMissingObject } from './errors';
 
 /** The pipeline bucket through the S3 SDK. */
 export class S3ObjectStore implements ObjectStore {
@@ -23,7 +19,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(options.versionId ? { VersionId: options.versionId } : {}) }));
     } catch (err) {
-      if (isMissing(err)) return undefined;
+      if (isMissingObject(err)) return undefined;
       throw err;
     }
     if (options.maxBytes !== undefined && (res.ContentLength ?? 0) > options.maxBytes) {
@@ -40,7 +36,7 @@ export class S3ObjectStore implements ObjectStore {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (err) {
-      if (isMissing(err)) return false;
+      if (isMissingObject(err)) return false;
       throw err;
     }
   }
@@ -74,7 +70,7 @@ export class S3ObjectStore implements ObjectStore {
       const source = `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
       await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: source }));
     } catch (err) {
-      if (isMissing(err)) return false;
+      if (isMissingObject(err)) return false;
       throw err;
     }
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: from }));
