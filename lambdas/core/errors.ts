@@ -56,7 +56,10 @@ export class RunStateConflictError extends RlmError {}
 /** Configuration (CDK props/context, CLI flags, env) is invalid. */
 export class ConfigError extends RlmError {}
 
-/** Names of errors the state machine retries (jittered backoff). Keep in sync with the definition in lib/. */
+/**
+ * Names of errors the state machine retries (jittered backoff); lib/state-machine-definition.ts builds its
+ * Retry from this list. `ConversationStoreThrottledError` is the DynamoDB adapter's (adapters/dynamodb/errors.ts).
+ */
 export const RETRYABLE_ERROR_NAMES = [
   'ModelThrottledError',
   'ModelUnavailableError',
