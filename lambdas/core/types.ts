@@ -119,7 +119,12 @@ export interface TurnOutcome {
   detail?: string;
 }
 
+/** Lifecycle of a run item: `running` until FinalizeRun (`succeeded`) or RecordFailure (`failed`). */
 export type RunStatus = 'running' | 'succeeded' | 'failed';
+/**
+ * Why a run stopped: `final` executed code called FINAL/FINAL_VAR; `iteration_cap` maxIterations turns ran;
+ * `limit` an optional limit was reached or the root conversation outgrew the context window; `error` the run failed.
+ */
 export type StopReason = 'final' | 'iteration_cap' | 'limit' | 'error';
 
 /** Running totals of a run. */
