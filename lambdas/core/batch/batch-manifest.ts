@@ -7,7 +7,7 @@
 import type { StartRunRequest } from '../types';
 import type { DocumentResolver } from './documents';
 import { resolveDocumentEntries } from './documents';
-import { checkKnownKeys, checkOptions, checkStartRequest, parseJsonObject } from './fields';
+import { checkKnownKeys, checkOptions, checkStartRequest, checkTags, parseJsonObject } from './fields';
 import { batchItemRunName } from './names';
 
 /** Most items (non-blank lines) per manifest; later lines are reported as failed. */
@@ -71,14 +71,11 @@ export function parseBatchManifest(text: string, options: ParseBatchOptions): Ba
     const { documents, reasons: docReasons } = resolveDocumentEntries(raw.documents, options.resolveDocument);
     reasons.push(...docReasons);
     const runOptions = checkOptions(raw.options, reasons);
-    const tags = raw.tags === undefined ? undefined : raw.tags;
-    if (tags !== undefined && (!tags || typeof tags !== 'object' || Array.isArray(tags) || Object.values(tags).some((v) => typeof v !== 'string'))) {
-      reasons.push('"tags" must be an object of strings');
-    }
+    const tags = checkTags(raw.tags, reasons);
     const request = reasons.length ? undefined : checkStartRequest({
       question: raw.question as string, documents,
       options: runOptions ?? {},
-      tags: { ...((tags as Record<string, string> | undefined) ?? {}), trigger: 'batch', batch: options.batchId, item: id },
+      tags: { ...(tags ?? {}), trigger: 'batch', batch: options.batchId, item: id },
     }, reasons);
     items.push(request ? { ...base, request } : { ...base, error: reasons.join('; ') });
   });
