@@ -112,9 +112,12 @@ export class LocalDocumentStore implements DocumentStore {
   }
 }
 
-/** Every regular file under `dir` (following symlinks to files only), skipping ignored directories. */
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
+/**
+ * Every regular file under `dir` (following symlinks to files only), skipping ignored directories,
+ * appended to `out` (one array for the whole walk: a folder's files are never copied up level by level,
+ * and spreading a list of 150k+ files into `push` would overflow the call stack).
+ */
+async function listFiles(dir: string, out: string[] = []): Promise<string[]> {
   let entries: Dirent[];
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
@@ -124,7 +127,7 @@ async function listFiles(dir: string): Promise<string[]> {
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!IGNORED_DIRECTORIES.has(entry.name)) out.push(...(await listFiles(full)));
+      if (!IGNORED_DIRECTORIES.has(entry.name)) await listFiles(full, out);
     } else if (entry.isFile()) {
       out.push(full);
     } else if (entry.isSymbolicLink()) {
