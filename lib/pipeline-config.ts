@@ -184,7 +184,7 @@ export function resolvePipelineConfig(input: PipelineConfigInput = {}): Pipeline
 
 /** Validate watch profiles (object or JSON) within the environment size limit; absent or empty: none. */
 function watchProfilesOf(raw: unknown): { watchProfiles?: WatchProfiles } {
-  const profiles = typeof raw === 'string' ? parseWatchProfilesJson(raw) : validateWatchProfiles(raw);
+  const profiles = typeof raw === 'string' ? parseWatchProfilesJson(raw, CONTEXT_KEYS.watchProfiles) : validateWatchProfiles(raw);
   serializeWatchProfiles(profiles);
   return Object.keys(profiles).length ? { watchProfiles: profiles } : {};
 }

@@ -85,6 +85,10 @@ describe('pipelineConfigFromContext', () => {
   test('a non-number for a numeric key names the key', () => {
     expect(() => from({ maxIterations: 'twenty' })).toThrow(/^maxIterations must be a number, got "twenty"/);
   });
+
+  test('bad watchProfiles JSON names the context key, not the Lambda variable it becomes', () => {
+    expect(() => resolvePipelineConfig(from({ watchProfiles: '{not json' }))).toThrow(/^watchProfiles is not valid JSON/);
+  });
 });
 
 describe('bedrockModelArns (the inference-profile rule)', () => {

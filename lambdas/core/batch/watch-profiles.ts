@@ -65,14 +65,17 @@ export function serializeWatchProfiles(profiles: WatchProfiles): string {
   return json;
 }
 
-/** Parse the `WATCH_PROFILES` environment value (absent or empty: no profiles). */
-export function parseWatchProfilesJson(json: string | undefined): WatchProfiles {
+/**
+ * Parse watch profiles given as JSON (absent or empty: no profiles). `source` names where the JSON came
+ * from in the error: the `WATCH_PROFILES` environment variable (default) or the `watchProfiles` context key.
+ */
+export function parseWatchProfilesJson(json: string | undefined, source = 'WATCH_PROFILES'): WatchProfiles {
   if (!json?.trim()) return {};
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch (err) {
-    throw new ConfigError(`WATCH_PROFILES is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(`${source} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   return validateWatchProfiles(raw);
 }
