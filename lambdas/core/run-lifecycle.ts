@@ -88,11 +88,11 @@ export function summarize(run: RunRecord, turns: TurnRecord[], prices?: PriceTab
   };
 }
 
-/** Write the result and the full trajectory as artifacts; returns their URIs. */
-async function writeArtifacts(deps: EngineDeps, run: RunRecord, turns: TurnRecord[]): Promise<{ resultUri: string; trajectoryUri: string }> {
+/** Write the result (`summary` plus the question) and the full trajectory as artifacts; returns their URIs. */
+async function writeArtifacts(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], summary: RunSummary): Promise<{ resultUri: string; trajectoryUri: string }> {
   const trajectoryUri = await deps.documents.putArtifact(`${run.runId}/trajectory.json`, JSON.stringify({ run, turns }, null, 2), 'application/json');
-  const summary = summarize(run, turns, deps.prices, { trajectoryPath: trajectoryUri });
-  const resultUri = await deps.documents.putArtifact(`${run.runId}/result.json`, JSON.stringify({ ...summary, question: run.question }, null, 2), 'application/json');
+  const result = { ...summary, trajectoryPath: trajectoryUri, question: run.question };
+  const resultUri = await deps.documents.putArtifact(`${run.runId}/result.json`, JSON.stringify(result, null, 2), 'application/json');
   return { resultUri, trajectoryUri };
 }
 
@@ -138,7 +138,8 @@ async function finish(deps: EngineDeps, run: RunRecord, outcome: RunOutcome): Pr
 }
 
 async function closeRun(deps: EngineDeps, run: RunRecord, turns: TurnRecord[]): Promise<RunEnded> {
-  const { resultUri, trajectoryUri } = await writeArtifacts(deps, run, turns);
+  const summary = summarize(run, turns, deps.prices);
+  const { resultUri, trajectoryUri } = await writeArtifacts(deps, run, turns, summary);
   if (run.sandboxSessionId) {
     try {
       await deps.sandbox.stop(run.sandboxSessionId);
@@ -146,7 +147,6 @@ async function closeRun(deps: EngineDeps, run: RunRecord, turns: TurnRecord[]): 
       deps.logger.warn('could not stop the sandbox session', { runId: run.runId, error: describeError(err) });
     }
   }
-  const summary = summarize(run, turns, deps.prices);
   const status = run.status === 'failed' ? 'failed' : 'succeeded';
   await deps.events.runFinished({
     runId: run.runId, status, stopReason: summary.stopReason, iterations: summary.iterations, costUsd: summary.costUsd,
