@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
@@ -74,14 +74,18 @@ describe('createLanguageModel', () => {
 
   it('scripted:<file> loads and validates the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rlm-factory-'));
-    const file = join(dir, 's.json');
-    writeFileSync(file, JSON.stringify({ root: [{ code: 'FINAL("x")' }] }));
-    const model = await createLanguageModel(`scripted:${file}`, {});
-    expect(model).toBeInstanceOf(ScriptedModel);
-    expect(model.description).toBe(`scripted:${file}`);
-    writeFileSync(file, JSON.stringify({ root: [{ code: 1 }] }));
-    await expect(createLanguageModel(`scripted:${file}`, {})).rejects.toThrow('root[0].code must be a string or array of strings');
-    await expect(createLanguageModel('scripted:', {})).rejects.toMatchObject({ name: 'ConfigError' });
+    try {
+      const file = join(dir, 's.json');
+      writeFileSync(file, JSON.stringify({ root: [{ code: 'FINAL("x")' }] }));
+      const model = await createLanguageModel(`scripted:${file}`, {});
+      expect(model).toBeInstanceOf(ScriptedModel);
+      expect(model.description).toBe(`scripted:${file}`);
+      writeFileSync(file, JSON.stringify({ root: [{ code: 1 }] }));
+      await expect(createLanguageModel(`scripted:${file}`, {})).rejects.toThrow('root[0].code must be a string or array of strings');
+      await expect(createLanguageModel('scripted:', {})).rejects.toMatchObject({ name: 'ConfigError' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an unknown spec is a ConfigError listing the options', async () => {

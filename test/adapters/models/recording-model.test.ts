@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingModel } from '../../../lambdas/adapters/models/recording-model';
@@ -71,10 +71,12 @@ describe('RecordingModel', () => {
     ]);
     expect(script.sub?.exact).toEqual({ 'chunk 0': 'sub says 7', 'same prompt': 'sub says 11', 'chunk 1': 'sub says 7', 'chunk 2': 'sub says 7', 'chunk 3': 'sub says 7' });
 
-    const file = join(mkdtempSync(join(tmpdir(), 'rlm-rec-')), 'nested', 'run.json');
+    const dir = mkdtempSync(join(tmpdir(), 'rlm-rec-'));
+    const file = join(dir, 'nested', 'run.json');
     recorder.save(file);
     expect(readFileSync(file, 'utf8')).toContain('\n  "root": [');
     const replay = await run(new ScriptedModel(loadScript(file), { source: file }), 4);
+    rmSync(dir, { recursive: true, force: true });
     expect(replay.map((t) => texts(t.root))).toEqual(live.map((t) => texts(t.root)));
     expect(replay.map((t) => t.subs)).toEqual(live.map((t) => t.subs));
   });

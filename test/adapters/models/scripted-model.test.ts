@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -11,6 +11,7 @@ import type { ChatMessage, ModelRequest, ToolSpec } from '../../../lambdas/core/
 
 const TOOL: ToolSpec = { name: 'execute_python', description: 'Run Python', inputSchema: { type: 'object' } };
 const dir = mkdtempSync(join(tmpdir(), 'rlm-scripted-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const SCRIPT: Script = {
   root: [
