@@ -2,9 +2,6 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { createLanguageModel } from '../../lambdas/adapters/models';
 import { DEFAULT_ROOT_MODEL_ID, DEFAULT_SUB_MODEL_ID } from '../../lambdas/core/config';
 import { ConfigError, describeError, InvalidInputError } from '../../lambdas/core/errors';
@@ -16,6 +13,7 @@ import { answerDirect } from '../eval/direct';
 import { runEvaluation, type HarnessReport, type PreparedAnswer } from '../eval/harness';
 import { answerRlm, LocalRlmRunner, rlmModelOptions, type RlmRunner } from '../eval/rlm';
 import { describeStackTarget, StackRlmRunner } from '../eval/stack-runner';
+import { createRemoteClients } from '../remote/stack';
 import { bedrockTokenCounter } from '../eval/token-count';
 
 /** Help text of `rlm eval`. */
@@ -105,8 +103,8 @@ async function buildAnswer(opts: EvalCommandOptions, io: IO): Promise<PreparedAn
     };
     let runner: RlmRunner;
     if (opts.stack) {
-      const target = await describeStackTarget(new CloudFormationClient({}), opts.stack);
-      runner = new StackRlmRunner({ target, s3: new S3Client({}), sfn: new SFNClient({}), runOptions });
+      const { cfn, s3, sfn } = createRemoteClients();
+      runner = new StackRlmRunner({ target: await describeStackTarget(cfn, opts.stack), s3, sfn, runOptions });
     } else {
       const model = await createLanguageModel(opts.llm);
       runner = new LocalRlmRunner(await LocalEngine.start({ model, stateDir: opts.stateDir, runDefaults: runOptions }));

@@ -1,37 +1,23 @@
 /**
  * RLM on a deployed stack: the context is uploaded under `documents/`, a Step Functions execution is
- * started (execution name = run ID), polled, and `results/<runId>/result.json` read back.
+ * started (execution name = run ID), polled, and `results/<runId>/result.json` read back. The stack's
+ * outputs and its result file are read as `rlm submit` / `rlm result` read them (`bin/remote/`).
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { ConfigError, describeError } from '../../lambdas/core/errors';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { describeError } from '../../lambdas/core/errors';
 import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
-import { STACK_OUTPUT_KEYS } from '../../lib/stack-outputs';
+import { readResult, TERMINAL_STATUSES } from '../remote/runs';
+import { readOutputs, resultKeyFor, type RemoteStack } from '../remote/stack';
 import { EVAL_DOCUMENT_NAME, type RlmRunner } from './rlm';
 
 /** The stack outputs the runner needs. */
-export interface StackTarget {
-  stackName: string;
-  bucketName: string;
-  stateMachineArn: string;
-}
+export type StackTarget = Pick<RemoteStack, 'stackName' | 'bucketName' | 'stateMachineArn'>;
 
 /** Read the bucket and state machine from the stack's CloudFormation outputs. Throws `ConfigError`. */
 export async function describeStackTarget(cfn: CloudFormationClient, stackName: string): Promise<StackTarget> {
-  let outputs: Array<{ OutputKey?: string; OutputValue?: string }>;
-  try {
-    const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    outputs = res.Stacks?.[0]?.Outputs ?? [];
-  } catch (err) {
-    throw new ConfigError(`cannot describe stack ${stackName}: ${describeError(err).message}`, { cause: err });
-  }
-  const get = (key: string) => {
-    const v = outputs.find((o) => o.OutputKey === key)?.OutputValue;
-    if (!v) throw new ConfigError(`stack ${stackName} has no output ${key} (is it an rlm-pipeline stack, fully deployed?)`);
-    return v;
-  };
-  return { stackName, bucketName: get(STACK_OUTPUT_KEYS.bucketName), stateMachineArn: get(STACK_OUTPUT_KEYS.stateMachineArn) };
+  return { stackName, ...(await readOutputs(cfn, stackName, ['bucketName', 'stateMachineArn'])) };
 }
 
 /** Clients and knobs of {@link StackRlmRunner}. */
@@ -48,7 +34,6 @@ export interface StackRunnerOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 const EMPTY_USAGE: RunSummary['usage'] = {
   rootInputTokens: 0, rootOutputTokens: 0, rootCacheReadTokens: 0, rootCacheWriteTokens: 0, subInputTokens: 0, subOutputTokens: 0, subCalls: 0,
 };
@@ -81,22 +66,26 @@ export class StackRlmRunner implements RlmRunner {
     const deadline = started + (this.options.timeoutMs ?? 6 * 3_600_000);
     let status = 'RUNNING';
     let execError: { name: string; message: string } | undefined;
-    while (!TERMINAL.has(status)) {
+    while (!TERMINAL_STATUSES.has(status)) {
       if (Date.now() > deadline) {
         return this.failed(input.runId, started, { name: 'EvalTimeoutError', message: `execution ${executionArn} still running after the wait limit` });
       }
       await sleep(this.options.pollMs ?? 5_000);
       const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
       status = d.status ?? 'RUNNING';
-      if (status !== 'SUCCEEDED' && TERMINAL.has(status)) execError = { name: d.error ?? `Execution${status}`, message: d.cause ?? status };
+      if (status !== 'SUCCEEDED' && TERMINAL_STATUSES.has(status)) execError = { name: d.error ?? `Execution${status}`, message: d.cause ?? status };
     }
+    let summary: RunSummary | undefined;
+    let missing = 'not written';
     try {
-      const obj = await s3.send(new GetObjectCommand({ Bucket: target.bucketName, Key: `results/${input.runId}/result.json` }));
-      const summary = JSON.parse(await obj.Body!.transformToString('utf-8')) as RunSummary;
-      return { ...summary, elapsedMs: summary.elapsedMs ?? Date.now() - started };
+      summary = await readResult({ s3 }, target, input.runId);
     } catch (err) {
-      return this.failed(input.runId, started, execError ?? { name: 'ResultMissingError', message: `no results/${input.runId}/result.json (${describeError(err).message})` });
+      missing = describeError(err).message;
     }
+    if (!summary) {
+      return this.failed(input.runId, started, execError ?? { name: 'ResultMissingError', message: `no ${resultKeyFor(input.runId, 'result.json')} (${missing})` });
+    }
+    return { ...summary, elapsedMs: summary.elapsedMs ?? Date.now() - started };
   }
 
   private failed(runId: string, started: number, error: { name: string; message: string }): RunSummary {

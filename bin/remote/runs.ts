@@ -59,7 +59,7 @@ export async function readRunItem(clients: RemoteClients, stack: RemoteStack, ru
 export type RemoteResult = RunSummary & { question?: string };
 
 /** `results/<runId>/result.json`, or undefined while the run has not written it. */
-export async function readResult(clients: RemoteClients, stack: RemoteStack, runId: string): Promise<RemoteResult | undefined> {
+export async function readResult(clients: Pick<RemoteClients, 's3'>, stack: Pick<RemoteStack, 'bucketName'>, runId: string): Promise<RemoteResult | undefined> {
   const text = await getObjectText(clients, stack.bucketName, resultKeyFor(runId, 'result.json'));
   return text === undefined ? undefined : (JSON.parse(text) as RemoteResult);
 }
@@ -72,7 +72,7 @@ export async function downloadTrajectory(clients: RemoteClients, stack: RemoteSt
   return true;
 }
 
-async function getObjectText(clients: RemoteClients, bucket: string, key: string): Promise<string | undefined> {
+async function getObjectText(clients: Pick<RemoteClients, 's3'>, bucket: string, key: string): Promise<string | undefined> {
   try {
     const out = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return out.Body ? await out.Body.transformToString('utf-8') : '';

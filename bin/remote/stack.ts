@@ -60,6 +60,16 @@ export function resultKeyFor(runId: string, file: 'result.json' | 'trajectory.js
  * cannot be described) or lacks one of the outputs the CLI needs.
  */
 export async function readStackOutputs(cfn: CloudFormationClient, stackName: string): Promise<RemoteStack> {
+  return { stackName, ...(await readOutputs(cfn, stackName, ['bucketName', 'tableName', 'stateMachineArn'])) };
+}
+
+/**
+ * The outputs `keys` (by `STACK_OUTPUT_KEYS` name) of stack `stackName`, via DescribeStacks. Throws
+ * `ConfigError` when the stack does not exist (or cannot be described) or lacks one of them.
+ */
+export async function readOutputs<K extends keyof typeof STACK_OUTPUT_KEYS>(
+  cfn: CloudFormationClient, stackName: string, keys: readonly K[],
+): Promise<Record<K, string>> {
   let outputs: Array<{ OutputKey?: string; OutputValue?: string }>;
   try {
     const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -77,19 +87,16 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
     const hint = name === 'CredentialsProviderError' ? ' (configure AWS credentials: AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID...)' : '';
     throw new ConfigError(`cannot describe stack ${stackName}${where}: ${name}: ${message}${hint}`, { cause: err });
   }
-  const get = (key: string): string => {
-    const value = outputs.find((o) => o.OutputKey === key)?.OutputValue;
+  const values = {} as Record<K, string>;
+  for (const key of keys) {
+    const outputKey = STACK_OUTPUT_KEYS[key];
+    const value = outputs.find((o) => o.OutputKey === outputKey)?.OutputValue;
     if (!value) {
-      throw new ConfigError(`stack ${stackName} has no output ${key} (is it an rlm-pipeline stack, and did its deployment finish?)`);
+      throw new ConfigError(`stack ${stackName} has no output ${outputKey} (is it an rlm-pipeline stack, and did its deployment finish?)`);
     }
-    return value;
-  };
-  return {
-    stackName,
-    bucketName: get(STACK_OUTPUT_KEYS.bucketName),
-    tableName: get(STACK_OUTPUT_KEYS.tableName),
-    stateMachineArn: get(STACK_OUTPUT_KEYS.stateMachineArn),
-  };
+    values[key] = value;
+  }
+  return values;
 }
 
 /** The client's configured region, or undefined when none resolves. */
