@@ -8,6 +8,7 @@ import {
   EvalAbortedError, QuestionDeferredError, renderSummaryMarkdown, subsetOf, summarizeResults,
   type EvalApproach, type EvalSubset, type EvalSummary, type LongBenchRecord, type QuestionResult,
 } from '../../lambdas/core/eval';
+import { mapWithConcurrency } from '../../lambdas/core/batch/pool';
 import { describeError } from '../../lambdas/core/errors';
 import { readLongBench } from './data';
 import { loadResults, ResultsWriter } from './results-file';
@@ -54,18 +55,6 @@ export interface HarnessReport {
   outDir: string;
 }
 
-/** Run `fn` over `items` with at most `limit` in flight; stops taking new items once `stop()` is true. */
-export async function runPool<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length && !stop()) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 const describe = (r: QuestionResult) => {
   const verdict = !r.success ? `unsuccessful (${(r.error ?? '').slice(0, 120)})` : r.correct ? 'correct' : r.predicted ? 'wrong' : 'no letter';
   return `${r.id}: ${verdict} · predicted ${r.predicted ?? '-'} gold ${r.gold} · ${(r.latencyMs / 1000).toFixed(1)}s · $${r.costUsd.toFixed(4)}`;
@@ -93,7 +82,7 @@ export async function runEvaluation(opts: HarnessOptions, source: AnswerSource, 
   if (todo.length > 0) {
     const prepared: PreparedAnswer = typeof source === 'function' ? { answer: source } : await source.prepare();
     try {
-      await runPool(todo, opts.concurrency, async (record) => {
+      await mapWithConcurrency(todo, opts.concurrency, async (record) => {
         try {
           const result = await prepared.answer(record);
           writer.append(result);

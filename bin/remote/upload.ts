@@ -14,6 +14,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { fromFileUri, LocalDocumentStore, toS3Uri } from '../../lambdas/adapters/documents';
+import { mapWithConcurrency } from '../../lambdas/core/batch/pool';
 import { DocumentError } from '../../lambdas/core/errors';
 import type { StartRunRequest } from '../../lambdas/core/types';
 import { assertReadableS3Document, uploadPrefixFor, type RemoteStack } from './stack';
@@ -93,23 +94,18 @@ export async function uploadDocuments(
   uploads: PlannedUpload[],
   onProgress?: (done: number, total: number, key: string) => void,
 ): Promise<UploadReport> {
-  let next = 0;
   let done = 0;
   let bytes = 0;
-  const worker = async (): Promise<void> => {
-    while (next < uploads.length) {
-      const { file, key } = uploads[next++];
-      let body: Buffer;
-      try {
-        body = await fs.readFile(file);
-      } catch (err) {
-        throw new DocumentError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-      }
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8' }));
-      bytes += body.length;
-      onProgress?.(++done, uploads.length, key);
+  await mapWithConcurrency(uploads, UPLOAD_CONCURRENCY, async ({ file, key }) => {
+    let body: Buffer;
+    try {
+      body = await fs.readFile(file);
+    } catch (err) {
+      throw new DocumentError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(UPLOAD_CONCURRENCY, uploads.length) }, worker));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8' }));
+    bytes += body.length;
+    onProgress?.(++done, uploads.length, key);
+  });
   return { files: done, bytes };
 }
