@@ -8,6 +8,7 @@ import { ConfigError, describeError, InvalidInputError } from '../../lambdas/cor
 import { EVAL_APPROACHES, EVAL_SUBSETS, planDirectCall, type EvalApproach, type EvalSubset } from '../../lambdas/core/eval';
 import type { RunConfig } from '../../lambdas/core/types';
 import { choiceFlag, intFlag } from '../cli/args';
+import { SCRIPTED_MODEL_IDS } from '../cli/run-options';
 import { LocalEngine } from '../local/local-engine';
 import { answerDirect } from '../eval/direct';
 import { runEvaluation, type HarnessReport, type PreparedAnswer } from '../eval/harness';
@@ -98,7 +99,10 @@ async function buildAnswer(opts: EvalCommandOptions, io: IO): Promise<PreparedAn
   const scripted = opts.llm.startsWith('scripted:');
   if (opts.approach === 'rlm') {
     const runOptions: Partial<RunConfig> = {
-      ...rlmModelOptions(opts.rootModel ?? (scripted ? 'scripted-root' : undefined), opts.subModel ?? (scripted ? 'scripted-sub' : undefined)),
+      ...rlmModelOptions(
+        opts.rootModel ?? (scripted ? SCRIPTED_MODEL_IDS.rootModelId : undefined),
+        opts.subModel ?? (scripted ? SCRIPTED_MODEL_IDS.subModelId : undefined),
+      ),
       ...(opts.maxIterations ? { maxIterations: opts.maxIterations } : {}),
     };
     let runner: RlmRunner;
@@ -112,7 +116,7 @@ async function buildAnswer(opts: EvalCommandOptions, io: IO): Promise<PreparedAn
     return { answer: (r) => answerRlm(r, runner), close: () => runner.close(), what: runner.description };
   }
   const model = await createLanguageModel(opts.llm);
-  const modelId = opts.rootModel ?? (scripted ? 'scripted-root' : DEFAULT_ROOT_MODEL_ID);
+  const modelId = opts.rootModel ?? (scripted ? SCRIPTED_MODEL_IDS.rootModelId : DEFAULT_ROOT_MODEL_ID);
   const bedrock = opts.llm.trim() === 'bedrock';
   const plan = planDirectCall(opts.approach, modelId, bedrock);
   if (!plan) {
