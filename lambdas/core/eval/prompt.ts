@@ -4,16 +4,14 @@
  */
 import type { ChoiceLetter, LongBenchRecord } from './records';
 
-/** The official 0-shot template (`prompts/0shot.txt` of THUDM/LongBench), byte for byte. */
-export const LONGBENCH_0SHOT_TEMPLATE =
-  'Please read the following text and answer the question below.\n\n<text>\n$DOC$\n</text>\n\n' +
-  'What is the correct answer to this question: $Q$\nChoices:\n(A) $C_A$\n(B) $C_B$\n(C) $C_C$\n(D) $C_D$\n\n' +
-  'Format your response as follows: "The correct answer is (insert answer here)".';
-
-/** The part of the template after the document: the question, choices and the answer format. */
+/** The part of the 0-shot template after the document: the question, choices and the answer format. */
 export const LONGBENCH_QUESTION_TEMPLATE =
   'What is the correct answer to this question: $Q$\nChoices:\n(A) $C_A$\n(B) $C_B$\n(C) $C_C$\n(D) $C_D$\n\n' +
   'Format your response as follows: "The correct answer is (insert answer here)".';
+
+/** The official 0-shot template (`prompts/0shot.txt` of THUDM/LongBench), byte for byte. */
+export const LONGBENCH_0SHOT_TEMPLATE =
+  'Please read the following text and answer the question below.\n\n<text>\n$DOC$\n</text>\n\n' + LONGBENCH_QUESTION_TEMPLATE;
 
 /** Sampling of the official `pred.py` for the 0-shot setting: temperature 0.1, at most 128 new tokens. */
 export const LONGBENCH_TEMPERATURE = 0.1;
