@@ -31,9 +31,9 @@ export async function showResult(clients: RemoteClients, stack: RemoteStack, run
     if (!isAccessDenied(err)) throw err;
     const execution = await describeExecution(clients, stack, runId);
     if (execution && TERMINAL_STATUSES.has(execution.status)) throw err;
-    return explainMissingResult(clients, stack, runId, opts, io);
+    return explainMissingResult(stack, runId, execution, opts, io);
   }
-  if (!result) return explainMissingResult(clients, stack, runId, opts, io);
+  if (!result) return explainMissingResult(stack, runId, await describeExecution(clients, stack, runId), opts, io);
   if (opts.trajectory) {
     const ok = await downloadTrajectory(clients, stack, runId, opts.trajectory);
     io.stderr(ok ? `rlm: trajectory written to ${opts.trajectory}` : `rlm: no ${resultKeyFor(runId, 'trajectory.json')} in s3://${stack.bucketName}`);
@@ -48,9 +48,8 @@ export async function showResult(clients: RemoteClients, stack: RemoteStack, run
   return result.status === 'succeeded' ? 0 : 1;
 }
 
-/** No result file: say whether the run is still going, ended without one, or does not exist. Returns 1. */
-async function explainMissingResult(clients: RemoteClients, stack: RemoteStack, runId: string, opts: ShowResultOptions, io: CliIo): Promise<number> {
-  const execution = await describeExecution(clients, stack, runId);
+/** No result file: say, from its execution, whether the run is still going, ended without one, or does not exist. Returns 1. */
+function explainMissingResult(stack: RemoteStack, runId: string, execution: ExecutionInfo | undefined, opts: ShowResultOptions, io: CliIo): number {
   if (opts.output === 'json') io.stdout(JSON.stringify({ runId, ready: false, execution: execution ?? null }));
   if (!execution) {
     io.stderr(`rlm: no run ${runId} on stack ${stack.stackName} (no execution of ${stack.stateMachineArn})`);
