@@ -6,6 +6,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { TRIGGER_PREFIXES } from '../../lambdas/core/batch/layout';
 import { describeError } from '../../lambdas/core/errors';
 import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
 import { readResult, TERMINAL_STATUSES } from '../remote/runs';
@@ -51,7 +52,7 @@ export class StackRlmRunner implements RlmRunner {
   async run(input: { runId: string; question: string; context: string; tags: Record<string, string> }): Promise<RunSummary> {
     const { target, s3, sfn } = this.options;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    const key = `documents/eval/${input.runId}/${EVAL_DOCUMENT_NAME}`;
+    const key = `${TRIGGER_PREFIXES.documents}eval/${input.runId}/${EVAL_DOCUMENT_NAME}`;
     const started = Date.now();
     await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: key, Body: input.context, ContentType: 'text/plain; charset=utf-8' }));
     const request: StartRunRequest = {

@@ -6,7 +6,7 @@ import { validateStartRequest } from '../../lambdas/core/start-request';
 import type { RunConfig, StartRunRequest } from '../../lambdas/core/types';
 import { showResult, type CliIo } from './result';
 import { describeExecution, waitForExecution } from './runs';
-import { consoleUrlFor, type RemoteClients, type RemoteStack } from './stack';
+import { consoleUrlFor, uploadPrefixFor, type RemoteClients, type RemoteStack } from './stack';
 import { planDocuments, uploadDocuments } from './upload';
 
 /** Parsed `rlm submit` flags (after the stack/region ones). */
@@ -53,7 +53,7 @@ export async function submitRun(clients: RemoteClients, stack: RemoteStack, opts
   });
   let uploaded = { files: 0, bytes: 0 };
   if (plan.uploads.length) {
-    say(`rlm: uploading ${plan.uploads.length} file(s) to s3://${stack.bucketName}/documents/${runId}/`);
+    say(`rlm: uploading ${plan.uploads.length} file(s) to s3://${stack.bucketName}/${uploadPrefixFor(runId)}`);
     const every = Math.max(1, Math.ceil(plan.uploads.length / 10));
     uploaded = await uploadDocuments(clients.s3, stack.bucketName, plan.uploads, (done, total) => {
       if (done % every === 0 && done < total) say(`rlm: uploaded ${done}/${total}`);
