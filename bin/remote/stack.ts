@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { parseS3Uri } from '../../lambdas/adapters/documents';
 import { ALLOWED_DOCUMENT_PREFIXES, TRIGGER_PREFIXES } from '../../lambdas/core/batch/layout';
+import { isValidExecutionName } from '../../lambdas/core/batch/names';
 import { ConfigError, describeError, InvalidInputError } from '../../lambdas/core/errors';
 import { STACK_OUTPUT_KEYS } from '../../lib/stack-outputs';
 
@@ -108,12 +109,12 @@ async function regionOf(client: CloudFormationClient): Promise<string | undefine
   }
 }
 
-/** Step Functions execution names: 1-80 letters, digits, `-` and `_` (also safe as S3 key and DynamoDB key). */
-const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
-
-/** Throws `InvalidInputError` unless `runId` can be an execution name. */
+/**
+ * Throws `InvalidInputError` unless `runId` can be an execution name: 1-80 letters, digits, `-` and `_`
+ * (`isValidExecutionName`, the alphabet the triggers name runs in; also safe as S3 and DynamoDB key).
+ */
 export function assertRunId(runId: string): void {
-  if (!RUN_ID_PATTERN.test(runId)) {
+  if (!isValidExecutionName(runId)) {
     throw new InvalidInputError(`run ID ${JSON.stringify(runId)} must be 1-80 characters of letters, digits, '-' and '_' (it is the execution name)`);
   }
 }
