@@ -6,6 +6,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { usageOf, zeroTotals } from '../../lambdas/core/accounting';
 import { TRIGGER_PREFIXES } from '../../lambdas/core/batch/layout';
 import { describeError } from '../../lambdas/core/errors';
 import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
@@ -34,10 +35,6 @@ export interface StackRunnerOptions {
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
-
-const EMPTY_USAGE: RunSummary['usage'] = {
-  rootInputTokens: 0, rootOutputTokens: 0, rootCacheReadTokens: 0, rootCacheWriteTokens: 0, subInputTokens: 0, subOutputTokens: 0, subCalls: 0,
-};
 
 /** Runs RLM questions on a deployed stack. */
 export class StackRlmRunner implements RlmRunner {
@@ -90,7 +87,7 @@ export class StackRlmRunner implements RlmRunner {
   }
 
   private failed(runId: string, started: number, error: { name: string; message: string }): RunSummary {
-    return { runId, status: 'failed', answer: null, stopReason: 'error', iterations: 0, usage: EMPTY_USAGE, costUsd: 0, elapsedMs: Date.now() - started, error };
+    return { runId, status: 'failed', answer: null, stopReason: 'error', iterations: 0, usage: usageOf(zeroTotals()), costUsd: 0, elapsedMs: Date.now() - started, error };
   }
 
   /** Nothing to release. */
