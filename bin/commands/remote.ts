@@ -57,6 +57,9 @@ ${STACK_FLAGS}
   --output text|json     text (default) or the result object as JSON on stdout
   --trajectory FILE      also download results/<runId>/trajectory.json to FILE`;
 
+/** `parseArgs` specs of the flags every remote command takes. */
+const COMMON_OPTIONS = { stack: { type: 'string' }, region: { type: 'string' }, output: { type: 'string' } } as const;
+
 /** Help text per remote command. */
 export const REMOTE_HELP = { submit: SUBMIT_HELP, status: STATUS_HELP, result: RESULT_HELP } as const;
 
@@ -81,7 +84,6 @@ export async function remoteCommand(name: string, argv: string[], io: CliIo, dep
     io.stdout(REMOTE_HELP[name]);
     return 0;
   }
-  const common = { stack: { type: 'string' }, region: { type: 'string' }, output: { type: 'string' } } as const;
   if (name === 'submit') {
     const parsed = parseSubmitArgs(argv, deps.newRunId ?? newRunId);
     const { clients, stack } = await connect(parsed.stack, parsed.region, deps);
@@ -92,7 +94,7 @@ export async function remoteCommand(name: string, argv: string[], io: CliIo, dep
   }
   const { values, positionals } = parseArgs({
     args: argv,
-    options: name === 'result' ? { ...common, trajectory: { type: 'string' } } : common,
+    options: name === 'result' ? { ...COMMON_OPTIONS, trajectory: { type: 'string' } } : COMMON_OPTIONS,
     strict: true, allowPositionals: true,
   });
   if (positionals.length !== 1) throw new InvalidInputError(`rlm ${name} takes exactly one RUN_ID, got ${positionals.length}`);
@@ -120,7 +122,7 @@ export function parseSubmitArgs(argv: string[], makeRunId: () => string = newRun
   const { values } = parseArgs({
     args: argv,
     options: {
-      stack: { type: 'string' }, region: { type: 'string' }, output: { type: 'string' },
+      ...COMMON_OPTIONS,
       document: { type: 'string', multiple: true }, question: { type: 'string' }, 'run-id': { type: 'string' },
       tag: { type: 'string', multiple: true }, wait: { type: 'boolean' }, poll: { type: 'string' }, timeout: { type: 'string' },
       trajectory: { type: 'string' }, quiet: { type: 'boolean' },
