@@ -3,7 +3,7 @@
  * concurrency, writing the same `results.jsonl` and `summary.json` as the batch state machine on AWS.
  * Item validation, run IDs, result lines and the summary come from `lambdas/core/batch/`.
  */
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../../lambdas/adapters/models';
@@ -16,7 +16,7 @@ import { failedResultLine, resultLineFromSummary, summarizeBatch, toJsonLines, t
 import { describeError, InvalidInputError } from '../../lambdas/core/errors';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig } from '../../lambdas/core/types';
-import { intFlag } from '../cli/args';
+import { intFlag, pricesFlag } from '../cli/args';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { LocalEngine } from '../local/local-engine';
 
@@ -71,16 +71,8 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   return {
     manifest: positionals[0], concurrency, llm, stateDir: values['state-dir'] ?? '.rlm', quiet: Boolean(values.quiet), runDefaults,
     ...(values.out ? { outDir: values.out } : {}),
-    ...(values.prices ? { prices: readPrices(values.prices) } : {}),
+    ...(values.prices ? { prices: pricesFlag(values.prices) } : {}),
   };
-}
-
-function readPrices(file: string): PriceTable {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as PriceTable;
-  } catch (err) {
-    throw new InvalidInputError(`--prices ${file}: ${(err as Error).message}`);
-  }
 }
 
 /** Resolver for manifest documents on this machine: paths relative to the manifest's folder, or file:// URIs. */

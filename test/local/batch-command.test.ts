@@ -93,6 +93,9 @@ test('flags, help, and the rlm dispatcher', async () => {
   expect(parseBatchArgs(['m.jsonl', '--llm', 'scripted:x.json', '--max-iterations', '3', '--out', 'o'])).toMatchObject({
     manifest: 'm.jsonl', concurrency: 4, outDir: 'o', runDefaults: { rootModelId: 'scripted-root', subModelId: 'scripted-sub', maxIterations: 3 },
   });
+  // A typo in the price table is refused up front (it used to price every item as NaN).
+  writeFileSync(path.join(dir, 'bad-prices.json'), JSON.stringify({ 'claude-sonnet': { inptu: 3, output: 15 } }));
+  expect(() => parseBatchArgs(['m.jsonl', '--prices', path.join(dir, 'bad-prices.json')])).toThrow(/--prices .*bad-prices\.json: price of "claude-sonnet": "input" must be a number/);
   expect(() => localDocumentResolver(dir)('s3://bucket/documents/a.txt')).toThrow(/not a local path/);
   expect(localDocumentResolver(dir)('docs/a.txt')).toBe(`file://${path.join(dir, 'docs', 'a.txt')}`);
   const out: string[] = [];
