@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb';
+import { isMissingObject } from '../../lambdas/adapters/s3/errors';
 import { describeError, RunNotFoundError } from '../../lambdas/core/errors';
 import type { RunRecord, RunSummary } from '../../lambdas/core/types';
 import { consoleUrlFor, executionArnFor, resultKeyFor, type RemoteClients, type RemoteStack } from './stack';
@@ -77,8 +78,7 @@ async function getObjectText(clients: Pick<RemoteClients, 's3'>, bucket: string,
     const out = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return out.Body ? await out.Body.transformToString('utf-8') : '';
   } catch (err) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (describeError(err).name === 'NoSuchKey' || status === 404) return undefined;
+    if (isMissingObject(err)) return undefined; // a missing bucket (NoSuchBucket, also 404) is an error, not "not written yet"
     throw err;
   }
 }

@@ -229,6 +229,12 @@ describe('rlm result', () => {
     await expect(remoteCommand('result', [RUN_ID], capture().io, deps)).rejects.toThrow('Access Denied');
   });
 
+  it('fails on a missing bucket instead of reading it as a result not written yet', async () => {
+    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', message: 'The specified bucket does not exist', $metadata: meta(404) }));
+    await expect(remoteCommand('result', [RUN_ID], capture().io, deps)).rejects.toThrow('The specified bucket does not exist');
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+  });
+
   it('explains an execution that ended without a result file, and an unknown run', async () => {
     s3.on(GetObjectCommand).rejects(noSuchKey());
     sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXEC_ARN, stateMachineArn: MACHINE, status: 'ABORTED', startDate: new Date(), stopDate: new Date() });
