@@ -13,7 +13,7 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/adapters/ops/eventbridge-publisher';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/core/run-events';
 import { BatchRunner } from './batch-runner';
 import { SandboxCodeInterpreter } from './code-interpreter';
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from './pipeline-config';

@@ -25,7 +25,7 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/adapters/ops/eventbridge-publisher';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/core/run-events';
 import { LAMBDA_ENV } from '../lambdas/handlers/lambda-env';
 import { CODE_INTERPRETER_ACTIONS, type SandboxCodeInterpreter } from './code-interpreter';
 import { bedrockInvokeStatement } from './model-arns';

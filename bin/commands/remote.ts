@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../lambdas/core/errors';
 import { DEFAULT_STACK_NAME } from '../../lib/stack-outputs';
 import { choiceFlag, numberFlag } from '../cli/args';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
-import { newRunId } from '../local/local-engine';
+import { newRunId } from '../cli/run-id';
 import { showResult, showStatus, type CliIo } from '../remote/result';
 import { assertRunId, createRemoteClients, readStackOutputs, type RemoteClients } from '../remote/stack';
 import { submitRun, type SubmitOptions } from '../remote/submit';

@@ -3,7 +3,7 @@
  * with the same task handlers in-process over embedded parts (dynalite, Pyodide, local files).
  */
 import './polyfills';
-import { randomBytes } from 'node:crypto';
+import { newRunId } from '../cli/run-id';
 import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { buildRunDefinition, localFunctionArns, substituteDefinition, TASK_STATES } from '../../lib/state-machine-definition';
@@ -48,12 +48,6 @@ class CollectingPublisher implements EventPublisher {
   async runFinished(event: RunFinishedEvent): Promise<void> {
     this.events.push(event);
   }
-}
-
-/** A fresh run ID: sortable by time, unique enough for one machine. */
-export function newRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return `run-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 /** One machine's RLM pipeline: start once, run many times (concurrently too), close. */

@@ -1,7 +1,7 @@
 /** The default stack: storage, task functions, state machine, outputs and IAM scoping. */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CONVERSATION_TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema';
-import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../../lambdas/adapters/ops/eventbridge-publisher';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../../lambdas/core/run-events';
 import { DEFAULT_RUN_CONFIG } from '../../lambdas/core/config';
 import { LAMBDA_ENV } from '../../lambdas/handlers/lambda-env';
 import { LAMBDA_BUNDLING, POWERTOOLS_ENV, RUN_FUNCTION_SPECS, type RunFunctionKey } from '../../lib/run-functions';

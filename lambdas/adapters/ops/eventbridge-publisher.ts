@@ -2,11 +2,8 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { RlmError } from '../../core/errors';
 import type { EventPublisher, RunFinishedEvent } from '../../core/ports';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../../core/run-events';
 
-/** Event source of every rlm-pipeline event. */
-export const EVENT_SOURCE = 'rlm-pipeline';
-/** Detail types, by run status. */
-export const EVENT_DETAIL_TYPES = { succeeded: 'RLM Run Succeeded', failed: 'RLM Run Failed' } as const;
 
 /** PutEvents rejected the entry. */
 export class EventPublishError extends RlmError {}
