@@ -3,6 +3,7 @@
  * machine) and locally (`rlm batch`).
  */
 import type { RunSummary, StopReason } from '../types';
+import { nearestRank } from '../stats';
 
 /** One line of `results.jsonl`. */
 export interface BatchResultLine {
@@ -92,9 +93,7 @@ export const MAX_LISTED_FAILURES = 100;
 
 /** Nearest-rank percentile of ascending `sorted` (p in (0, 100]); null for an empty list. */
 export function percentile(sorted: readonly number[], p: number): number | null {
-  if (!sorted.length) return null;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+  return nearestRank(sorted, p) ?? null;
 }
 
 /** Latency stats of the lines that ran. */

@@ -5,6 +5,7 @@
 import type { EvalApproach } from './approach';
 import { APPROACH_LABELS } from './approach';
 import type { ChoiceLetter, Difficulty, LengthBucket } from './records';
+import { nearestRank } from '../stats';
 
 /** One line of `results.jsonl`: the outcome of one question under one approach. */
 export interface QuestionResult {
@@ -88,10 +89,7 @@ export interface EvalSummary {
  * (`p50` of 1..10 is 5, `p90` is 9). 0 for an empty sample.
  */
 export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1];
+  return nearestRank([...values].sort((a, b) => a - b), p) ?? 0;
 }
 
 /** Total, mean, p50, p90 and max of a sample. */
