@@ -51,20 +51,28 @@ export function runStateOf(run: RunRecord): RunState {
 
 /** Expand every document URI (directories, S3 prefixes) and make the names unique. */
 async function resolveDocuments(deps: EngineDeps, request: StartRunRequest): Promise<DocumentRef[]> {
-  const out: DocumentRef[] = [];
-  const seen = new Map<string, number>();
+  const refs: DocumentRef[] = [];
   for (const entry of request.documents) {
     const { uri, name } = typeof entry === 'string' ? { uri: entry, name: undefined } : entry;
-    const refs = await deps.documents.resolve(uri);
-    for (const ref of refs) {
-      let docName = name && refs.length === 1 ? name : ref.name;
-      const n = seen.get(docName) ?? 0;
-      seen.set(docName, n + 1);
-      if (n > 0) docName = `${docName} (${n + 1})`;
-      out.push({ ...ref, name: docName });
-    }
+    const found = await deps.documents.resolve(uri);
+    for (const ref of found) refs.push(name && found.length === 1 ? { ...ref, name } : ref);
   }
-  return out;
+  return uniqueNames(refs);
+}
+
+/** Give repeated names a ` (2)`, ` (3)`... suffix that no other document already uses. */
+export function uniqueNames(refs: DocumentRef[]): DocumentRef[] {
+  const taken = new Set(refs.map((r) => r.name));
+  const used = new Set<string>();
+  return refs.map((ref) => {
+    let name = ref.name;
+    for (let n = 2; used.has(name); n++) {
+      const candidate = `${ref.name} (${n})`;
+      if (!taken.has(candidate) && !used.has(candidate)) name = candidate;
+    }
+    used.add(name);
+    return name === ref.name ? ref : { ...ref, name };
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import { ConfigError, InvalidInputError } from '../../lambdas/core/errors';
 import { costOf, DEFAULT_PRICES, validatePriceTable } from '../../lambdas/core/pricing';
 import { initialUserMessage, MAX_LISTED_DOCUMENTS } from '../../lambdas/core/prompts';
 import { parseReply } from '../../lambdas/core/reply-parser';
+import { uniqueNames } from '../../lambdas/core/run-lifecycle';
 import { validateStartRequest } from '../../lambdas/core/start-request';
 import { truncateMiddle } from '../../lambdas/core/truncate';
 import type { RunRecord, TurnRecord } from '../../lambdas/core/types';
@@ -123,5 +124,14 @@ describe('input validation', () => {
     expect(() => validateStartRequest({ question: 'q', documents: [] })).toThrow(/documents/);
     expect(() => validateStartRequest({ question: 'q', documents: [3] })).toThrow(/documents\[0\]/);
     expect(validateStartRequest({ question: ' q ', documents: ['s3://b/k', { uri: 's3://b/p/', name: 'p' }] })).toEqual({ question: 'q', documents: ['s3://b/k', { uri: 's3://b/p/', name: 'p' }] });
+  });
+});
+
+describe('document names', () => {
+  it('suffixes repeated names without colliding with a document already called "a (2)"', () => {
+    const ref = (name: string) => ({ name, uri: `mem://${name}`, chars: 1 });
+    const names = uniqueNames([ref('a'), ref('a (2)'), ref('a'), ref('a'), ref('b')]).map((r) => r.name);
+    expect(names).toEqual(['a', 'a (2)', 'a (3)', 'a (4)', 'b']);
+    expect(new Set(names).size).toBe(names.length);
   });
 });
