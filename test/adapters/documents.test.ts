@@ -76,6 +76,11 @@ describe('LocalDocumentStore', () => {
     expect(docs[2]).toEqual({ name: 'sub/deep/c.py', uri: toFileUri(path.join(root, 'tree/sub/deep/c.py')), chars: 10 });
   });
 
+  it('treats a NUL byte anywhere as binary, as the AgentCore loader does', async () => {
+    const bytes = Buffer.concat([Buffer.from('a'.repeat(100_000)), Buffer.from([0]), Buffer.from('tail')]);
+    expect(decodeText(bytes)).toEqual({ ok: false, reason: 'binary content (NUL byte at offset 100000)' });
+  });
+
   it('refuses an explicitly named binary file, naming it and why', async () => {
     const file = write('bin/data.bin', Buffer.from('abc\0def'));
     const err = await store().resolve(toFileUri(file)).catch((e: unknown) => e);

@@ -1,12 +1,9 @@
 /**
  * Text detection and decoding shared by the document stores: a document is text when it has no NUL
- * byte in its first 8 KB and is valid UTF-8. Lengths are counted in code points, like Python's `len`,
+ * byte anywhere and is valid UTF-8. Lengths are counted in code points, like Python's `len`,
  * because the sandbox (CPython) is where `context` lives.
  */
 import { DocumentError } from '../../core/errors';
-
-/** Bytes inspected for NUL when sniffing binary content (the same window git uses). */
-export const BINARY_SNIFF_BYTES = 8 * 1024;
 
 /** Directory names never descended into (local) and path segments skipped (S3 prefixes). */
 export const IGNORED_DIRECTORIES: ReadonlySet<string> = new Set(['.git', 'node_modules']);
@@ -43,12 +40,12 @@ export function hasBinaryExtension(pathOrKey: string): boolean {
 export type DecodedText = { ok: true; text: string } | { ok: false; reason: string };
 
 /**
- * Decode bytes as UTF-8 text, or say why they are not text: a NUL byte in the first 8 KB (binary), or
+ * Decode bytes as UTF-8 text, or say why they are not text: a NUL byte anywhere (binary; the same rule
+ * as the AgentCore sandbox's loader, so a document loads locally exactly when it loads on AWS), or
  * invalid UTF-8. A leading UTF-8 byte-order mark is dropped.
  */
 export function decodeText(bytes: Uint8Array): DecodedText {
-  const sniff = bytes.subarray(0, BINARY_SNIFF_BYTES);
-  const nul = sniff.indexOf(0);
+  const nul = bytes.indexOf(0);
   if (nul !== -1) return { ok: false, reason: `binary content (NUL byte at offset ${nul})` };
   try {
     return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
