@@ -5,7 +5,7 @@
  *
  * | principal       | may                                                                              |
  * |-----------------|----------------------------------------------------------------------------------|
- * | trigger Lambda  | GetObject `jobs/*`, `inbox/*`; GetObjectVersion `jobs/*`; PutObject `jobs/*.error.json`; StartExecution of the run machine only |
+ * | trigger Lambda  | GetObject `jobs/*`, `inbox/*`; GetObjectVersion `jobs/*`; ListBucket on those prefixes; PutObject `jobs/*.error.json`; StartExecution of the run machine only |
  *
  * Nothing is lost on failure: the rule retries delivery and the Lambda retries asynchronous invocations;
  * what still fails lands in one SQS dead-letter queue (the original event, for redrive).
@@ -88,6 +88,12 @@ export class RunTriggers extends Construct {
     grantTo(this.function, new iam.PolicyStatement({
       sid: 'ReadManifestVersions', actions: ['s3:GetObjectVersion'], resources: [bucket.arnForObjects(`${TRIGGER_PREFIXES.jobs}*`)],
     }), reason);
+    // Without ListBucket, S3 answers 403 instead of 404 for a missing key, so a manifest deleted before it
+    // is read (or the URL-decoded spelling of a key) would look like a permission failure and go to the DLQ.
+    grantTo(this.function, new iam.PolicyStatement({
+      sid: 'ListTriggerPrefixes', actions: ['s3:ListBucket'], resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${TRIGGER_PREFIXES.jobs}*`, `${TRIGGER_PREFIXES.inbox}*`] } },
+    }));
     grantTo(this.function, new iam.PolicyStatement({
       sid: 'WriteJobFailureRecords', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${TRIGGER_PREFIXES.jobs}*${JOB_ERROR_SUFFIX}`)],
     }), 'Failure records are written next to whichever job manifest failed (jobs/<name>.error.json); the pattern is the narrowest resource IAM can name.');

@@ -61,7 +61,10 @@ describe('RunTriggers', () => {
   it('may read only jobs/ and inbox/, write only failure records, and start only the run state machine', () => {
     const statements = statementsOfRole(template, roleOfFunction(template, fnId));
     const s3Actions = actionsOf(statements).filter((a) => a.startsWith('s3:')).sort();
-    expect(s3Actions).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject']);
+    expect(s3Actions).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:PutObject']);
+    const list = statementsWith(statements, 's3:ListBucket');
+    expect(list).toHaveLength(1);
+    expect(list[0].Condition).toEqual({ StringLike: { 's3:prefix': ['jobs/*', 'inbox/*'] } });
     expect(resourcesOf(statementsWith(statements, 's3:GetObjectVersion'))).toEqual([`<${bucketId}.Arn>/jobs/*`]);
     expect(resourcesOf(statementsWith(statements, 's3:GetObject')).sort()).toEqual([`<${bucketId}.Arn>/inbox/*`, `<${bucketId}.Arn>/jobs/*`]);
     expect(resourcesOf(statementsWith(statements, 's3:PutObject'))).toEqual([`<${bucketId}.Arn>/jobs/*.error.json`]);
