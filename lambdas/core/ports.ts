@@ -72,6 +72,25 @@ export interface ModelResponse {
   latencyMs: number;
 }
 
+/** A retry an adapter is about to make (live progress: "retrying 2/6 in 4 s: ThrottlingException"). */
+export interface RetryInfo {
+  role: ModelRole;
+  /** 1-based number of the retry about to be made. */
+  attempt: number;
+  maxAttempts: number;
+  delayMs: number;
+  /** Error name that caused the retry, e.g. `ModelThrottledError` or the provider's code. */
+  error: string;
+}
+
+/** Per-call options of `LanguageModel.converse`. */
+export interface ModelCallOptions {
+  /** Aborts the call (and its retries): the promise rejects promptly with an `AbortError`-named error. */
+  signal?: AbortSignal;
+  /** Told before each retry the adapter makes. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
 /**
  * A chat model. Throws `ModelThrottledError` / `ModelUnavailableError` (retryable),
  * `ContextWindowExceededError`, `ModelInvocationError`, `ScriptExhaustedError`.
@@ -79,7 +98,7 @@ export interface ModelResponse {
 export interface LanguageModel {
   /** Short description for logs and the trajectory, e.g. `bedrock`, `openai:http://...`, `scripted:file`. */
   readonly description: string;
-  converse(request: ModelRequest): Promise<ModelResponse>;
+  converse(request: ModelRequest, options?: ModelCallOptions): Promise<ModelResponse>;
 }
 
 // ---------------------------------------------------------------- sandbox
@@ -95,11 +114,43 @@ export interface SandboxStartOptions {
   maxCaptureChars: number;
 }
 
+/**
+ * What a run may still spend when a cell starts. Enforced at call time: a sub-call past a cap (or
+ * naming a model not in `allowedModels`) is not made; the code gets an `Error: ... cap reached` /
+ * `Error: ... not allowed` string and the cell result carries `capReached`.
+ */
+export interface SubCallBudget {
+  /** Sub-calls still allowed (undefined = no cap). */
+  calls?: number;
+  /** Root + sub tokens (input + output) still allowed (undefined = no cap). */
+  tokens?: number;
+  /** Estimated USD still allowed (undefined = no cap). */
+  costUsd?: number;
+  /** Model IDs `llm_query(model=...)` may name; the first is the default sub model. */
+  allowedModels: string[];
+}
+
+/** Live sub-call counters of the cell in flight (progress lines). */
+export interface SubCallProgress {
+  inFlight: number;
+  done: number;
+  errors: number;
+}
+
+/** Options of one cell. */
+export interface CellExecOptions {
+  timeoutMs: number;
+  /** Caps enforced at call time; absent = no caps and only the session's default sub model. */
+  budget?: SubCallBudget;
+  /** Told as the cell's sub-calls start and finish. */
+  onSubCalls?: (progress: SubCallProgress) => void;
+}
+
 /** A live sandbox session: a persistent Python namespace with the prelude and documents loaded. */
 export interface SandboxSession {
   readonly sessionId: string;
   /** Run one cell. Failures of the model's code come back as data (stderr, `raised`), never as throws. */
-  execute(code: string, options: { timeoutMs: number }): Promise<CellResult>;
+  execute(code: string, options: CellExecOptions): Promise<CellResult>;
   /** Stop the session and free its resources. Idempotent. */
   close(): Promise<void>;
 }
@@ -227,9 +278,17 @@ export interface EventPublisher {
   runFinished(event: RunFinishedEvent): Promise<void>;
 }
 
-/** Progress callback for live per-turn reporting (CLI stderr). */
+/** Progress callback for live per-turn reporting (CLI stderr). Every member is optional. */
 export interface ProgressListener {
   turnStarted?(info: { runId: string; iteration: number; maxIterations: number }): void;
+  /** The root model call of a turn is in flight (`finalCall`: the last call without tools). */
+  modelCallStarted?(info: { runId: string; iteration: number; finalCall: boolean }): void;
+  /** A model adapter is about to retry. */
+  retrying?(info: { runId: string } & RetryInfo): void;
+  /** A cell is running (index is 1-based within the turn). */
+  cellStarted?(info: { runId: string; iteration: number; cell: number }): void;
+  /** Sub-call counters of the cell in flight changed. */
+  subCalls?(info: { runId: string; iteration: number; cell: number } & SubCallProgress): void;
   turnFinished?(info: { runId: string; turn: TurnRecord; totals: RunTotals; maxIterations: number }): void;
 }
 

@@ -49,6 +49,14 @@ export interface SubCallRecord {
   outputTokens: number;
   durationMs: number;
   error?: string;
+  /** Full prompt text (records spill to an artifact when large; see the store). */
+  prompt?: string;
+  /** Full reply text. */
+  response?: string;
+  /** Position in its `llm_query_batched` batch (0-based) and the batch's number within the cell (1-based). */
+  batch?: { id: number; index: number; size: number };
+  /** The reply was cut at the output-token limit (`stopReason` max_tokens). */
+  truncated?: boolean;
 }
 
 /** Sub-call accounting of one cell. */
@@ -73,6 +81,8 @@ export interface CellResult {
   sub: SubCallStats;
   /** Notes from the sandbox itself (e.g. "session restarted, variables lost"). */
   notices?: string[];
+  /** Set when a sub-call in this cell was refused by a cap (which one, described); the run stops as `limit` after the cell. */
+  capReached?: string;
 }
 
 /** One executed block of code inside a turn. */
