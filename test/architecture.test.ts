@@ -54,3 +54,9 @@ test('the pure lib/ modules the CLI loads import no CDK', () => {
   expect(['lib/state-machine-definition.ts', 'lib/stack-outputs.ts'].flatMap((f) =>
     importsOf(f).filter((i) => i.spec.startsWith('aws-cdk-lib') || i.spec === 'constructs').map((i) => `${f} imports ${i.spec}`))).toEqual([]);
 });
+
+test('twin/ is test infrastructure: it may import lambdas/ and lib/, but nothing in lambdas/, lib/ or bin/ imports it', () => {
+  const twinUsers = ['lambdas', 'lib', 'bin'].flatMap((dir) => violations(dir, ({ resolved }, file) =>
+    inZone(resolved, 'twin') && !(dir === 'bin' && /twin/.test(path.basename(file)))));
+  expect(twinUsers).toEqual([]);
+});

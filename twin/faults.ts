@@ -1,0 +1,316 @@
+/**
+ * The twin's fault switchboard: arm a fault at a named point of the offline twin, and the emulator (or the
+ * Lambda emulation, or the S3/DynamoDB proxy) that passes that point makes it happen for real — an HTTP 429
+ * with `ThrottlingException`, a 5xx, a dropped TCP connection, a delay, a hang, a killed process.
+ *
+ * ## Model
+ * - A **point** is a place in the twin where a request or step passes ({@link FaultPoint}), e.g.
+ *   `'bedrock.converse.root'`, `'agentcore.invoke.after-output'`, `'dynamodb.PutItem'`, `'lambda.RootTurn'`.
+ *   Each pass is a **hit**: the component calls {@link FaultHitter.hit} with the point (and an optional `detail`,
+ *   e.g. the state name for `'sfn.between-steps'` or the model ID for Converse) and gets back the fault to apply,
+ *   or `undefined` to behave normally. Hits are counted per point whether or not a fault fires.
+ * - A **fault** ({@link FaultSpec}) says what happens ({@link FaultKind}) and when: it skips the first `afterHits`
+ *   matching hits, then fires on the next `times` matching hits (default 1; `Infinity` for every one),
+ *   optionally only where `detail` equals `where`. When several armed faults match a hit, the first armed fires.
+ * - {@link FaultSwitchboard.fired} lists what fired (for assertions), {@link FaultSwitchboard.hits} the counters,
+ *   {@link FaultSwitchboard.reset} disarms everything and zeroes the counters.
+ *
+ * ## Across processes
+ * The Lambda emulation and the sandbox kernels run in child processes. The process that owns the switchboard
+ * serves it with {@link serveFaultControl} (loopback HTTP, JSON); other processes use {@link FaultClient} (same
+ * `hit` contract, async) — or {@link faultsFromEnv}, which reads:
+ * - `RLM_TWIN_FAULTS_URL` — the control endpoint: hits go to the one shared switchboard (shared counters);
+ * - else `RLM_TWIN_FAULTS` — a JSON array of {@link FaultSpec}: a switchboard private to that process.
+ *
+ * Control endpoint routes: `GET /faults` (state: armed, hits, fired), `POST /faults` (body: one spec or an array;
+ * answers `{ ids }`), `DELETE /faults` (reset), `DELETE /faults/{id}` (disarm one), `POST /hit` (body
+ * `{ point, detail? }`; answers `{ fault: FiredFault | null }`).
+ *
+ * ## What each kind means where (the emulators document the details)
+ * - `throttle`: the service's throttling error (HTTP 429 `ThrottlingException`; in an event stream, the
+ *   `throttlingException` event; DynamoDB `ProvisionedThroughputExceededException`/`ThrottlingException`; S3 `SlowDown`).
+ * - `server-error`: the service's 5xx (`InternalServerException` 500, or `status` if given; in an event stream the
+ *   `internalServerException` event).
+ * - `drop-connection`: the socket is destroyed without a response (after partial output for `after-output` points).
+ * - `delay`: wait `delayMs` (default 1000), then behave normally.
+ * - `timeout`: never answer (for `delayMs` if given, else until the client gives up); for `lambda.*` the
+ *   invocation runs past its timeout and is killed, reported as `Lambda.Unknown`.
+ * - `kill`: the process behind the point dies (`lambda.*`: the warm container; `agentcore.*`: the session's kernel).
+ *
+ * Test infrastructure only: product code (lambdas/, lib/, bin/) never imports twin/.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** The named places where a fault can be injected. Open-ended for per-operation and per-Task points. */
+export type FaultPoint =
+  | 'bedrock.converse.root'
+  | 'bedrock.converse.sub'
+  | 'agentcore.start'
+  | 'agentcore.invoke.before-output'
+  | 'agentcore.invoke.after-output'
+  | 'dynamodb.PutItem'
+  | 'dynamodb.UpdateItem'
+  | 's3.PutObject'
+  | 'sfn.between-steps'
+  | `lambda.${string}`
+  | `dynamodb.${string}`
+  | `s3.${string}`
+  | `bedrock.${string}`
+  | `agentcore.${string}`
+  | `sfn.${string}`;
+
+/** What an armed fault does when it fires. */
+export type FaultKind = 'throttle' | 'server-error' | 'drop-connection' | 'delay' | 'timeout' | 'kill';
+
+/** The fault kinds, for validation and listing. */
+export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'server-error', 'drop-connection', 'delay', 'timeout', 'kill'];
+
+/** One fault to arm. */
+export interface FaultSpec {
+  point: FaultPoint;
+  kind: FaultKind;
+  /** How many matching hits fire (default 1). `Infinity` (JSON: `null` or `-1`) fires on every matching hit. */
+  times?: number;
+  /** Matching hits to let through before the first fire (default 0). */
+  afterHits?: number;
+  /** Only hits whose `detail` equals this match (e.g. a state name, a model ID). */
+  where?: string;
+  /** Milliseconds for `delay` (default 1000) and `timeout` (default: forever). */
+  delayMs?: number;
+  /** HTTP status for `server-error` where the service allows a choice (default 500). */
+  status?: number;
+  /** Message carried in the error body. */
+  message?: string;
+}
+
+/** A fault that fired at one hit: the spec, its ID, and which hit of the point it was. */
+export interface FiredFault extends FaultSpec {
+  id: string;
+  /** 1-based count of hits at this point when it fired. */
+  hit: number;
+  detail?: string;
+}
+
+/** Anything a component can ask "does a fault fire here?" — a local switchboard or a remote client. */
+export interface FaultHitter {
+  hit(point: FaultPoint, detail?: string): FiredFault | undefined | Promise<FiredFault | undefined>;
+}
+
+interface Armed { id: string; spec: FaultSpec; seen: number; fired: number }
+
+/** Reads a spec from untrusted JSON, with a clear error naming the problem. */
+export function parseFaultSpec(raw: unknown): FaultSpec {
+  if (!raw || typeof raw !== 'object') throw new TypeError(`fault spec must be an object, got ${JSON.stringify(raw)}`);
+  const s = raw as Record<string, unknown>;
+  if (typeof s.point !== 'string' || !/^(bedrock|agentcore|dynamodb|s3|sfn|lambda)\./.test(s.point)) {
+    throw new TypeError(`fault spec point must be a string like 'bedrock.converse.root', got ${JSON.stringify(s.point)}`);
+  }
+  if (!FAULT_KINDS.includes(s.kind as FaultKind)) {
+    throw new TypeError(`fault spec kind must be one of ${FAULT_KINDS.join(', ')}, got ${JSON.stringify(s.kind)}`);
+  }
+  const num = (k: string): number | undefined => {
+    const v = s[k];
+    if (v === undefined) return undefined;
+    if (k === 'times' && (v === null || v === -1)) return Infinity;
+    if (typeof v !== 'number' || !(v >= 0)) throw new TypeError(`fault spec ${k} must be a number >= 0, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const str = (k: string): string | undefined => {
+    const v = s[k];
+    if (v !== undefined && typeof v !== 'string') throw new TypeError(`fault spec ${k} must be a string, got ${JSON.stringify(v)}`);
+    return v as string | undefined;
+  };
+  const spec: FaultSpec = { point: s.point as FaultPoint, kind: s.kind as FaultKind };
+  const times = num('times'), afterHits = num('afterHits'), delayMs = num('delayMs'), status = num('status');
+  const where = str('where'), message = str('message');
+  if (times !== undefined) spec.times = times;
+  if (afterHits !== undefined) spec.afterHits = afterHits;
+  if (delayMs !== undefined) spec.delayMs = delayMs;
+  if (status !== undefined) spec.status = status;
+  if (where !== undefined) spec.where = where;
+  if (message !== undefined) spec.message = message;
+  return spec;
+}
+
+/** The switchboard itself: arm, hit, count, reset. Synchronous; one per twin (served to other processes). */
+export class FaultSwitchboard implements FaultHitter {
+  private armed: Armed[] = [];
+  private counters = new Map<string, number>();
+  private log: FiredFault[] = [];
+  private nextId = 1;
+
+  /** Arms one fault (validated); returns its ID. */
+  arm(spec: FaultSpec): string {
+    const checked = parseFaultSpec(spec);
+    const id = `f${this.nextId++}`;
+    this.armed.push({ id, spec: checked, seen: 0, fired: 0 });
+    return id;
+  }
+
+  /** Disarms one fault; true when it was armed. */
+  disarm(id: string): boolean {
+    const before = this.armed.length;
+    this.armed = this.armed.filter((a) => a.id !== id);
+    return this.armed.length < before;
+  }
+
+  /** Counts a hit at `point` and returns the fault that fires there, if any. */
+  hit(point: FaultPoint, detail?: string): FiredFault | undefined {
+    const n = (this.counters.get(point) ?? 0) + 1;
+    this.counters.set(point, n);
+    let chosen: Armed | undefined;
+    for (const a of this.armed) {
+      if (a.spec.point !== point || (a.spec.where !== undefined && a.spec.where !== detail)) continue;
+      const times = a.spec.times ?? 1;
+      if (a.fired >= times) continue;
+      a.seen++;
+      if (!chosen && a.seen > (a.spec.afterHits ?? 0)) chosen = a;
+    }
+    if (!chosen) return undefined;
+    chosen.fired++;
+    const fired: FiredFault = { ...chosen.spec, id: chosen.id, hit: n, ...(detail !== undefined ? { detail } : {}) };
+    this.log.push(fired);
+    return fired;
+  }
+
+  /** Hits counted at one point, or all counters. */
+  hits(point: FaultPoint): number;
+  hits(): Record<string, number>;
+  hits(point?: FaultPoint): number | Record<string, number> {
+    return point ? this.counters.get(point) ?? 0 : Object.fromEntries(this.counters);
+  }
+
+  /** Every fault that fired, in order. */
+  fired(): FiredFault[] {
+    return [...this.log];
+  }
+
+  /** Armed faults with how often each fired so far. */
+  list(): Array<FaultSpec & { id: string; fired: number }> {
+    return this.armed.map((a) => ({ ...a.spec, id: a.id, fired: a.fired }));
+  }
+
+  /** Disarms everything and zeroes the counters and the fired log. */
+  reset(): void {
+    this.armed = [];
+    this.counters.clear();
+    this.log = [];
+  }
+}
+
+/** A running control endpoint. */
+export interface FaultControl {
+  /** `http://127.0.0.1:PORT` — put it in `RLM_TWIN_FAULTS_URL` for child processes. */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** JSON cannot hold Infinity: `times: Infinity` travels as `-1`. */
+const toWire = (v: unknown) => JSON.stringify(v, (_k, x) => (x === Infinity ? -1 : x));
+
+/** Serves `board` on loopback so other processes can arm faults and report hits. */
+export async function serveFaultControl(board: FaultSwitchboard, port = 0): Promise<FaultControl> {
+  const server: Server = createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(toWire(body));
+    };
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      try {
+        if (url.pathname === '/hit' && req.method === 'POST') {
+          const body = (await readJson(req)) as { point?: unknown; detail?: unknown } | undefined;
+          if (typeof body?.point !== 'string') return send(400, { message: 'POST /hit needs a JSON body { point, detail? }' });
+          const detail = typeof body.detail === 'string' ? body.detail : undefined;
+          return send(200, { fault: board.hit(body.point as FaultPoint, detail) ?? null });
+        }
+        if (url.pathname === '/faults' && req.method === 'GET') return send(200, { armed: board.list(), hits: board.hits(), fired: board.fired() });
+        if (url.pathname === '/faults' && req.method === 'POST') {
+          const body = await readJson(req);
+          const specs = (Array.isArray(body) ? body : [body]).map(parseFaultSpec);
+          return send(200, { ids: specs.map((s) => board.arm(s)) });
+        }
+        if (url.pathname === '/faults' && req.method === 'DELETE') { board.reset(); return send(200, {}); }
+        const one = /^\/faults\/([^/]+)$/.exec(url.pathname);
+        if (one && req.method === 'DELETE') return send(board.disarm(decodeURIComponent(one[1])) ? 200 : 404, {});
+        return send(404, { message: `no route ${req.method} ${url.pathname}` });
+      } catch (err) {
+        return send(400, { message: (err as Error).message });
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** The switchboard seen from another process, through its control endpoint. */
+export class FaultClient implements FaultHitter {
+  constructor(readonly endpoint: string) {}
+
+  private async call(method: string, path: string, body?: unknown): Promise<any> {
+    const res = await fetch(this.endpoint + path, {
+      method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: toWire(body) } : {}),
+    });
+    const json = (await res.json()) as { message?: string };
+    if (!res.ok) throw new Error(`fault control ${method} ${path}: ${res.status} ${json.message ?? ''}`);
+    return json;
+  }
+
+  async hit(point: FaultPoint, detail?: string): Promise<FiredFault | undefined> {
+    const { fault } = await this.call('POST', '/hit', { point, detail });
+    return fault ? { ...fault, ...(fault.times === -1 ? { times: Infinity } : {}) } : undefined;
+  }
+
+  async arm(spec: FaultSpec | FaultSpec[]): Promise<string[]> {
+    return (await this.call('POST', '/faults', spec)).ids;
+  }
+
+  async disarm(id: string): Promise<void> {
+    await this.call('DELETE', `/faults/${encodeURIComponent(id)}`);
+  }
+
+  async reset(): Promise<void> {
+    await this.call('DELETE', '/faults');
+  }
+
+  async state(): Promise<{ armed: Array<FaultSpec & { id: string; fired: number }>; hits: Record<string, number>; fired: FiredFault[] }> {
+    return this.call('GET', '/faults');
+  }
+}
+
+/** Environment variable names, for the process that starts children. */
+export const FAULTS_URL_ENV = 'RLM_TWIN_FAULTS_URL';
+export const FAULTS_JSON_ENV = 'RLM_TWIN_FAULTS';
+
+/** No faults: every hit passes. */
+export const NO_FAULTS: FaultHitter = { hit: () => undefined };
+
+/** The switchboard a child process should use, from its environment (see the module doc); none set: {@link NO_FAULTS}. */
+export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultHitter {
+  const url = env[FAULTS_URL_ENV];
+  if (url) return new FaultClient(url);
+  const json = env[FAULTS_JSON_ENV];
+  if (!json) return NO_FAULTS;
+  let raw: unknown;
+  try { raw = JSON.parse(json); } catch (err) { throw new TypeError(`${FAULTS_JSON_ENV} is not JSON: ${(err as Error).message}`); }
+  const board = new FaultSwitchboard();
+  for (const spec of Array.isArray(raw) ? raw : [raw]) board.arm(parseFaultSpec(spec));
+  return board;
+}
+
+/** Sleeps `ms` milliseconds (for `delay`). */
+export function faultDelay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
