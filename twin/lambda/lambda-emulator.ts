@@ -58,6 +58,13 @@ export class LambdaFunction {
   invocations = 0;
   /** Containers started (cold starts). */
   coldStarts = 0;
+  /** Invocations killed at their timeout. */
+  timeouts = 0;
+
+  /** Containers alive now (idle or busy). */
+  get liveContainers(): number {
+    return this.all.size;
+  }
 
   constructor(readonly config: LambdaFunctionConfig, private readonly options: LambdaFunctionOptions) {}
 
@@ -146,6 +153,7 @@ export class LambdaFunction {
         };
         const timer = setTimeout(() => {
           done();
+          this.timeouts++;
           this.kill(c);
           const secs = ((Date.now() - started) / 1000).toFixed(2);
           const payload = JSON.stringify({ errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${secs} seconds` });
