@@ -33,9 +33,10 @@
  *   `internalServerException` event).
  * - `drop-connection`: the socket is destroyed without a response (after partial output for `after-output` points).
  * - `delay`: wait `delayMs` (default 1000), then behave normally.
- * - `timeout`: never answer (for `delayMs` if given, else until the client gives up); for `lambda.*` the
- *   invocation runs past its timeout and is killed, reported as `Lambda.Unknown`.
- * - `kill`: the process behind the point dies (`lambda.*`: the warm container; `agentcore.*`: the session's kernel).
+ * - `timeout`: never answer (with `delayMs`: drop the connection after that long; else hold until the client gives
+ *   up); for `lambda.*` the invocation runs past its timeout and is killed, reported as `Lambda.Unknown`.
+ * - `kill`: the process behind the point dies (`lambda.*`: the warm container; `agentcore.*`: the session's kernel;
+ *   where no process stands behind the point, e.g. Bedrock, it is `drop-connection`).
  *
  * Test infrastructure only: product code (lambdas/, lib/, bin/) never imports twin/.
  */
@@ -82,6 +83,11 @@ export interface FaultSpec {
   status?: number;
   /** Message carried in the error body. */
   message?: string;
+  /**
+   * Exact exception name for `throttle`/`server-error` (e.g. `'ModelNotReadyException'`, `'ModelTimeoutException'`,
+   * `'AccessDeniedException'`): the emulator answers with that error shape and the status its service model gives it.
+   */
+  error?: string;
 }
 
 /** A fault that fired at one hit: the spec, its ID, and which hit of the point it was. */
@@ -123,13 +129,14 @@ export function parseFaultSpec(raw: unknown): FaultSpec {
   };
   const spec: FaultSpec = { point: s.point as FaultPoint, kind: s.kind as FaultKind };
   const times = num('times'), afterHits = num('afterHits'), delayMs = num('delayMs'), status = num('status');
-  const where = str('where'), message = str('message');
+  const where = str('where'), message = str('message'), error = str('error');
   if (times !== undefined) spec.times = times;
   if (afterHits !== undefined) spec.afterHits = afterHits;
   if (delayMs !== undefined) spec.delayMs = delayMs;
   if (status !== undefined) spec.status = status;
   if (where !== undefined) spec.where = where;
   if (message !== undefined) spec.message = message;
+  if (error !== undefined) spec.error = error;
   return spec;
 }
 
