@@ -26,10 +26,15 @@ export interface TwinOptions {
   /** Where `synthAssembly` caches (default `.rlm/twin`). */
   cacheDir?: string;
   faults?: FaultHitter;
-  /** Endpoint of the Bedrock Runtime emulator (Converse). */
+  /** Endpoint of the Bedrock Runtime emulator (Converse), when started by the caller. */
   bedrockRuntimeUrl?: string;
-  /** Endpoint of the AgentCore data-plane emulator. */
+  /** Endpoint of the AgentCore data-plane emulator, when started by the caller. */
   agentCoreUrl?: string;
+  /**
+   * Starts the Bedrock and AgentCore emulators once the twin's AWS endpoints exist (their sandboxes need
+   * them): gets the client environment without the two emulators' endpoints (see twin/emulators.ts).
+   */
+  emulators?: (awsEnv: Record<string, string>) => Promise<EmulatorEndpoints>;
   /** Retry backoff override (ms) for every retrier of every machine (0 in tests). */
   retryDelayOverrideMs?: number;
   /** Override a function's Timeout (seconds) by short name, e.g. `{ RootTurn: 5 }` for timeout tests. */
@@ -38,6 +43,13 @@ export interface TwinOptions {
   log?: (fn: string, line: string) => void;
   /** Progress lines while starting (synth, moto). */
   progress?: (line: string) => void;
+}
+
+/** Endpoints of the emulators started through {@link TwinOptions.emulators}. */
+export interface EmulatorEndpoints {
+  bedrockRuntimeUrl: string;
+  agentCoreUrl: string;
+  close(): Promise<void>;
 }
 
 /** A delivery of an EventBridge event to a rule's Lambda target (async invoke). */
@@ -74,8 +86,10 @@ export class Twin {
     readonly proxy: AwsProxy,
     readonly sfn: TwinStepFunctions,
     readonly sfnApi: SfnApiServer,
-    private readonly endpoints: { bedrockRuntime: string; agentCore: string },
+    private endpoints: { bedrockRuntime: string; agentCore: string },
   ) {}
+
+  private closeEmulators?: () => Promise<void>;
 
   /** Synthesize (or reuse) the assembly, start every part and create the template's resources. */
   static async start(options: TwinOptions = {}): Promise<Twin> {
@@ -101,6 +115,12 @@ export class Twin {
       bedrockRuntime: options.bedrockRuntimeUrl ?? UNREACHABLE, agentCore: options.agentCoreUrl ?? UNREACHABLE,
     });
     try {
+      if (options.emulators) {
+        const { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: _b, AWS_ENDPOINT_URL_BEDROCK_AGENTCORE: _a, ...awsEnv } = twin.clientEnv();
+        const started = await options.emulators(awsEnv);
+        twin.closeEmulators = () => started.close();
+        twin.endpoints = { bedrockRuntime: started.bedrockRuntimeUrl, agentCore: started.agentCoreUrl };
+      }
       options.progress?.('creating the template\'s resources');
       await twin.createResources();
       for (const id of template.idsOfType('AWS::StepFunctions::StateMachine')) {
@@ -257,6 +277,7 @@ export class Twin {
   /** Stop everything (containers, servers, moto). */
   async close(): Promise<void> {
     await Promise.all([...this.functions.values()].map((f) => f.close()));
+    await this.closeEmulators?.();
     await Promise.all([this.sfnApi.close(), this.proxy.close()]);
     await this.moto.stop();
   }
