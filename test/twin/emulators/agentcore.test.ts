@@ -127,6 +127,19 @@ describe('faults at the AgentCore points reach the product adapter as its named 
   });
 });
 
+test('a stream that never ends after output (timeout): the adapter abandons the cell at its deadline and stops the session', async () => {
+  const quick = new AgentCoreSandbox({
+    client: new BedrockAgentCoreClient({ region: 'us-west-2', maxAttempts: 1 }), codeInterpreterId: 'twin-ci', region: 'us-west-2', sessionTimeoutSeconds: 600, hardTimeoutGraceMs: 300,
+  });
+  const { session } = await quick.start(start('run-hang'));
+  faults.arm({ point: 'agentcore.invoke.after-output', kind: 'timeout' });
+  const t0 = Date.now();
+  const result = await session.execute('print("ran")', { timeoutMs: 1000 });
+  expect(result.timedOut).toBe(true);
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(1300);
+  expect(agentcore.sessions.get(session.sessionId)!.status).toBe('TERMINATED');
+});
+
 test('the raw stream: result events with structuredContent and isError; a stream exception before output; the session timeout kills the kernel', async () => {
   const client = new BedrockAgentCoreClient({ endpoint: agentcore.endpoint, region: 'us-west-2', maxAttempts: 1, credentials: creds });
   const { sessionId } = await client.send(new StartCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionTimeoutSeconds: 6 }));
