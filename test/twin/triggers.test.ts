@@ -4,10 +4,10 @@
  * its Lambda emulation, which starts executions through the SFN endpoint (standard endpoint variables).
  * Also: a Lambda timeout surfaces to the state machine as Step Functions reports it (Lambda.Unknown).
  */
-import { startTwinHarness, TWIN_START_TIMEOUT_MS, type TwinHarness } from './twin-harness';
+import { ONE_TURN_SCRIPT, startTwinHarness, TWIN_START_TIMEOUT_MS, type TwinHarness } from './twin-harness';
 
 let h: TwinHarness;
-beforeAll(async () => { h = await startTwinHarness(); }, TWIN_START_TIMEOUT_MS);
+beforeAll(async () => { h = await startTwinHarness({ script: ONE_TURN_SCRIPT }); }, TWIN_START_TIMEOUT_MS);
 afterAll(async () => { await h?.close(); });
 afterEach(() => h.faults.reset());
 
@@ -48,7 +48,9 @@ test('a job manifest starts one run per question; the same event again starts no
   const started = runExecutions().slice(before);
   expect(started).toHaveLength(2);
   // Each execution ran the synthesized definition through the Lambda emulation.
-  for (const e of started) expect(e.states[0]).toBe('StartRun');
+  for (const e of started) expect({ status: e.status, states: e.states }).toEqual({ status: 'SUCCEEDED', states: ['StartRun', 'RootTurn', 'FinalizeRun'] });
+  const answers = await Promise.all(started.map(async (e) => JSON.parse((await h.get(`results/${e.name}/result.json`)) ?? 'null')?.answer));
+  for (const a of answers) expect(a).toMatch(/^\d+ chars$/);
   expect(new Set(started.map((e) => JSON.parse(e.input).question))).toEqual(new Set(['Which service had most incidents?', 'How many incidents in total?']));
 
   const [again] = h.twin.deliver(delivery!.event);

@@ -4,7 +4,15 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { FaultSwitchboard } from '../../twin/faults';
+import type { Script } from '../../lambdas/adapters/models/scripted-model';
+import { twinEmulators, type StartedEmulators } from '../../twin/emulators';
 import { Twin, type TwinOptions } from '../../twin/twin';
+
+/** A one-turn scripted model: every run answers with the size of its context (root) and "ok" (sub). */
+export const ONE_TURN_SCRIPT: Script = {
+  root: [{ text: 'Measure and answer.', code: 'answer = f"{len(context)} chars"\nFINAL_VAR("answer")' }],
+  sub: { rules: [], default: 'ok' },
+} as Script;
 
 /** jest timeout for starting a twin: a cold `cdk synth` takes about a minute on 2 busy cores. */
 export const TWIN_START_TIMEOUT_MS = 300_000;
@@ -23,10 +31,22 @@ export interface TwinHarness {
   close(): Promise<void>;
 }
 
+/** Options of {@link startTwinHarness}: the twin's, plus the Bedrock/AgentCore emulators to start. */
+export interface TwinHarnessOptions extends TwinOptions {
+  /** Start the emulators with this scripted model (they share the harness's fault switchboard). */
+  script?: Script | string;
+  /** Filled with the started emulators (calls, sessions). */
+  started?: StartedEmulators;
+}
+
 /** Start a twin for a test file. */
-export async function startTwinHarness(options: TwinOptions = {}): Promise<TwinHarness> {
+export async function startTwinHarness(options: TwinHarnessOptions = {}): Promise<TwinHarness> {
   const faults = new FaultSwitchboard();
-  const twin = await Twin.start({ retryDelayOverrideMs: 0, faults, ...options });
+  const { script, started, ...twinOptions } = options;
+  const twin = await Twin.start({
+    retryDelayOverrideMs: 0, faults, ...twinOptions,
+    ...(script ? { emulators: twinEmulators({ script, faults }, started) } : {}),
+  });
   const env = twin.clientEnv();
   const s3 = new S3Client({
     region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_S3,
