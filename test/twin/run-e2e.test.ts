@@ -6,7 +6,9 @@
  */
 import type { Script } from '../../lambdas/adapters/models/scripted-model';
 import type { StartedEmulators } from '../../twin/emulators';
-import { startTwinHarness, TWIN_START_TIMEOUT_MS, type TwinHarness } from './twin-harness';
+import { startTwinHarness, TWIN_START_TIMEOUT_MS, TWIN_TEST_TIMEOUT_MS, type TwinHarness } from './twin-harness';
+
+jest.setTimeout(TWIN_TEST_TIMEOUT_MS);
 
 const CHUNK = 400_000;
 const SCRIPT: Script = {

@@ -17,6 +17,9 @@ export const ONE_TURN_SCRIPT: Script = {
 /** jest timeout for starting a twin: a cold `cdk synth` takes about a minute on 2 busy cores. */
 export const TWIN_START_TIMEOUT_MS = 300_000;
 
+/** jest timeout of one twin test: runs take seconds alone, but 2 shared cores can make that a minute. */
+export const TWIN_TEST_TIMEOUT_MS = 240_000;
+
 /** A started twin plus helpers. */
 export interface TwinHarness {
   twin: Twin;
