@@ -2,7 +2,8 @@
  * A whole run on the twin through the deployed code path: a multi-megabyte document in the twin's S3,
  * the run machine from the template, StartRun/RootTurn/FinalizeRun bundles in Lambda emulation, the
  * root model on the Bedrock emulator, the sandbox a CPython kernel in the AgentCore emulator that loads
- * the document from S3 with boto3 and makes its sub-calls to Bedrock with boto3.
+ * the document from S3 with boto3 and makes its sub-calls to Bedrock with boto3. Then the same run under
+ * faults from the switchboard: what must hold whatever the retries do (docs/twin.md records the rest).
  */
 import type { Script } from '../../lambdas/adapters/models/scripted-model';
 import type { StartedEmulators } from '../../twin/emulators';
@@ -25,7 +26,7 @@ const SCRIPT: Script = {
     },
     {
       text: 'Answer with the code found.',
-      code: 'answer = found[0].split(" ", 1)[1] + f" (from {len(chunks)} chunks, {len(context)} chars)"\nFINAL_VAR("answer")',
+      code: 'answer = (found[0].split(" ", 1)[1] if found else "no code") + f" (from {len(chunks)} chunks, {len(context)} chars)"\nFINAL_VAR("answer")',
     },
   ],
   sub: { rules: [{ match: 'the secret code is (\\S+)', reply: 'CODE $1' }], default: 'none' },
@@ -67,4 +68,42 @@ test('a multi-megabyte document in S3 reaches FINAL_VAR with sub-calls made by b
   for (const c of roots) expect(c.userAgent).toMatch(/aws-sdk-js/);
   // One sandbox session for the run, stopped by FinalizeRun.
   expect([...started.agentCore!.sessions.values()].map((s) => s.status)).toEqual(['TERMINATED']);
+});
+
+describe('under faults (two turns, one sub-call each run)', () => {
+  const run = async (name: string) => {
+    const e = h.twin.sfn.startExecution(h.twin.outputs().StateMachineArn,
+      JSON.stringify({ question: 'What is the secret code?', documents: [`s3://${h.bucket}/documents/small/notes.txt`] }), name);
+    await e.done;
+    const result = JSON.parse((await h.get(`results/${name}/result.json`)) ?? 'null');
+    return { e, result };
+  };
+  beforeAll(async () => { await h.put('documents/small/notes.txt', 'memo: the secret code is OTTER-12\n'); });
+  afterEach(() => h.faults.reset());
+
+  test.each([
+    ['root Converse throttled once', { point: 'bedrock.converse.root', kind: 'throttle' }],
+    ['sub-call Converse 500 once', { point: 'bedrock.converse.sub', kind: 'server-error' }],
+    ['DynamoDB PutItem throttled once', { point: 'dynamodb.PutItem', kind: 'throttle' }],
+    ['DynamoDB UpdateItem connection dropped once', { point: 'dynamodb.UpdateItem', kind: 'drop-connection' }],
+    ['S3 PutObject 500 once', { point: 's3.PutObject', kind: 'server-error' }],
+    ['Lambda service error between steps (before RootTurn)', { point: 'sfn.between-steps', kind: 'server-error', where: 'RootTurn' }],
+  ] as const)('%s: retried, and the run still answers', async (_label, fault) => {
+    const name = `fault-${h.faults.fired().length}-${Date.now()}`;
+    h.faults.arm(fault as never);
+    const { e, result } = await run(name);
+    expect(h.faults.fired()).toHaveLength(1);
+    expect({ status: e.status, error: e.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+    expect(result.answer).toBe('OTTER-12 (from 1 chunks, 34 chars)');
+  });
+
+  test('a RootTurn past its timeout ends the run (no hang), as the Step Functions definition decides', async () => {
+    h.faults.arm({ point: 'lambda.RootTurn', kind: 'timeout', delayMs: 1000 });
+    const { e, result } = await run('fault-rootturn-timeout');
+    expect(h.twin.fn('RootTurn').timeouts).toBe(1);
+    // Today Lambda.Unknown is caught, not retried: the run fails with it and keeps its record.
+    if (e.status === 'FAILED') expect(result).toEqual(expect.objectContaining({ status: 'failed' }));
+    else expect(result.answer).toMatch(/^OTTER-12/);
+    expect(JSON.stringify(result)).toMatch(e.status === 'FAILED' ? /Lambda\.Unknown/ : /OTTER-12/);
+  });
 });
