@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { operationOf } from '../../twin/aws-proxy/aws-proxy';
 import { matchesEventPattern, objectCreatedEvent } from '../../twin/aws-proxy/s3-events';
+import { parseTwinArgs } from '../../twin/run-twin';
 import { functionShortName } from '../../twin/twin';
 import { TwinTemplate, type Template } from '../../twin/template';
 
@@ -88,4 +89,13 @@ test('function short names come from the CDK path', () => {
   expect(functionShortName('RlmPipeline/Pipeline/Functions/RootTurn/Resource')).toBe('RootTurn');
   expect(functionShortName('RlmPipeline/Pipeline/Triggers/Function/Resource')).toBe('Triggers');
   expect(functionShortName('RlmPipeline/Pipeline/Batches/ListPendingFunction/Resource')).toBe('ListPending');
+});
+
+test('npm run twin takes the rlm run flags: --llm must be scripted:FILE, the rest goes to rlm submit', () => {
+  const parsed = parseTwinArgs(['--llm', 'scripted:s.json', '--document', 'a', '--document', 'b', '--question', 'q?', '--max-iterations', '4', '--output', 'json', '--quiet']);
+  expect(parsed.script).toBe('s.json');
+  expect(parsed.quiet).toBe(true);
+  expect(parsed.submitArgs).toEqual(['--document', 'a', '--document', 'b', '--question', 'q?', '--max-iterations', '4', '--output', 'json', '--quiet']);
+  expect(() => parseTwinArgs(['--llm', 'bedrock', '--question', 'q'])).toThrow(/scripted:FILE.*"bedrock"/);
+  expect(() => parseTwinArgs(['--record', 'x'])).toThrow(/record/);
 });
