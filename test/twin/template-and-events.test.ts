@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { operationOf } from '../../twin/aws-proxy/aws-proxy';
 import { matchesEventPattern, objectCreatedEvent } from '../../twin/aws-proxy/s3-events';
 import { parseTwinArgs } from '../../twin/run-twin';
+import { NO_STATE_TIMEOUT_SECONDS, withoutLocalTaskTimeouts } from '../../twin/stepfunctions/executions';
 import { functionShortName } from '../../twin/twin';
 import { TwinTemplate, type Template } from '../../twin/template';
 
@@ -98,4 +99,19 @@ test('npm run twin takes the rlm run flags: --llm must be scripted:FILE, the res
   expect(parsed.submitArgs).toEqual(['--document', 'a', '--document', 'b', '--question', 'q?', '--max-iterations', '4', '--output', 'json', '--quiet']);
   expect(() => parseTwinArgs(['--llm', 'bedrock', '--question', 'q'])).toThrow(/scripted:FILE.*"bedrock"/);
   expect(() => parseTwinArgs(['--record', 'x'])).toThrow(/record/);
+});
+
+test('Tasks get no local 60 s state timeout (AWS sets none), nested ones too; explicit timeouts stay', () => {
+  const def = {
+    StartAt: 'A', States: {
+      A: { Type: 'Task', Resource: 'x', Next: 'M' },
+      B: { Type: 'Task', Resource: 'x', TimeoutSeconds: 5, End: true },
+      M: { Type: 'Map', ItemProcessor: { StartAt: 'C', States: { C: { Type: 'Task', Resource: 'y', End: true } } }, Next: 'B' },
+    },
+  };
+  const out = withoutLocalTaskTimeouts(def) as typeof def & { States: Record<string, Record<string, unknown>> };
+  expect(out.States.A.TimeoutSeconds).toBe(NO_STATE_TIMEOUT_SECONDS);
+  expect(out.States.B.TimeoutSeconds).toBe(5);
+  expect(((out.States.M.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States.C).TimeoutSeconds).toBe(NO_STATE_TIMEOUT_SECONDS);
+  expect((def.States.A as Record<string, unknown>).TimeoutSeconds).toBeUndefined();
 });

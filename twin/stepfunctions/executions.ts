@@ -61,6 +61,28 @@ export interface TwinStepFunctionsOptions {
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
+/**
+ * aws-local-stepfunctions fails a Task without `TimeoutSeconds` after 60 s; Step Functions sets no state
+ * timeout (the Lambda's own Timeout applies, and the twin enforces that). Such Tasks get the longest
+ * timer Node allows (~24.8 days) instead.
+ */
+export const NO_STATE_TIMEOUT_SECONDS = 2_147_483;
+
+/** A copy of `definition` whose Tasks (nested ItemProcessor/Branches too) without a timeout get {@link NO_STATE_TIMEOUT_SECONDS}. */
+export function withoutLocalTaskTimeouts(definition: Record<string, unknown>): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(definition)) as Record<string, unknown>;
+  const visit = (d: Record<string, unknown>) => {
+    for (const state of Object.values((d.States ?? {}) as Record<string, Record<string, unknown>>)) {
+      if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = NO_STATE_TIMEOUT_SECONDS;
+      for (const inner of [state.ItemProcessor, state.Iterator, ...((state.Branches as unknown[] | undefined) ?? [])]) {
+        if (inner && typeof inner === 'object') visit(inner as Record<string, unknown>);
+      }
+    }
+  };
+  visit(copy);
+  return copy;
+}
+
 /** The twin's Step Functions service. */
 export class TwinStepFunctions {
   private readonly machines = new Map<string, Registered>();
@@ -71,7 +93,7 @@ export class TwinStepFunctions {
 
   /** Register a state machine by ARN (its definition from the template). */
   register(arn: string, definition: Record<string, unknown>, transform?: DefinitionTransform): void {
-    const t = transform ? transform(definition, this) : { definition };
+    const t = transform ? transform(withoutLocalTaskTimeouts(definition), this) : { definition: withoutLocalTaskTimeouts(definition) };
     this.machines.set(arn, { arn, name: arn.split(':').pop() as string, definition: t.definition, extra: t.extraHandlers ?? {} });
   }
 

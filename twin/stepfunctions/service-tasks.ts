@@ -9,7 +9,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DefinitionTransform, Execution, TwinStepFunctions } from './executions';
-import { SfnApiError } from './executions';
+import { NO_STATE_TIMEOUT_SECONDS, SfnApiError } from './executions';
 
 /** A task error as Step Functions names it. */
 class TaskError extends Error {
@@ -83,7 +83,8 @@ export function distributedMapTransform(s3: S3Client): DefinitionTransform {
       if (state.ResultWriter) throw new Error(`Map ${name}: the twin does not emulate ResultWriter`);
       const { ItemProcessor: _p, ItemReader: reader, MaxConcurrency, ToleratedFailurePercentage, Label: _l, ItemSelector, ItemsPath: _i, ...rest } = state;
       if (ItemSelector) throw new Error(`Map ${name}: the twin does not emulate ItemSelector`);
-      states[name] = { ...rest, Type: 'Task', Resource: `arn:aws:states:::twin:distributedMap:${name}` };
+      // A Map state has no timeout of its own on AWS: the replacing Task must not get the local runner's 60 s.
+      states[name] = { ...rest, Type: 'Task', Resource: `arn:aws:states:::twin:distributedMap:${name}`, TimeoutSeconds: NO_STATE_TIMEOUT_SECONDS };
       const { ProcessorConfig: _c, ...childDefinition } = processor as Record<string, unknown>;
       extraHandlers[name] = async (input, parent) => {
         const r = reader as { Resource: string; Parameters: Record<string, unknown>; ReaderConfig?: { InputType?: string } };
