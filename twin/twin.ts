@@ -274,8 +274,9 @@ export class Twin {
     }
   }
 
-  /** Stop everything (containers, servers, moto). */
+  /** Stop everything: running executions (aborted), containers, emulators, servers, moto. */
   async close(): Promise<void> {
+    for (const e of this.sfn.executions.values()) if (e.status === 'RUNNING') this.sfn.stop(e.executionArn, 'TwinShutdown', 'the twin was closed');
     await Promise.all([...this.functions.values()].map((f) => f.close()));
     await this.closeEmulators?.();
     await Promise.all([this.sfnApi.close(), this.proxy.close()]);

@@ -121,8 +121,11 @@ export class LambdaFunction {
     c.child.kill('SIGKILL');
   }
 
+  private closed = false;
+
   /** Invoke synchronously (RequestResponse): the handler's result, or a {@link LambdaTaskError}. */
   async invoke(event: unknown): Promise<unknown> {
+    if (this.closed) throw new LambdaTaskError('Lambda.ServiceException', JSON.stringify({ errorType: 'ServiceException', errorMessage: 'the twin is shut down' }));
     this.invocations++;
     const requestId = randomUUID();
     const fault = await this.options.faults?.hit(`lambda.${this.config.shortName}`, this.config.functionName);
@@ -171,8 +174,9 @@ export class LambdaFunction {
     }
   }
 
-  /** Kill every container. */
+  /** Kill every container; later invocations fail instead of starting new ones. */
   async close(): Promise<void> {
+    this.closed = true;
     const waits = [...this.all].map((c) => new Promise<void>((r) => { if (c.child.exitCode !== null || c.child.signalCode) r(); else { c.child.once('exit', () => r()); this.kill(c); } }));
     await Promise.all(waits);
   }
