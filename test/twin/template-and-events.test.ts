@@ -109,9 +109,10 @@ test('Tasks get no local 60 s state timeout (AWS sets none), nested ones too; ex
       M: { Type: 'Map', ItemProcessor: { StartAt: 'C', States: { C: { Type: 'Task', Resource: 'y', End: true } } }, Next: 'B' },
     },
   };
-  const out = withoutLocalTaskTimeouts(def) as typeof def & { States: Record<string, Record<string, unknown>> };
+  type States = Record<string, Record<string, unknown>>;
+  const out = withoutLocalTaskTimeouts(def) as { States: States };
   expect(out.States.A.TimeoutSeconds).toBe(NO_STATE_TIMEOUT_SECONDS);
   expect(out.States.B.TimeoutSeconds).toBe(5);
-  expect(((out.States.M.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States.C).TimeoutSeconds).toBe(NO_STATE_TIMEOUT_SECONDS);
-  expect((def.States.A as Record<string, unknown>).TimeoutSeconds).toBeUndefined();
+  expect((out.States.M.ItemProcessor as { States: States }).States.C.TimeoutSeconds).toBe(NO_STATE_TIMEOUT_SECONDS);
+  expect((def.States.A as unknown as Record<string, unknown>).TimeoutSeconds).toBeUndefined();
 });
