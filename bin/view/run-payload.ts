@@ -10,16 +10,18 @@ import type { LoadedRun } from './run-data';
 import { cellErrorType, configOf, overviewOf, turnRows, type RunOverview, type TurnRow } from './run-model';
 
 /** Characters of sub-call prompts and replies the page may embed in all. */
-export const SUB_TEXT_BUDGET = 12_000_000;
+export const SUB_TEXT_BUDGET = 3_000_000;
 /** Characters of code, prose and outputs the page may embed in all. */
-export const TURN_TEXT_BUDGET = 12_000_000;
+export const TURN_TEXT_BUDGET = 2_000_000;
 
-/** Cut `text` to `max` characters keeping head and tail, with a visible marker. */
-export function bound(text: string, max: number): string {
+/** Cut `text` to `max` characters keeping head and tail, with a visible marker (a short one with `brief`). */
+export function bound(text: string, max: number, brief = false): string {
   if (text.length <= max) return text;
   const head = Math.ceil(max * 0.7);
   const tail = Math.max(0, max - head);
-  return `${text.slice(0, head)}\n[… ${(text.length - head - tail).toLocaleString('en-US')} characters not shown in this report (${text.length.toLocaleString('en-US')} in all; the full text is in trajectory.json) …]\n${tail ? text.slice(text.length - tail) : ''}`;
+  const omitted = (text.length - head - tail).toLocaleString('en-US');
+  const marker = brief ? `[… ${omitted} characters not shown …]` : `[… ${omitted} characters not shown in this report (${text.length.toLocaleString('en-US')} in all; the full text is in trajectory.json) …]`;
+  return `${text.slice(0, head)}\n${marker}\n${tail ? text.slice(text.length - tail) : ''}`;
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.floor(x)));
@@ -75,7 +77,7 @@ function batchesOf(records: SubCallRecord[], cap: number, ranges: DrawnRange[][]
     if (!b) { b = { id, size: r.batch?.size ?? 0, calls: [] }; byId.set(id, b); }
     b.calls.push({
       n: r.batch ? r.batch.index : b.calls.length, model: r.model, promptChars: r.promptChars, responseChars: r.responseChars,
-      prompt: bound(r.prompt ?? r.promptPreview, cap), response: bound(r.response ?? r.responsePreview, cap),
+      prompt: bound(r.prompt ?? r.promptPreview, cap, true), response: bound(r.response ?? r.responsePreview, cap, true),
       previewOnly: r.prompt === undefined || r.response === undefined,
       inputTokens: r.inputTokens, outputTokens: r.outputTokens, durationMs: r.durationMs,
       ...(r.error ? { error: r.error } : {}), ...(r.truncated ? { truncated: true } : {}),
@@ -119,7 +121,7 @@ export function buildRunPayload(loaded: LoadedRun, prices?: PriceTable): RunPayl
   const cellCount = loaded.turns.reduce((n, t) => n + t.cells.length, 0);
   const caps = {
     text: clamp(TURN_TEXT_BUDGET / Math.max(1, cellCount * 3 + loaded.turns.length), 2_000, 200_000),
-    sub: clamp(SUB_TEXT_BUDGET / Math.max(1, records.length * 2), 400, 100_000),
+    sub: clamp(SUB_TEXT_BUDGET / Math.max(1, records.length * 2), 200, 100_000),
   };
   const docs = loaded.run?.documents ?? [];
   const read = readLocalDocuments(docs);

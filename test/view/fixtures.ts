@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseRunArgs, runCommand } from '../../bin/commands/run';
 import type { RunRecord, RunSummary, SubCallRecord, TurnRecord } from '../../lambdas/core/types';
 import { zeroTotals } from '../../lambdas/core/accounting';
+import { truncateMiddle } from '../../lambdas/core/truncate';
 
 /** Run `rlm run` with a scripted model; returns the summary and every stderr line. */
 export async function runScripted(dir: string, name: string, script: object, question: string, docs: string): Promise<{ summary: RunSummary; stderr: string[] }> {
@@ -73,7 +74,7 @@ export function writeBigRun(stateDir: string, docsDir: string, opts: { turns: nu
       rootUsage: { inputTokens: 2000 + t * 50, outputTokens: 300 },
       cells: [{
         toolUseId: `tu-${t}`, code: `replies = llm_query_batched(chunks[${t}])\nprint(len(replies))` + (last ? '\nFINAL("big answer")' : ''),
-        modelOutput: output.slice(0, 20000), fullOutput: output,
+        modelOutput: truncateMiddle(output, 20000) + `\n[turn ${t} of ${opts.turns}]`, fullOutput: output,
         result: { timedOut: false, raised: false, durationMs: 3000, sub: { calls: records.length, errors: 0, inputTokens: records.reduce((n, r) => n + r.inputTokens, 0), outputTokens: records.reduce((n, r) => n + r.outputTokens, 0), records }, ...(last ? { final: { value: 'big answer' } } : {}) },
       }],
       ...(last ? { outcome: { stopReason: 'final', answer: 'big answer' } } : {}),

@@ -1,12 +1,13 @@
 /**
  * The run page's script (inlined, no dependencies): renders the turn timeline from the embedded JSON,
- * collapsed; a turn's body, a batch's sub-calls and a sub-call's texts are built only when first opened,
+ * collapsed; a turn's body (its own JSON block, parsed on first open), a batch's sub-calls and a sub-call's texts are built only when first opened,
  * so a 200-turn / 10,000-sub-call run opens quickly. Texts go in as text nodes, never as HTML.
  * (Kept free of backticks and dollar-brace so it can live in this string.)
  */
 export const RUN_CLIENT_JS = String.raw`
 (function () {
   'use strict';
+  var scriptStart = performance.now();
   var data = JSON.parse(document.getElementById('rlm-data').textContent);
   var PAGE = 200;
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined && text !== null) e.textContent = String(text); return e; }
@@ -86,7 +87,15 @@ export const RUN_CLIENT_JS = String.raw`
     });
   }
 
-  function fillCalls(body, calls) {
+  function unpack(a) {
+    var ranges = [];
+    for (var i = 0; i + 2 < a[11].length; i += 3) ranges.push({ doc: a[11][i], start: a[11][i + 1], end: a[11][i + 2] });
+    return { n: a[0], model: a[1] === null ? data.config.subModelId : a[1], promptChars: a[2], responseChars: a[3], prompt: a[4], response: a[5],
+      previewOnly: (a[6] & 1) === 1, truncated: (a[6] & 2) === 2, inputTokens: a[7], outputTokens: a[8], durationMs: a[9], error: a[10], ranges: ranges };
+  }
+
+  function fillCalls(body, packed) {
+    var calls = packed.map(unpack);
     var maxMs = 1, shown = 0;
     for (var i = 0; i < calls.length; i++) maxMs = Math.max(maxMs, calls[i].durationMs);
     function more() {
@@ -120,7 +129,7 @@ export const RUN_CLIENT_JS = String.raw`
       box.appendChild(el('div', 'label', 'Sub-calls: ' + fmt(cell.sub.calls) + ' (' + fmt(cell.sub.errors) + ' failed) \u00B7 ' + fmt(cell.sub.inputTokens) + ' in / ' + fmt(cell.sub.outputTokens) + ' out tokens' + (missing > 0 ? ' \u00B7 ' + fmt(missing) + ' not recorded individually' : '')));
       cell.batches.forEach(function (b) {
         var label = b.id ? 'llm_query_batched #' + b.id + ' \u00B7 ' + b.size + ' prompts' : 'sub-calls \u00B7 ' + b.calls.length + ' (no batch grouping recorded)';
-        var errs = b.calls.filter(function (c) { return c.error; }).length;
+        var errs = b.calls.filter(function (c) { return c[10] !== null; }).length;
         box.appendChild(collapsible('batch', [el('span', '', label), errs ? el('span', 'badge err', errs + ' failed') : el('span', '', '')], function (body) { fillCalls(body, b.calls); }, cell.batches.length === 1 && b.calls.length <= 20));
       });
     }
@@ -139,14 +148,31 @@ export const RUN_CLIENT_JS = String.raw`
   function turnBox(t, open) {
     var cls = 'turn' + (t.errors.length ? ' failed' : '') + (t.stop ? ' final' : '');
     var box = collapsible(cls, turnHead(t), function (body) {
+      var wait = body.appendChild(el('div', 'muted', 'loading…'));
+      turnData(t.index).then(function (d) { wait.remove(); fillTurn(body, t, d); }, function (e) { wait.textContent = 'cannot read this turn: ' + e; });
+    }, open);
+    box.id = 'turn-' + t.index;
+    return box;
+  }
+
+  /** A turn's body data: plain JSON, or base64 gzip inflated with the browser's DecompressionStream. */
+  function turnData(index) {
+    var node = document.getElementById('turn-data-' + index);
+    if (node.getAttribute('data-encoding') !== 'gzip-base64') return Promise.resolve(JSON.parse(node.textContent));
+    var bin = atob(node.textContent.trim()), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).text().then(JSON.parse);
+  }
+
+  function fillTurn(body, t, d) {
+      for (var k in d) t[k] = d[k];
       body.appendChild(el('div', 'label', 'Root model (' + dur(t.rootLatencyMs) + ')'));
       body.appendChild(textInto(el('div', 'prose'), t.replyText || '(no prose)'));
       t.cellsView.forEach(function (c, i) { body.appendChild(cellBox(t, c, i)); });
       if (t.feedback) { body.appendChild(el('div', 'label', 'Engine feedback')); body.appendChild(outBlock(t.feedback)); }
       if (t.answer !== undefined) { body.appendChild(el('div', 'label', 'Answer' + (t.detail ? ' (' + t.detail + ')' : ''))); body.appendChild(el('div', 'answer', t.answer === null ? '(none)' : t.answer)); }
-    }, open);
-    box.id = 'turn-' + t.index;
-    return box;
+      body.setAttribute('data-filled', '1');
   }
 
   var timeline = document.getElementById('timeline');
@@ -157,5 +183,7 @@ export const RUN_CLIENT_JS = String.raw`
   document.getElementById('expand-all').addEventListener('click', function () { boxes.forEach(function (b) { b.toggle(true); }); });
   document.getElementById('collapse-all').addEventListener('click', function () { boxes.forEach(function (b) { b.toggle(false); }); });
   document.body.setAttribute('data-rendered', String(data.turns.length));
+  document.body.setAttribute('data-render-ms', String(Math.round(performance.now())));
+  document.body.setAttribute('data-script-ms', String(Math.round(performance.now() - scriptStart)));
 })();
 `;

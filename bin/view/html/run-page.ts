@@ -1,5 +1,6 @@
 /** The HTML page of one run: overview, charts, document map and config rendered here; the timeline by the inline script. */
-import type { RunPayload } from '../run-payload';
+import { gzipSync } from 'node:zlib';
+import type { CellView, RunPayload, SubCallView } from '../run-payload';
 import { documentStrip, turnsChart } from './charts';
 import { escapeHtml as h, jsonForScript } from './escape';
 import { RUN_CLIENT_JS } from './run-client';
@@ -41,6 +42,31 @@ function configHtml(p: RunPayload): string {
       (p.documents.length > 200 ? `<p class="muted">… and ${fmt(p.documents.length - 200)} more</p>` : '') : '');
 }
 
+/**
+ * A sub-call as a compact tuple (10,000 of them must stay small): [n, model (null = the run's sub model),
+ * promptChars, responseChars, prompt, response, flags (1 preview only, 2 reply truncated), input tokens,
+ * output tokens, ms, error (null), ranges flattened as doc,start,end,...]. The page script unpacks it.
+ */
+export function packCall(c: SubCallView, subModel: string): unknown[] {
+  return [c.n, c.model === subModel ? null : c.model, c.promptChars, c.responseChars, c.prompt, c.response,
+    (c.previewOnly ? 1 : 0) | (c.truncated ? 2 : 0), c.inputTokens, c.outputTokens, c.durationMs, c.error ?? null,
+    c.ranges.flatMap((r) => [r.doc, r.start, r.end])];
+}
+
+function packCells(cells: CellView[], subModel: string): unknown[] {
+  return cells.map((cell) => ({ ...cell, batches: cell.batches.map((b) => ({ ...b, calls: b.calls.map((c) => packCall(c, subModel)) })) }));
+}
+
+/** Turn bodies larger than this are embedded gzip-compressed (base64), inflated by the browser's DecompressionStream on open. */
+export const COMPRESS_OVER_BYTES = 8192;
+
+/** A turn body's inert data block: JSON, or base64 gzip of the JSON when large. */
+export function turnBlock(index: number, body: unknown): string {
+  const json = jsonForScript(body);
+  if (json.length <= COMPRESS_OVER_BYTES) return `<script type="application/json" id="turn-data-${index}">${json}</script>`;
+  return `<script type="text/plain" data-encoding="gzip-base64" id="turn-data-${index}">${gzipSync(JSON.stringify(body)).toString('base64')}</script>`;
+}
+
 /** The complete page of a run (one self-contained HTML document). */
 export function renderRunPage(p: RunPayload, opts: { backLink?: { href: string; label: string } } = {}): string {
   const o = p.overview;
@@ -70,7 +96,8 @@ ${documentMapHtml(p)}
 <h2>Config</h2>
 ${configHtml(p)}
 <p class="muted small">Generated ${h(p.generatedAt)} by rlm view. Costs are estimates from the price table.</p>
-<script type="application/json" id="rlm-data">${jsonForScript(p)}</script>
+<script type="application/json" id="rlm-data">${jsonForScript({ ...p, turns: p.turns.map(({ replyText: _r, feedback: _f, cellsView: _c, ...row }) => row) })}</script>
+${p.turns.map((t) => turnBlock(t.index, { replyText: t.replyText, feedback: t.feedback, cellsView: packCells(t.cellsView, String(p.config.subModelId ?? '')) })).join('\n')}
 <script>${RUN_CLIENT_JS}</script>`;
   return pageShell(`RLM run ${o.runId}`, body);
 }
