@@ -30,8 +30,9 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, M
 export interface SubCallView {
   n: number; model: string; promptChars: number; responseChars: number;
   prompt: string; response: string;
-  /** The texts are the 200-character previews (the record kept no full text). */
-  previewOnly: boolean;
+  /** Only the 200-character preview of the prompt / the reply was recorded, and the text was longer. */
+  promptCut: boolean;
+  responseCut: boolean;
   inputTokens: number; outputTokens: number; durationMs: number;
   error?: string; truncated?: boolean;
   ranges: DrawnRange[];
@@ -78,7 +79,8 @@ function batchesOf(records: SubCallRecord[], cap: number, ranges: DrawnRange[][]
     b.calls.push({
       n: r.batch ? r.batch.index : b.calls.length, model: r.model, promptChars: r.promptChars, responseChars: r.responseChars,
       prompt: bound(r.prompt ?? r.promptPreview, cap, true), response: bound(r.response ?? r.responsePreview, cap, true),
-      previewOnly: r.prompt === undefined || r.response === undefined,
+      promptCut: r.prompt === undefined && r.promptChars > r.promptPreview.length,
+      responseCut: r.response === undefined && r.responseChars > r.responsePreview.length,
       inputTokens: r.inputTokens, outputTokens: r.outputTokens, durationMs: r.durationMs,
       ...(r.error ? { error: r.error } : {}), ...(r.truncated ? { truncated: true } : {}),
       ranges: (ranges[first + i] ?? []).slice(0, 8),

@@ -19,7 +19,7 @@ export function turnsChart(turns: Array<{ index: number; rootTokens: number; sub
   const plotW = W - left - right, plotH = H - top - bottom;
   const maxTok = Math.max(1, ...turns.map((t) => t.rootTokens + t.subTokens));
   const maxCost = Math.max(0, ...turns.map((t) => t.cumulativeCostUsd));
-  const bw = plotW / Math.max(1, turns.length);
+  const bw = Math.min(48, plotW / Math.max(1, turns.length));
   const y = (v: number) => top + plotH - (v / maxTok) * plotH;
   const yc = (v: number) => top + plotH - (maxCost > 0 ? (v / maxCost) * plotH : 0);
   const parts: string[] = [];

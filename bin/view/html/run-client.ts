@@ -77,7 +77,12 @@ export const RUN_CLIENT_JS = String.raw`
       if (c.ranges.length) {
         body.appendChild(el('div', 'label', 'Drew from: ' + c.ranges.map(function (r) { return docName(r.doc) + ' chars ' + fmt(r.start) + '\u2013' + fmt(r.end); }).join('; ')));
       }
-      if (c.previewOnly) body.appendChild(el('div', 'label', 'Only the first 200 characters of this call were recorded (prompt ' + fmt(c.promptChars) + ', reply ' + fmt(c.responseChars) + ' characters).'));
+      if (c.promptCut || c.responseCut) {
+        var cut = [];
+        if (c.promptCut) cut.push('the prompt (' + fmt(c.promptChars) + ' characters)');
+        if (c.responseCut) cut.push('the reply (' + fmt(c.responseChars) + ' characters)');
+        body.appendChild(el('div', 'label', 'Only the first 200 characters of ' + cut.join(' and ') + ' were recorded by this run.'));
+      }
       if (c.error) body.appendChild(el('div', 'error', 'Error: ' + c.error));
       if (c.truncated) body.appendChild(el('div', 'label', 'The reply was cut at the output-token limit.'));
       body.appendChild(el('div', 'label', 'Prompt'));
@@ -91,7 +96,7 @@ export const RUN_CLIENT_JS = String.raw`
     var ranges = [];
     for (var i = 0; i + 2 < a[11].length; i += 3) ranges.push({ doc: a[11][i], start: a[11][i + 1], end: a[11][i + 2] });
     return { n: a[0], model: a[1] === null ? data.config.subModelId : a[1], promptChars: a[2], responseChars: a[3], prompt: a[4], response: a[5],
-      previewOnly: (a[6] & 1) === 1, truncated: (a[6] & 2) === 2, inputTokens: a[7], outputTokens: a[8], durationMs: a[9], error: a[10], ranges: ranges };
+      promptCut: (a[6] & 1) === 1, truncated: (a[6] & 2) === 2, responseCut: (a[6] & 4) === 4, inputTokens: a[7], outputTokens: a[8], durationMs: a[9], error: a[10], ranges: ranges };
   }
 
   function fillCalls(body, packed) {

@@ -44,12 +44,12 @@ function configHtml(p: RunPayload): string {
 
 /**
  * A sub-call as a compact tuple (10,000 of them must stay small): [n, model (null = the run's sub model),
- * promptChars, responseChars, prompt, response, flags (1 preview only, 2 reply truncated), input tokens,
+ * promptChars, responseChars, prompt, response, flags (1 prompt only previewed, 2 reply truncated, 4 reply only previewed), input tokens,
  * output tokens, ms, error (null), ranges flattened as doc,start,end,...]. The page script unpacks it.
  */
 export function packCall(c: SubCallView, subModel: string): unknown[] {
   return [c.n, c.model === subModel ? null : c.model, c.promptChars, c.responseChars, c.prompt, c.response,
-    (c.previewOnly ? 1 : 0) | (c.truncated ? 2 : 0), c.inputTokens, c.outputTokens, c.durationMs, c.error ?? null,
+    (c.promptCut ? 1 : 0) | (c.truncated ? 2 : 0) | (c.responseCut ? 4 : 0), c.inputTokens, c.outputTokens, c.durationMs, c.error ?? null,
     c.ranges.flatMap((r) => [r.doc, r.start, r.end])];
 }
 

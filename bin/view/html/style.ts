@@ -19,7 +19,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bott
 .chart .hist{fill:var(--root)}.chart .success{fill:#7aa6e8}.chart .accuracy{fill:var(--ok)}
 .strip rect{fill:var(--sub)}.strip rect.track{fill:var(--panel);stroke:var(--line)}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}th{font-size:12px;color:var(--muted);font-weight:600}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.mono{white-space:nowrap}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .turn{border:1px solid var(--line);border-radius:6px;margin:6px 0;background:var(--bg)}
 .turn>.head,.batch>.head,.call>.head,.more>.head{cursor:pointer;padding:6px 10px;display:flex;gap:10px;align-items:center;user-select:none}
 .turn>.head:hover,.batch>.head:hover,.call>.head:hover{background:var(--panel)}
