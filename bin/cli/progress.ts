@@ -130,7 +130,12 @@ export class ItemProgress {
     this.started = now();
   }
 
-  /** Count one finished item; returns "[done/total] · n failed · $cost · ETA ..." to append to its line. */
+  /** Items finished so far. */
+  get count(): number {
+    return this.done;
+  }
+
+  /** Count one finished item; returns "n failed · $cost so far · ETA ..." to append to its line (after its [done/total]). */
   record(ok: boolean, costUsd: number): string {
     this.done += 1;
     if (!ok) this.failed += 1;
@@ -138,6 +143,6 @@ export class ItemProgress {
     const elapsed = this.now() - this.started;
     const left = this.total - this.done;
     const eta = left > 0 ? ` · ETA ${formatMs((elapsed / this.done) * left)}` : ' · all done';
-    return `${this.done}/${this.total} done · ${this.failed} failed · ${usd(this.cost)} so far${eta}`;
+    return `${this.failed} failed · ${usd(this.cost)} so far${eta}`;
   }
 }

@@ -120,7 +120,7 @@ export async function runBatch(opts: BatchCommandOptions, io: { stdout: (s: stri
       const line = await runItem(engine, item);
       const counts = progress.record(line.status === 'succeeded', line.costUsd);
       const what = line.status === 'succeeded' ? `succeeded (${line.stopReason}, ${line.iterations} turns)` : `failed: ${line.error}`;
-      log(`rlm batch: ${item.id} ${what}${line.latencyMs !== null ? ` · ${(line.latencyMs / 1000).toFixed(1)}s` : ''} · $${line.costUsd.toFixed(4)} | ${counts}`);
+      log(`rlm batch: [${progress.count}/${items.length}] ${item.id} ${what}${line.latencyMs !== null ? ` · ${(line.latencyMs / 1000).toFixed(1)}s` : ''} · $${line.costUsd.toFixed(4)} | ${counts}`);
       return line;
     });
   } finally {

@@ -10,7 +10,7 @@ import { assertRunId, createRemoteClients, readStackOutputs, type RemoteClients 
 import { writeView } from '../view/write-view';
 
 /** Help text of `rlm view`. */
-export const VIEW_HELP = `rlm view RUN_ID|PATH [--out FILE] [--state-dir DIR] [--prices FILE]
+export const VIEW_HELP = `rlm view RUN_ID|PATH [--out FILE] [--state-dir DIR] [--prices FILE] [--stack NAME [--region REGION]]
 
 Write ONE self-contained HTML file (no network; open it from file://) showing what the RLM did:
   a run (RUN_ID, a run folder or a trajectory.json): question, outcome, answer, every turn's prose, code,
