@@ -6,6 +6,7 @@ import { parseRunArgs, RUN_HELP, runCommand } from './commands/run';
 import { BATCH_HELP, batchCommand } from './commands/batch';
 import { EVAL_HELP, evalCommand } from './commands/eval';
 import { remoteCommand } from './commands/remote';
+import { viewerCommands } from './commands/viewer-commands';
 
 const HELP = `rlm: Recursive Language Models on one machine, or on your AWS stack.
 
@@ -16,6 +17,10 @@ Commands:
   rlm submit   --document PATH|s3://... --question TEXT [--wait]   start a run on the deployed stack (see rlm submit --help)
   rlm status   RUN_ID [--stack NAME]                           a stack run's execution status, turns, tokens, cost
   rlm result   RUN_ID [--trajectory FILE]                      a stack run's answer and accounting from S3
+  rlm list     [--state-dir DIR]                               local runs, newest first
+  rlm show     RUN_ID|PATH                                     a local run's outcome and per-turn table
+  rlm view     RUN_ID|PATH [--out FILE]                        one self-contained HTML page of a run, batch or eval folder
+  rlm export   RUN_ID|PATH --format rlm-jsonl [--out FILE]     a run in the reference RLM's log format
 
 Run "rlm <command> --help" for a command's options.`;
 
@@ -47,6 +52,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
       case 'result':
         return await remoteCommand(command, rest, io);
+      case 'list':
+      case 'show':
+      case 'view':
+      case 'export': {
+        const viewer = viewerCommands[command];
+        if (wantsHelp) { io.stdout(viewer.help); return 0; }
+        return await viewer.run(rest, io);
+      }
       default:
         io.stderr(`rlm: unknown command "${command}"\n\n${HELP}`);
         return 2;

@@ -18,6 +18,7 @@ import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig } from '../../lambdas/core/types';
 import { intFlag, pricesFlag } from '../cli/args';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
+import { ItemProgress } from '../cli/progress';
 import { LocalEngine } from '../local/local-engine';
 
 /** Help text of `rlm batch`. */
@@ -112,14 +113,14 @@ export async function runBatch(opts: BatchCommandOptions, io: { stdout: (s: stri
   const model = await createLanguageModel(opts.llm);
   const engine = await LocalEngine.start({ model, stateDir: opts.stateDir, runDefaults: opts.runDefaults, ...(opts.prices ? { prices: opts.prices } : {}) });
   const startedAt = new Date().toISOString();
-  let done = 0;
+  const progress = new ItemProgress(items.length);
   let lines: BatchResultLine[];
   try {
     lines = await mapWithConcurrency(items, opts.concurrency, async (item: BatchItem) => {
       const line = await runItem(engine, item);
-      done += 1;
+      const counts = progress.record(line.status === 'succeeded', line.costUsd);
       const what = line.status === 'succeeded' ? `succeeded (${line.stopReason}, ${line.iterations} turns)` : `failed: ${line.error}`;
-      log(`rlm batch: [${done}/${items.length}] ${item.id} ${what}${line.latencyMs !== null ? ` · ${(line.latencyMs / 1000).toFixed(1)}s` : ''}`);
+      log(`rlm batch: [${progress.count}/${items.length}] ${item.id} ${what}${line.latencyMs !== null ? ` · ${(line.latencyMs / 1000).toFixed(1)}s` : ''} · $${line.costUsd.toFixed(4)} | ${counts}`);
       return line;
     });
   } finally {

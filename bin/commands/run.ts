@@ -9,7 +9,7 @@ import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary } from '../../lambdas/core/types';
 import { choiceFlag, pricesFlag } from '../cli/args';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
-import { stderrProgress } from '../cli/progress';
+import { stderrProgress, ttyStderr } from '../cli/progress';
 import { LocalEngine } from '../local/local-engine';
 import { toFileUri } from '../../lambdas/adapters/documents';
 
@@ -81,10 +81,11 @@ export async function runCommand(opts: RunCommandOptions, io: { stdout: (s: stri
   const base: LanguageModel = await createLanguageModel(opts.llm);
   const recorder = opts.record ? new RecordingModel(base) : undefined;
   const model = recorder ?? base;
+  const progress = opts.quiet ? undefined : stderrProgress(io.stderr, { tty: ttyStderr() });
   const engine = await LocalEngine.start({
     model, stateDir: opts.stateDir, runDefaults: opts.runDefaults,
     ...(opts.prices ? { prices: opts.prices } : {}),
-    ...(opts.quiet ? {} : { progress: stderrProgress(io.stderr) }),
+    ...(progress ? { progress } : {}),
   });
   let summary: RunSummary;
   try {
@@ -92,6 +93,7 @@ export async function runCommand(opts: RunCommandOptions, io: { stdout: (s: stri
     if (!opts.quiet) io.stderr(`rlm: ${opts.documents.length} document path(s), model ${model.description}; state in ${engine.stateDir}`);
     summary = await engine.run({ question: opts.question, documents });
   } finally {
+    progress?.stop();
     await engine.close();
   }
   if (recorder && opts.record) {

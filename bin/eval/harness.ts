@@ -12,6 +12,7 @@ import { mapWithConcurrency } from '../../lambdas/core/batch/pool';
 import { describeError } from '../../lambdas/core/errors';
 import { readLongBench } from './data';
 import { loadResults, ResultsWriter } from './results-file';
+import { ItemProgress } from '../cli/progress';
 
 /** File names inside the output directory. */
 export const EVAL_FILES = { results: 'results.jsonl', summary: 'summary.json', markdown: 'summary.md' } as const;
@@ -81,6 +82,7 @@ export async function runEvaluation(opts: HarnessOptions, source: AnswerSource, 
   const progress = { ran: 0, deferred: [] as string[], aborted: undefined as string | undefined };
   if (todo.length > 0) {
     const prepared: PreparedAnswer = typeof source === 'function' ? { answer: source } : await source.prepare();
+    const counts = new ItemProgress(todo.length);
     try {
       await mapWithConcurrency(todo, opts.concurrency, async (record) => {
         try {
@@ -88,7 +90,7 @@ export async function runEvaluation(opts: HarnessOptions, source: AnswerSource, 
           writer.append(result);
           loaded.byId.set(result.id, result);
           progress.ran++;
-          log(`eval: [${skipped + progress.ran}/${data.records.length}] ${describe(result)}`);
+          log(`eval: [${skipped + progress.ran}/${data.records.length}] ${describe(result)} | ${counts.record(result.success, result.costUsd)}`);
         } catch (err) {
           const { name, message } = describeError(err);
           if (err instanceof QuestionDeferredError) {

@@ -31,7 +31,7 @@ test('the demo answers from the logs, records a replay script, and the replay gi
   expect(summary).toMatchObject({ status: 'succeeded', stopReason: 'final', iterations: 5 });
   expect(summary.answer).toMatch(/^payments had the most incidents: 56 of 120/);
   expect(summary.usage.subCalls).toBe(3);
-  expect(first.err).toMatch(/turn 2\/30 · 1 cell \[error\]/);
+  expect(first.err).toMatch(/turn 2\/30 · 1 cell \[NameError\]/);
   const recorded = JSON.parse(readFileSync(recordFile, 'utf8'));
   expect(recorded.root).toHaveLength(5);
   expect(Object.keys(recorded.sub.exact)).toHaveLength(3);
