@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * `npm run build` (also run by `prepare`): the package as plain JavaScript in dist/.
+ *  1. tsc -p tsconfig.build.json: `index.ts` (rlm-pipeline) and `cdk.ts` (rlm-pipeline/cdk) and everything they
+ *     import, as CommonJS with .d.ts, under dist/ with the source layout kept (dist/lambdas/handlers/*.js are the
+ *     Lambda entries the construct bundles in a consumer's app).
+ *  2. Runtime files that are not TypeScript (the Pyodide worker, *.mjs under lambdas/) are copied next to their
+ *     compiled modules, and next to dist/cli.js (the bundle's `__dirname` is dist/).
+ *  3. esbuild bundles the CLI (bin/rlm.ts) into dist/cli.js, run by plain node through bin/rlm-launcher.mjs;
+ *     packages stay external (pyodide, dynalite and the SDK load their own files at run time).
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const require = createRequire(import.meta.url);
+
+/** Files under `dir` (recursively) whose name matches `pattern`. */
+function filesUnder(dir, pattern) {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) return filesUnder(full, pattern);
+    return pattern.test(name) ? [full] : [];
+  });
+}
+
+rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+
+for (const file of filesUnder(join(root, 'lambdas'), /\.(mjs|cjs|py)$/)) {
+  const target = join(dist, relative(root, file));
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(file, target);
+  copyFileSync(file, join(dist, relative(dirname(file), file)));
+}
+
+const esbuild = require('esbuild');
+esbuild.buildSync({
+  entryPoints: [join(root, 'bin', 'rlm.ts')],
+  outfile: join(dist, 'cli.js'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  sourcemap: true,
+  sourcesContent: false,
+  logLevel: 'warning',
+});
