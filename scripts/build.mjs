@@ -7,10 +7,10 @@
  *  2. Runtime files that are not TypeScript (the Pyodide worker, *.mjs under lambdas/) are copied next to their
  *     compiled modules, and next to dist/cli.js (the bundle's `__dirname` is dist/).
  *  3. esbuild bundles the CLI (bin/rlm.ts) into dist/cli.js, run by plain node through bin/rlm-launcher.mjs;
- *     packages stay external (pyodide, dynalite and the SDK load their own files at run time).
+ *     packages stay external (pyodide, dynalite and the SDK load their own files at run time), except zod.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,13 @@ function filesUnder(dir, pattern) {
     if (statSync(full).isDirectory()) return filesUnder(full, pattern);
     return pattern.test(name) ? [full] : [];
   });
+}
+
+/** Package names the CLI bundle leaves to node_modules (all but zod), with their subpaths. */
+function externals() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const names = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies }).filter((n) => n !== 'zod');
+  return names.flatMap((n) => [n, `${n}/*`]);
 }
 
 rmSync(dist, { recursive: true, force: true });
@@ -46,7 +53,12 @@ esbuild.buildSync({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  packages: 'external',
+  // Every dependency stays external except zod: the settings table loads at start, and one bundled copy
+  // starts in a fraction of the time zod's many files take to resolve and load.
+  external: externals(),
+  minifySyntax: true,
+  minifyWhitespace: true,
+  keepNames: true,
   sourcemap: true,
   sourcesContent: false,
   logLevel: 'warning',
