@@ -14,3 +14,5 @@ export type { PriceTable } from './lambdas/core/pricing';
 export { validatePriceTable } from './lambdas/core/pricing';
 export { createLanguageModel, BedrockConverseModel, OpenAICompatibleModel, ScriptedModel, RecordingModel, type Script } from './lambdas/adapters/models';
 export type { BatchResultLine, BatchSummary } from './lambdas/core/batch/results';
+export { SETTINGS, RUN_SETTING_NAMES, type SettingSpec, type SettingName } from './lambdas/core/settings';
+export { FILE_SCHEMAS, fileJsonSchemas } from './lambdas/core/file-schemas';

@@ -6,11 +6,12 @@
  *     Lambda entries the construct bundles in a consumer's app).
  *  2. Runtime files that are not TypeScript (the Pyodide worker, *.mjs under lambdas/) are copied next to their
  *     compiled modules, and next to dist/cli.js (the bundle's `__dirname` is dist/).
- *  3. esbuild bundles the CLI (bin/rlm.ts) into dist/cli.js, run by plain node through bin/rlm-launcher.mjs;
+ *  3. schemas/*.schema.json, the JSON Schemas of the files users write (lambdas/core/file-schemas.ts).
+ *  4. esbuild bundles the CLI (bin/rlm.ts) into dist/cli.js, run by plain node through bin/rlm-launcher.mjs;
  *     packages stay external (pyodide, dynalite and the SDK load their own files at run time), except zod.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +45,11 @@ for (const file of filesUnder(join(root, 'lambdas'), /\.(mjs|cjs|py)$/)) {
   copyFileSync(file, target);
   copyFileSync(file, join(dist, relative(dirname(file), file)));
 }
+
+// schemas/*.schema.json from the zod schemas (committed too, so editors can point at the repository's copy).
+const { fileJsonSchemas } = require(join(dist, 'lambdas', 'core', 'file-schemas.js'));
+mkdirSync(join(root, 'schemas'), { recursive: true });
+for (const [file, schema] of Object.entries(fileJsonSchemas())) writeFileSync(join(root, 'schemas', file), JSON.stringify(schema, null, 2) + '\n');
 
 const esbuild = require('esbuild');
 esbuild.buildSync({

@@ -51,7 +51,7 @@ console.log(JSON.stringify({ flags, functions: types.filter((t) => t === 'AWS::L
   buckets: types.filter((t) => t === 'AWS::S3::Bucket').length, bucketName: typeof pipeline.bucket.bucketName }));
 `);
   expect(existsSync(path.join(app, 'cdk.json'))).toBe(false);
-  const out = JSON.parse(execFileSync(process.execPath, ['app.js'], { cwd: app, encoding: 'utf8', timeout: 900_000 }).trim().split('\n').pop()!);
+  const out = JSON.parse(execFileSync(process.execPath, ['app.js'], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 }).trim().split('\n').pop()!);
   expect(out).toEqual({ flags: [], functions: 9, buckets: 2, bucketName: 'string' });
   // Every function of ours was bundled from the package's compiled handler into an asset with an index.js.
   const assets = readdirSync(path.join(app, 'cdk.out')).filter((d) => d.startsWith('asset.'));
@@ -69,6 +69,6 @@ const { runRlm } = require('rlm-pipeline');
 runRlm({ question: 'How many lines mention apple?', documents: 'fruit.txt', llm: 'scripted:script.json', stateDir: '.rlm', maxIterations: 3 })
   .then((s) => console.log(JSON.stringify({ answer: s.answer, stopReason: s.stopReason, status: s.status })));
 `);
-  const out = JSON.parse(execFileSync(process.execPath, ['run.js'], { cwd: app, encoding: 'utf8', timeout: 300_000 }).trim().split('\n').pop()!);
+  const out = JSON.parse(execFileSync(process.execPath, ['run.js'], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).trim().split('\n').pop()!);
   expect(out).toEqual({ answer: '3 lines mention apple', stopReason: 'final', status: 'succeeded' });
 });
