@@ -6,11 +6,13 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../lambdas/core/errors';
-import { pipelineConfigFromContext, resolvePipelineConfig } from '../lib/pipeline-config';
+import { checkContextKeys, pipelineConfigFromContext, resolvePipelineConfig } from '../lib/pipeline-config';
 import { DEFAULT_STACK_NAME, RlmPipelineStack } from '../lib/rlm-stack';
 import type { SandboxNetworkOptions } from '../lib/sandbox-network';
 
 const app = new App();
+// A mistyped -c key fails the synth naming the likely key instead of silently using a default.
+checkContextKeys(app.node.getAllContext());
 const ctx = (key: string): unknown => app.node.tryGetContext(key);
 const str = (key: string): string | undefined => {
   const v = ctx(key);

@@ -1,73 +1,77 @@
 #!/usr/bin/env node
-/** The `rlm` command line: run, batch, submit/status/result (deployed stack), eval. */
+/**
+ * The `rlm` command line: run, batch, submit/status/result (deployed stack), eval. Help, version and the
+ * command list load no command module; a command's module is loaded only when that command runs.
+ */
 import './cli/quiet-sdk';
+import { didYouMean } from '../lambdas/core/did-you-mean';
 import { describeError } from '../lambdas/core/errors';
-import { parseRunArgs, RUN_HELP, runCommand } from './commands/run';
-import { BATCH_HELP, batchCommand } from './commands/batch';
-import { EVAL_HELP, evalCommand } from './commands/eval';
-import { remoteCommand } from './commands/remote';
-import { viewerCommands } from './commands/viewer-commands';
-
-const HELP = `rlm: Recursive Language Models on one machine, or on your AWS stack.
-
-Commands:
-  rlm run      --document PATH... --question TEXT [options]   run locally (see rlm run --help)
-  rlm batch    MANIFEST.jsonl [--concurrency N] [options]      run every line of a batch manifest locally (see rlm batch --help)
-  rlm eval     longbench --data FILE --approach base|long-context|rlm   LongBench v2 evaluation (see rlm eval --help)
-  rlm submit   --document PATH|s3://... --question TEXT [--wait]   start a run on the deployed stack (see rlm submit --help)
-  rlm status   RUN_ID [--stack NAME]                           a stack run's execution status, turns, tokens, cost
-  rlm result   RUN_ID [--trajectory FILE]                      a stack run's answer and accounting from S3
-  rlm list     [--state-dir DIR]                               local runs, newest first
-  rlm show     RUN_ID|PATH                                     a local run's outcome and per-turn table
-  rlm view     RUN_ID|PATH [--out FILE]                        one self-contained HTML page of a run, batch or eval folder
-  rlm export   RUN_ID|PATH --format rlm-jsonl [--out FILE]     a run in the reference RLM's log format
-
-Run "rlm <command> --help" for a command's options.`;
+import { BATCH_HELP, COMMANDS, HELP, RUN_HELP, version, type CommandName } from './cli/help';
 
 const io = { stdout: (s: string) => process.stdout.write(s + '\n'), stderr: (s: string) => process.stderr.write(s + '\n') };
 
-/** Dispatch a command; returns the exit code. */
+function isCommand(name: string): name is CommandName {
+  return Object.prototype.hasOwnProperty.call(COMMANDS, name);
+}
+
+/** Run one command (its module required only now: `rlm --help` loads no SDK, no sandbox). */
+async function dispatch(command: CommandName, rest: string[], wantsHelp: boolean): Promise<number> {
+  switch (command) {
+    case 'run': {
+      if (wantsHelp) { io.stdout(RUN_HELP); return 0; }
+      const { parseRunArgs, runCommand } = require('./commands/run') as typeof import('./commands/run');
+      return (await runCommand(parseRunArgs(rest), io)).exitCode;
+    }
+    case 'batch': {
+      if (wantsHelp) { io.stdout(BATCH_HELP); return 0; }
+      const { batchCommand } = require('./commands/batch') as typeof import('./commands/batch');
+      return await batchCommand(rest, io);
+    }
+    case 'eval': {
+      const { EVAL_HELP, evalCommand } = require('./commands/eval') as typeof import('./commands/eval');
+      if (wantsHelp) { io.stdout(EVAL_HELP); return 0; }
+      return await evalCommand(rest, io);
+    }
+    case 'submit':
+    case 'status':
+    case 'result': {
+      const { remoteCommand } = require('./commands/remote') as typeof import('./commands/remote');
+      return await remoteCommand(command, rest, io);
+    }
+    case 'list':
+    case 'show':
+    case 'view':
+    case 'export': {
+      const { viewerCommands } = require('./commands/viewer-commands') as typeof import('./commands/viewer-commands');
+      const viewer = viewerCommands[command];
+      if (wantsHelp) { io.stdout(viewer.help); return 0; }
+      return await viewer.run(rest, io);
+    }
+  }
+}
+
+/** Dispatch a command; returns the exit code (0 ok, 1 failed, 2 bad usage; `rlm run --strict`: 3 without FINAL). */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     io.stdout(HELP);
     return command ? 0 : 2;
   }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    io.stdout(version());
+    return 0;
+  }
+  if (!isCommand(command)) {
+    io.stderr(`rlm: unknown command "${command}"${didYouMean(command, Object.keys(COMMANDS), (c) => `"rlm ${c}"`)}\n\n${HELP}`);
+    return 2;
+  }
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   try {
-    switch (command) {
-      case 'run': {
-        if (wantsHelp) { io.stdout(RUN_HELP); return 0; }
-        return (await runCommand(parseRunArgs(rest), io)).exitCode;
-      }
-      case 'batch': {
-        if (wantsHelp) { io.stdout(BATCH_HELP); return 0; }
-        return await batchCommand(rest, io);
-      }
-      case 'eval': {
-        if (wantsHelp) { io.stdout(EVAL_HELP); return 0; }
-        return await evalCommand(rest, io);
-      }
-      case 'submit':
-      case 'status':
-      case 'result':
-        return await remoteCommand(command, rest, io);
-      case 'list':
-      case 'show':
-      case 'view':
-      case 'export': {
-        const viewer = viewerCommands[command];
-        if (wantsHelp) { io.stdout(viewer.help); return 0; }
-        return await viewer.run(rest, io);
-      }
-      default:
-        io.stderr(`rlm: unknown command "${command}"\n\n${HELP}`);
-        return 2;
-    }
+    return await dispatch(command, rest, wantsHelp);
   } catch (err) {
     const { name, message } = describeError(err);
     io.stderr(`rlm ${command}: ${name}: ${message}`);
-    return name === 'InvalidInputError' || name === 'ConfigError' || name === 'TypeError' ? 2 : 1;
+    return name === 'InvalidInputError' || name === 'ConfigError' ? 2 : 1;
   }
 }
 

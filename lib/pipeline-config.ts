@@ -7,7 +7,9 @@
  */
 import { DEFAULT_RUN_CONFIG } from '../lambdas/core/config';
 import { serializeWatchProfiles, parseWatchProfilesJson, validateWatchProfiles, type WatchProfiles } from '../lambdas/core/batch/watch-profiles';
+import { didYouMean } from '../lambdas/core/did-you-mean';
 import { ConfigError } from '../lambdas/core/errors';
+import { boundsOf, KNOWN_CONTEXT_KEYS, LOG_RETENTION_DAYS as TABLE_LOG_RETENTION_DAYS, SETTINGS, type SettingName } from '../lambdas/core/settings';
 
 /** How the sandbox reaches the network. */
 export type NetworkMode = 'PUBLIC' | 'VPC';
@@ -18,10 +20,8 @@ export type RemovalPolicyName = 'retain' | 'destroy';
 export const NETWORK_MODES: readonly NetworkMode[] = ['PUBLIC', 'VPC'];
 /** Allowed removal policies. */
 export const REMOVAL_POLICIES: readonly RemovalPolicyName[] = ['retain', 'destroy'];
-/** Retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS: readonly number[] = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+/** Retention periods CloudWatch Logs accepts, in days (declared in the settings table). */
+export const LOG_RETENTION_DAYS: readonly number[] = TABLE_LOG_RETENTION_DAYS;
 
 /** Timeout of the root-turn Lambda (the Lambda maximum): one root-model call plus the cells it runs. */
 export const ROOT_TURN_TIMEOUT_SECONDS = 900;
@@ -82,12 +82,12 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   maxOutputChars: DEFAULT_RUN_CONFIG.maxOutputChars,
   cellTimeoutMs: DEFAULT_RUN_CONFIG.cellTimeoutMs,
   subConcurrency: DEFAULT_RUN_CONFIG.subConcurrency,
-  sessionTimeoutSeconds: MAX_SESSION_TIMEOUT_SECONDS,
-  networkMode: 'PUBLIC',
-  logRetentionDays: 90,
-  removalPolicy: 'retain',
-  runTtlDays: 90,
-  batchMaxConcurrency: 10,
+  sessionTimeoutSeconds: SETTINGS.sessionTimeoutSeconds.default,
+  networkMode: SETTINGS.networkMode.default,
+  logRetentionDays: SETTINGS.logRetentionDays.default,
+  removalPolicy: SETTINGS.removalPolicy.default,
+  runTtlDays: SETTINGS.runTtlDays.default,
+  batchMaxConcurrency: SETTINGS.batchMaxConcurrency.default,
 };
 
 /**
@@ -95,21 +95,36 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
  * takes one ID, a comma-separated list or (in cdk.json) a JSON array.
  */
 export const CONTEXT_KEYS = {
-  rootModelId: 'rootModelId',
-  subModelIds: 'subModelId',
-  maxIterations: 'maxIterations',
-  maxOutputChars: 'maxOutputChars',
-  cellTimeoutMs: 'cellTimeoutMs',
-  subConcurrency: 'subConcurrency',
-  sessionTimeoutSeconds: 'sessionTimeoutSeconds',
-  networkMode: 'networkMode',
-  logRetentionDays: 'logRetentionDays',
-  removalPolicy: 'removalPolicy',
-  runTtlDays: 'runTtlDays',
-  schedule: 'schedule',
-  batchMaxConcurrency: 'batchMaxConcurrency',
-  watchProfiles: 'watchProfiles',
+  rootModelId: SETTINGS.rootModelId.context,
+  subModelIds: SETTINGS.subModelId.context,
+  maxIterations: SETTINGS.maxIterations.context,
+  maxOutputChars: SETTINGS.maxOutputChars.context,
+  cellTimeoutMs: SETTINGS.cellTimeoutMs.context,
+  subConcurrency: SETTINGS.subConcurrency.context,
+  sessionTimeoutSeconds: SETTINGS.sessionTimeoutSeconds.context,
+  networkMode: SETTINGS.networkMode.context,
+  logRetentionDays: SETTINGS.logRetentionDays.context,
+  removalPolicy: SETTINGS.removalPolicy.context,
+  runTtlDays: SETTINGS.runTtlDays.context,
+  schedule: SETTINGS.schedule.context,
+  batchMaxConcurrency: SETTINGS.batchMaxConcurrency.context,
+  watchProfiles: SETTINGS.watchProfiles.context,
 } as const satisfies Record<keyof PipelineConfig, string>;
+
+/**
+ * Refuse a context key the app does not know, naming the likely one ("unknown context key maxIteration; did
+ * you mean maxIterations?"), so a typo does not silently fall back to a default. Keys with a `:` (CDK feature
+ * flags, lookups, `aws:cdk:*`) and CDK's own keys are not the app's and pass.
+ */
+export function checkContextKeys(context: Record<string, unknown>): void {
+  for (const key of Object.keys(context)) {
+    if (key.includes(':') || key.startsWith('@') || CDK_OWN_CONTEXT_KEYS.has(key) || KNOWN_CONTEXT_KEYS.includes(key)) continue;
+    throw new ConfigError(`unknown context key ${key}${didYouMean(key, KNOWN_CONTEXT_KEYS)} (known: ${[...KNOWN_CONTEXT_KEYS].sort().join(', ')})`);
+  }
+}
+
+/** Context keys the CDK CLI itself may set (not the app's settings). */
+const CDK_OWN_CONTEXT_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry', 'assetOutputs']);
 
 const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/;
 const SCHEDULE = /^(?:rate\(\s*\d+\s+(?:minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$/;
@@ -123,6 +138,12 @@ function intIn(field: keyof PipelineConfig, value: unknown, min: number, max: nu
     fail(field, `must be an integer from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** `intIn` with the bounds the settings table declares for `field`. */
+function intInTable(field: keyof PipelineConfig & SettingName, value: unknown, unit = ''): number {
+  const { min, max } = boundsOf(field);
+  return intIn(field, value, min, max, unit);
 }
 
 function modelId(field: 'rootModelId' | 'subModelIds', value: unknown): string {
@@ -153,7 +174,7 @@ export function resolvePipelineConfig(input: PipelineConfigInput = {}): Pipeline
     fail('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')} (days), got ${JSON.stringify(merged.logRetentionDays)}`);
   }
 
-  const cellTimeoutMs = intIn('cellTimeoutMs', merged.cellTimeoutMs, 1000, MAX_CELL_TIMEOUT_MS,
+  const cellTimeoutMs = intIn('cellTimeoutMs', merged.cellTimeoutMs, boundsOf('cellTimeoutMs').min, Math.min(MAX_CELL_TIMEOUT_MS, boundsOf('cellTimeoutMs').max),
     ` (ms; the root-turn Lambda timeout is ${ROOT_TURN_TIMEOUT_SECONDS} s and ${CELL_TIMEOUT_MARGIN_SECONDS} s are kept for the model call)`);
 
   let schedule: string | undefined;
@@ -167,17 +188,17 @@ export function resolvePipelineConfig(input: PipelineConfigInput = {}): Pipeline
   return {
     rootModelId: modelId('rootModelId', merged.rootModelId),
     subModelIds,
-    maxIterations: intIn('maxIterations', merged.maxIterations, 1, 200),
-    maxOutputChars: intIn('maxOutputChars', merged.maxOutputChars, 100, 1_000_000),
+    maxIterations: intInTable('maxIterations', merged.maxIterations),
+    maxOutputChars: intInTable('maxOutputChars', merged.maxOutputChars),
     cellTimeoutMs,
-    subConcurrency: intIn('subConcurrency', merged.subConcurrency, 1, 64),
-    sessionTimeoutSeconds: intIn('sessionTimeoutSeconds', merged.sessionTimeoutSeconds, 900, MAX_SESSION_TIMEOUT_SECONDS, ' (seconds; AgentCore sessions last at most 8 hours)'),
+    subConcurrency: intInTable('subConcurrency', merged.subConcurrency),
+    sessionTimeoutSeconds: intInTable('sessionTimeoutSeconds', merged.sessionTimeoutSeconds, ' (seconds; AgentCore sessions last at most 8 hours)'),
     networkMode,
     logRetentionDays: merged.logRetentionDays as number,
     removalPolicy,
-    runTtlDays: intIn('runTtlDays', merged.runTtlDays, 1, 3650),
+    runTtlDays: intInTable('runTtlDays', merged.runTtlDays),
     ...(schedule ? { schedule } : {}),
-    batchMaxConcurrency: intIn('batchMaxConcurrency', merged.batchMaxConcurrency, 1, 10_000),
+    batchMaxConcurrency: intInTable('batchMaxConcurrency', merged.batchMaxConcurrency),
     ...watchProfilesOf(merged.watchProfiles),
   };
 }

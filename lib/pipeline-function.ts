@@ -3,6 +3,7 @@
  * Node.js 22 on arm64, X-Ray active, its own log group and its own role (own logs and X-Ray only;
  * callers add exactly the grants their handler needs), esbuild bundling with the SDK included.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -44,6 +45,15 @@ export interface PipelineFunctionOptions {
   readonly deadLetterQueue?: sqs.IQueue;
 }
 
+/**
+ * The handler file of `entry` (`root-turn.ts`): the TypeScript source in this repository, or the compiled
+ * `.js` next to this module when the construct runs from the package's `dist/` (esbuild bundles either).
+ */
+export function handlerEntry(entry: string): string {
+  const source = path.join(__dirname, '..', 'lambdas', 'handlers', entry);
+  return existsSync(source) ? source : source.replace(/\.ts$/, '.js');
+}
+
 /** A Lambda with its own role and log group; construct IDs `<id>`, `<id>Role`, `<id>Logs` under `scope`. */
 export function pipelineFunction(scope: Construct, id: string, options: PipelineFunctionOptions): nodejs.NodejsFunction {
   const logGroup = pipelineLogGroup(scope, `${id}Logs`, options.config);
@@ -54,7 +64,7 @@ export function pipelineFunction(scope: Construct, id: string, options: Pipeline
   role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
   for (const statement of options.roleStatements ?? []) role.addToPolicy(statement);
   const fn = new nodejs.NodejsFunction(scope, id, {
-    entry: path.join(__dirname, '..', 'lambdas', 'handlers', options.entry),
+    entry: handlerEntry(options.entry),
     handler: 'handler',
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,

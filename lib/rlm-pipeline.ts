@@ -7,8 +7,11 @@
  * consumers need no bus ARN, and two stacks in one account cannot collide on a bus name. The
  * publishers' `events:PutEvents` is limited to that bus, that source and those detail types.
  */
+import { Tags } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -21,7 +24,8 @@ import { RunFunctions, type RunFunctionKey } from './run-functions';
 import { RunStateMachine } from './run-state-machine';
 import { RunTriggers } from './run-triggers';
 import type { SandboxNetworkOptions } from './sandbox-network';
-import { PipelineStorage } from './storage';
+import { pipelineMetric, PipelineMonitoring, tokensMetric, type PipelineAlarmOptions, type PipelineMetricName } from './pipeline-monitoring';
+import { PipelineStorage, S3_PREFIXES } from './storage';
 
 /** Source and detail types of the run events. */
 export const RUN_EVENTS = { source: EVENT_SOURCE, detailTypes: EVENT_DETAIL_TYPES } as const;
@@ -29,10 +33,32 @@ export const RUN_EVENTS = { source: EVENT_SOURCE, detailTypes: EVENT_DETAIL_TYPE
 /** Name of the bus the run events go to. */
 export const RUN_EVENT_BUS_NAME = 'default';
 
-/** Props of `RlmPipeline`: the deployment config (validated; defaults in `DEFAULT_PIPELINE_CONFIG`) plus network options. */
+/**
+ * Props of `RlmPipeline`: the deployment config (each field optional and validated at synth; defaults in
+ * `DEFAULT_PIPELINE_CONFIG`, bounds in the settings table), network options, monitoring and tags.
+ */
 export interface RlmPipelineProps extends PipelineConfigInput {
-  /** Options of the sandbox network in `VPC` mode (existing VPC, subnets, AZs, endpoints). */
+  /**
+   * Options of the sandbox network in `VPC` mode (existing VPC, subnets, AZs, endpoints).
+   * @default a new VPC when `networkMode` is `VPC`
+   */
   readonly network?: SandboxNetworkOptions;
+  /**
+   * A CloudWatch dashboard of runs, executions, cost, turns, sub-calls, tokens and trigger dead letters.
+   * @default false
+   */
+  readonly dashboard?: boolean;
+  /**
+   * Alarms: runs failed, executions failed or timed out, trigger dead-letter queue depth, and (with
+   * `dailyCostThresholdUsd`) a day's estimated cost.
+   * @default no alarms
+   */
+  readonly alarms?: PipelineAlarmOptions;
+  /**
+   * Tags put on every resource of the pipeline (activate them as cost-allocation tags in Billing).
+   * @default { 'rlm-pipeline': <construct id> }
+   */
+  readonly costAllocationTags?: Record<string, string>;
 }
 
 /** The RLM pipeline. */
@@ -55,10 +81,12 @@ export class RlmPipeline extends Construct {
   readonly triggers: RunTriggers;
   /** The batch state machine for `batches/pending/*.jsonl`, scheduled when `schedule` is set. */
   readonly batches: BatchRunner;
+  /** The dashboard and alarms (empty unless `dashboard`/`alarms` are set). */
+  readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: RlmPipelineProps = {}) {
     super(scope, id);
-    const { network, ...input } = props;
+    const { network, dashboard, alarms, costAllocationTags, ...input } = props;
     this.config = resolvePipelineConfig(input);
 
     const storage = new PipelineStorage(this, 'Storage', { config: this.config });
@@ -82,5 +110,42 @@ export class RlmPipeline extends Construct {
     const { config, bucket, stateMachine: runStateMachine } = this;
     this.triggers = new RunTriggers(this, 'Triggers', { config, bucket, runStateMachine });
     this.batches = new BatchRunner(this, 'Batches', { config, bucket, runStateMachine });
+
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      runStateMachine, batchStateMachine: this.batches.stateMachine, triggerDeadLetterQueue: this.triggers.deadLetterQueue,
+      ...(dashboard ? { dashboard } : {}), ...(alarms ? { alarms } : {}),
+    });
+    for (const [key, value] of Object.entries(costAllocationTags ?? { 'rlm-pipeline': id })) Tags.of(this).add(key, value);
   }
+
+  /**
+   * Let `grantee` start runs: upload documents under `documents/` and start executions of the run state
+   * machine (the execution name is the run ID), and follow them (DescribeExecution).
+   */
+  grantStartRun(grantee: iam.IGrantable): iam.Grant {
+    this.bucket.grantPut(grantee, `${S3_PREFIXES.documents}*`);
+    this.stateMachine.grantRead(grantee);
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /** Let `grantee` read results: `results/` objects (result.json, trajectory.json, artifacts) and the run items. */
+  grantReadResults(grantee: iam.IGrantable): iam.Grant {
+    this.table.grantReadData(grantee);
+    return this.bucket.grantRead(grantee, `${S3_PREFIXES.results}*`);
+  }
+
+  /** Runs that failed (Sum over 5 minutes). */
+  metricRunsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric { return this.metric('RunsFailed', props); }
+  /** Runs that succeeded. */
+  metricRunsSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric { return this.metric('RunsSucceeded', props); }
+  /** Root turns. */
+  metricTurns(props?: cloudwatch.MetricOptions): cloudwatch.Metric { return this.metric('Turns', props); }
+  /** Sub-LLM calls made from the sandbox. */
+  metricSubCalls(props?: cloudwatch.MetricOptions): cloudwatch.Metric { return this.metric('SubCalls', props); }
+  /** Root-model tokens, input + output. */
+  metricTokens(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression { return tokensMetric(props); }
+  /** Estimated cost of the runs that ended (USD). */
+  metricCostUsd(props?: cloudwatch.MetricOptions): cloudwatch.Metric { return this.metric('CostUsd', props); }
+  /** Any metric the Lambdas emit (namespace `RlmPipeline`, dimension `service=rlm-pipeline`). */
+  metric(name: PipelineMetricName, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return pipelineMetric(name, props); }
 }

@@ -33,6 +33,9 @@ export const S3_PREFIXES = {
 /** Prefixes whose objects runs may read as documents (Lambdas and the sandbox). */
 export const READABLE_DOCUMENT_PREFIXES = [S3_PREFIXES.documents, S3_PREFIXES.inbox] as const;
 
+/** The aws-cdk-lib feature flag that makes log delivery use a bucket policy instead of an ACL. */
+const S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
+
 /** Props of `PipelineStorage`. */
 export interface PipelineStorageProps {
   readonly config: PipelineConfig;
@@ -49,6 +52,10 @@ export class PipelineStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineStorageProps) {
     super(scope, id);
+    // Explicit, not inherited from the app's cdk.json: server access logs are delivered through a bucket
+    // policy (the log bucket keeps BUCKET_OWNER_ENFORCED, no ACLs), so the construct works in an app with no
+    // feature flags. Context set here applies only to this construct's children.
+    this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const { config } = props;
     const destroy = config.removalPolicy === 'destroy';
     const removalPolicy = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;

@@ -1,38 +1,72 @@
-/** The run-option flags shared by `rlm run`, `rlm batch` and `rlm submit`, and their parsing into `RunConfig`. */
+/**
+ * The run-option flags shared by `rlm run`, `rlm batch` and `rlm submit`, their help lines and their parsing
+ * into `RunConfig`: all derived from the settings table (`lambdas/core/settings.ts`).
+ */
+import { InvalidInputError } from '../../lambdas/core/errors';
+import { boundsOf, RUN_SETTING_NAMES, SETTINGS, type SettingFlag, type SettingName } from '../../lambdas/core/settings';
 import type { RunConfig } from '../../lambdas/core/types';
 import { intFlag, numberFlag } from './args';
 
-const str = { type: 'string' } as const;
+/** The run settings that have a CLI flag, with it. */
+const FLAGGED = RUN_SETTING_NAMES.flatMap((name) => {
+  const flag = (SETTINGS[name] as { flag?: SettingFlag }).flag;
+  return flag ? [{ name, flag }] : [];
+});
+
+type RunFlagName = 'root-model' | 'sub-model' | 'max-iterations' | 'max-output-chars' | 'cell-timeout' | 'sub-concurrency'
+  | 'max-sub-calls' | 'max-tokens' | 'max-cost';
 
 /** `parseArgs` option specs of the run options. */
-export const RUN_OPTION_FLAGS = {
-  'root-model': str, 'sub-model': str, 'max-iterations': str, 'max-output-chars': str, 'cell-timeout': str,
-  'sub-concurrency': str, 'max-sub-calls': str, 'max-tokens': str, 'max-cost': str,
-} as const;
+export const RUN_OPTION_FLAGS = Object.fromEntries(FLAGGED.map(({ flag }) => [
+  flag.name, flag.short ? { type: 'string', short: flag.short } : { type: 'string' },
+])) as Record<RunFlagName, { type: 'string'; short?: string }>;
 
 /** Parsed values of `RUN_OPTION_FLAGS`. */
-export type RunOptionValues = Partial<Record<keyof typeof RUN_OPTION_FLAGS, string>>;
+export type RunOptionValues = Partial<Record<RunFlagName, string>>;
+
+/** Help lines of the run options (`  -n, --max-iterations N   root turns ...`), one a setting. */
+export function runOptionsHelp(width = 26): string[] {
+  return FLAGGED.map(({ name, flag }) => {
+    const left = `${flag.short ? `-${flag.short}, ` : '    '}--${flag.name} ${flag.placeholder}`;
+    return `  ${left.padEnd(width)} ${SETTINGS[name].help}`;
+  });
+}
 
 /** Model IDs used with a scripted model when none is given: priced at 0, so costs do not pretend to be Claude's. */
 export const SCRIPTED_MODEL_IDS = { rootModelId: 'scripted-root', subModelId: 'scripted-sub' } as const;
+
+/** One flag's value as the setting, checked against the table's bounds (in the flag's unit). */
+function settingFromFlag(name: SettingName, flag: SettingFlag, raw: string | undefined): string | number | undefined {
+  if (raw === undefined) return undefined;
+  const spec = SETTINGS[name];
+  if (spec.schema.safeParse('x').success) {
+    if (!raw.trim()) throw new InvalidInputError(`--${flag.name} must not be empty`);
+    return raw.trim();
+  }
+  const scale = flag.scale ?? 1;
+  const isInt = scale === 1 && !spec.schema.safeParse(0.5).success;
+  const n = isInt ? intFlag(flag.name, raw) as number : numberFlag(flag.name, raw) as number;
+  const value = scale === 1 ? n : Math.round(n * scale);
+  const { min, max } = boundsOf(name);
+  if (value < min || value > max) {
+    throw new InvalidInputError(`--${flag.name} must be from ${min / scale} to ${max / scale}, got "${raw}"`);
+  }
+  return value;
+}
 
 /**
  * Turn run-option flags into run-config overrides (only the flags given). With `scripted`, missing model
  * IDs become the scripted ones. Throws `InvalidInputError` naming a bad flag.
  */
 export function runOptionsFromFlags(values: RunOptionValues, opts: { scripted?: boolean } = {}): Partial<RunConfig> {
-  const cellTimeout = numberFlag('cell-timeout', values['cell-timeout']);
-  const options: Partial<RunConfig> = {
-    rootModelId: values['root-model'] ?? (opts.scripted ? SCRIPTED_MODEL_IDS.rootModelId : undefined),
-    subModelId: values['sub-model'] ?? (opts.scripted ? SCRIPTED_MODEL_IDS.subModelId : undefined),
-    maxIterations: intFlag('max-iterations', values['max-iterations']),
-    maxOutputChars: intFlag('max-output-chars', values['max-output-chars']),
-    cellTimeoutMs: cellTimeout === undefined ? undefined : Math.round(cellTimeout * 1000),
-    subConcurrency: intFlag('sub-concurrency', values['sub-concurrency']),
-    maxSubCalls: intFlag('max-sub-calls', values['max-sub-calls']),
-    maxTotalTokens: intFlag('max-tokens', values['max-tokens']),
-    maxCostUsd: numberFlag('max-cost', values['max-cost']),
-  };
-  for (const k of Object.keys(options) as Array<keyof RunConfig>) if (options[k] === undefined) delete options[k];
-  return options;
+  const options: Record<string, unknown> = {};
+  for (const { name, flag } of FLAGGED) {
+    const v = settingFromFlag(name, flag, values[flag.name as RunFlagName]);
+    if (v !== undefined) options[name] = v;
+  }
+  if (opts.scripted) {
+    options.rootModelId ??= SCRIPTED_MODEL_IDS.rootModelId;
+    options.subModelId ??= SCRIPTED_MODEL_IDS.subModelId;
+  }
+  return options as Partial<RunConfig>;
 }

@@ -5,7 +5,6 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createLanguageModel } from '../../lambdas/adapters/models';
 import { toFileUri } from '../../lambdas/adapters/documents';
 import { parseBatchManifest, MAX_BATCH_MANIFEST_BYTES, type BatchItem } from '../../lambdas/core/batch/batch-manifest';
@@ -17,29 +16,13 @@ import { describeError, InvalidInputError } from '../../lambdas/core/errors';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig } from '../../lambdas/core/types';
 import { intFlag, pricesFlag } from '../cli/args';
+import { BATCH_HELP } from '../cli/help';
+import { parseFlags } from '../cli/parse';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { ItemProgress } from '../cli/progress';
 import { LocalEngine } from '../local/local-engine';
 
-/** Help text of `rlm batch`. */
-export const BATCH_HELP = `rlm batch MANIFEST [options]
-
-  MANIFEST               JSON Lines, one item a line: {"id": "q1", "question": "...", "documents": ["a.txt", "docs/"], "options": {...}}
-                         documents are paths relative to the manifest's folder, absolute paths, or file:// URIs
-  --concurrency N        items running at once on the one local engine (default 4)
-  --out DIR              where results.jsonl and summary.json go (default <manifest folder>/<name>.results/)
-  --llm SPEC             bedrock (default) | openai | openai:URL | scripted:FILE   (env RLM_LLM)
-  --root-model ID        root model ID            --sub-model ID       sub model ID
-  --max-iterations N     root turns per item      --max-output-chars N cell output shown to the root model
-  --cell-timeout SEC     per-cell time limit      --sub-concurrency N  llm_query_batched concurrency
-  --max-sub-calls N      cap on sub-calls         --max-tokens N       cap on root+sub tokens per item
-  --max-cost USD         cap on cost per item     --prices FILE        JSON price table (USD per 1M tokens)
-  --state-dir DIR        where run results and trajectories go (default .rlm)
-  --quiet                no per-item progress on stderr
-
-A line that cannot run (bad JSON, empty question, missing documents, unknown options) and an item whose
-run fails (e.g. a missing document) are reported as failed with a reason; the batch continues.
-Prints summary.json to stdout. Exit code 0 when every item succeeded, 1 when any failed, 2 on bad usage.`;
+export { BATCH_HELP };
 
 /** Parsed `rlm batch` flags. */
 export interface BatchCommandOptions {
@@ -56,14 +39,10 @@ export interface BatchCommandOptions {
 /** Parse argv (after `batch`). Throws `InvalidInputError` naming the bad flag. */
 export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BatchCommandOptions {
   const str = { type: 'string' } as const;
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      concurrency: str, out: str, llm: str, prices: str, 'state-dir': str, quiet: { type: 'boolean' },
-      ...RUN_OPTION_FLAGS,
-    },
-    strict: true, allowPositionals: true,
-  });
+  const { values, positionals } = parseFlags('batch', argv, {
+    concurrency: str, out: str, llm: { type: 'string', short: 'l' }, prices: str, 'state-dir': str, quiet: { type: 'boolean' },
+    ...RUN_OPTION_FLAGS,
+  }, true);
   if (positionals.length !== 1) throw new InvalidInputError(`rlm batch takes one MANIFEST (a .jsonl file), got ${positionals.length}`);
   const llm = values.llm ?? env.RLM_LLM ?? 'bedrock';
   const runDefaults = runOptionsFromFlags(values, { scripted: llm.startsWith('scripted:') });

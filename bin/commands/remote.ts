@@ -2,18 +2,19 @@
  * `rlm submit`, `rlm status`, `rlm result`: the CLI against a deployed stack, found by its CloudFormation
  * outputs. The work is in `bin/remote/` (stack outputs, uploads, execution and result reading).
  */
-import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../lambdas/core/errors';
 import { DEFAULT_STACK_NAME } from '../../lib/stack-outputs';
 import { choiceFlag, numberFlag } from '../cli/args';
-import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
+import { parseFlags, QUESTION_FLAGS, questionOf } from '../cli/parse';
+import { RUN_OPTION_FLAGS, runOptionsFromFlags, runOptionsHelp } from '../cli/run-options';
 import { newRunId } from '../cli/run-id';
 import { showResult, showStatus, type CliIo } from '../remote/result';
 import { assertRunId, createRemoteClients, readStackOutputs, type RemoteClients } from '../remote/stack';
 import { submitRun, type SubmitOptions } from '../remote/submit';
 
 const STACK_FLAGS = `  --stack NAME           the deployed stack (default ${DEFAULT_STACK_NAME})
-  --region REGION        its region (default: AWS_REGION / your profile's region)`;
+  --region REGION        its region (default: AWS_REGION / your profile's region)
+  --profile NAME         the AWS profile of ~/.aws/config to use (default: AWS_PROFILE / default)`;
 
 /** Help text of `rlm submit`. */
 export const SUBMIT_HELP = `rlm submit --question TEXT --document PATH|s3://... [--document ...] [options]
@@ -24,8 +25,9 @@ s3:// documents must already be in the stack's bucket under documents/ or inbox/
 Prints the run ID on stdout (the console URL on stderr).
 
 ${STACK_FLAGS}
-  --document PATH|URI    a local file or directory, or s3://<bucket>/documents/... ; repeat for several
-  --question TEXT        the question to answer
+  -d, --document PATH|URI  a local file or directory, or s3://<bucket>/documents/... ; repeat for several
+  -q, --question TEXT    the question to answer; "-" reads it from stdin
+  --question-file FILE   read the question from FILE
   --run-id ID            the run ID = execution name (letters, digits, - and _; default generated)
   --tag KEY=VALUE        a label stored with the run and its events; repeatable
   --wait                 wait for the run to end and print its result like "rlm result"
@@ -35,8 +37,7 @@ ${STACK_FLAGS}
   --output text|json     text (default) or one JSON object on stdout
   --quiet                no progress on stderr
 Run options (default: the stack's configuration):
-  --root-model ID  --sub-model ID  --max-iterations N  --max-output-chars N  --cell-timeout SEC
-  --sub-concurrency N  --max-sub-calls N  --max-tokens N  --max-cost USD`;
+${runOptionsHelp(26).join('\n')}`;
 
 /** Help text of `rlm status`. */
 export const STATUS_HELP = `rlm status RUN_ID [--stack NAME] [--region REGION] [--output text|json]
@@ -58,7 +59,7 @@ ${STACK_FLAGS}
   --trajectory FILE      also download results/<runId>/trajectory.json to FILE`;
 
 /** `parseArgs` specs of the flags every remote command takes. */
-const COMMON_OPTIONS = { stack: { type: 'string' }, region: { type: 'string' }, output: { type: 'string' } } as const;
+const COMMON_OPTIONS = { stack: { type: 'string' }, region: { type: 'string' }, profile: { type: 'string' }, output: { type: 'string', short: 'o' } } as const;
 
 /** Help text per remote command. */
 export const REMOTE_HELP = { submit: SUBMIT_HELP, status: STATUS_HELP, result: RESULT_HELP } as const;
@@ -86,17 +87,15 @@ export async function remoteCommand(name: string, argv: string[], io: CliIo, dep
   }
   if (name === 'submit') {
     const parsed = parseSubmitArgs(argv, deps.newRunId ?? newRunId);
+    useProfile(parsed.profile);
     const { clients, stack } = await connect(parsed.stack, parsed.region, deps);
     return submitRun(clients, stack, parsed.submit, io, {
       sleep: deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
       now: deps.now ?? Date.now,
     });
   }
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: name === 'result' ? { ...COMMON_OPTIONS, trajectory: { type: 'string' } } : COMMON_OPTIONS,
-    strict: true, allowPositionals: true,
-  });
+  const { values, positionals } = parseFlags(name, argv, { ...COMMON_OPTIONS, ...(name === 'result' ? { trajectory: { type: 'string' } } : {}) } as typeof COMMON_OPTIONS, true);
+  useProfile(values.profile);
   if (positionals.length !== 1) throw new InvalidInputError(`rlm ${name} takes exactly one RUN_ID, got ${positionals.length}`);
   const runId = positionals[0];
   assertRunId(runId);
@@ -105,6 +104,14 @@ export async function remoteCommand(name: string, argv: string[], io: CliIo, dep
   if (name === 'status') return showStatus(clients, stack, runId, output, io);
   const trajectory = (values as { trajectory?: string }).trajectory;
   return showResult(clients, stack, runId, { output, ...(trajectory ? { trajectory } : {}) }, io);
+}
+
+/** `--profile NAME`: the SDK's default credential and region chain reads AWS_PROFILE when clients resolve them. */
+function useProfile(profile: string | undefined): void {
+  if (profile !== undefined) {
+    if (!profile.trim()) throw new InvalidInputError('--profile must name a profile');
+    process.env.AWS_PROFILE = profile.trim();
+  }
 }
 
 function isRemoteCommand(name: string): name is RemoteCommandName {
@@ -118,19 +125,15 @@ async function connect(stackName: string | undefined, region: string | undefined
 }
 
 /** Parse `rlm submit` argv. Throws `InvalidInputError` naming the bad flag (before any AWS call). */
-export function parseSubmitArgs(argv: string[], makeRunId: () => string = newRunId): { stack?: string; region?: string; submit: SubmitOptions } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...COMMON_OPTIONS,
-      document: { type: 'string', multiple: true }, question: { type: 'string' }, 'run-id': { type: 'string' },
-      tag: { type: 'string', multiple: true }, wait: { type: 'boolean' }, poll: { type: 'string' }, timeout: { type: 'string' },
-      trajectory: { type: 'string' }, quiet: { type: 'boolean' },
-      ...RUN_OPTION_FLAGS,
-    },
-    strict: true, allowPositionals: false,
+export function parseSubmitArgs(argv: string[], makeRunId: () => string = newRunId): { stack?: string; region?: string; profile?: string; submit: SubmitOptions } {
+  const { values } = parseFlags('submit', argv, {
+    ...COMMON_OPTIONS,
+    document: { type: 'string', multiple: true, short: 'd' }, ...QUESTION_FLAGS, 'run-id': { type: 'string' },
+    tag: { type: 'string', multiple: true }, wait: { type: 'boolean', short: 'w' }, poll: { type: 'string' }, timeout: { type: 'string' },
+    trajectory: { type: 'string' }, quiet: { type: 'boolean' },
+    ...RUN_OPTION_FLAGS,
   });
-  if (!values.question?.trim()) throw new InvalidInputError('--question is required');
+  const question = questionOf(values);
   if (!values.document?.length) throw new InvalidInputError('at least one --document PATH|s3://... is required');
   if (!values.wait) {
     for (const flag of ['poll', 'timeout', 'trajectory'] as const) {
@@ -145,8 +148,9 @@ export function parseSubmitArgs(argv: string[], makeRunId: () => string = newRun
   return {
     ...(values.stack ? { stack: values.stack } : {}),
     ...(values.region ? { region: values.region } : {}),
+    ...(values.profile ? { profile: values.profile } : {}),
     submit: {
-      question: values.question, documents: values.document, runId, runIdGiven, options,
+      question, documents: values.document, runId, runIdGiven, options,
       ...(values.tag?.length ? { tags: parseTags(values.tag) } : {}),
       wait: Boolean(values.wait),
       pollMs: Math.round((numberFlag('poll', values.poll) ?? 5) * 1000),

@@ -1,38 +1,19 @@
 /** `rlm run`: one RLM run on this machine, through the same state machine and handlers as on AWS. */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createLanguageModel, RecordingModel } from '../../lambdas/adapters/models';
 import { InvalidInputError } from '../../lambdas/core/errors';
 import type { LanguageModel } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary } from '../../lambdas/core/types';
 import { choiceFlag, pricesFlag } from '../cli/args';
+import { parseFlags, QUESTION_FLAGS, questionOf } from '../cli/parse';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { stderrProgress, ttyStderr } from '../cli/progress';
 import { LocalEngine } from '../local/local-engine';
 import { toFileUri } from '../../lambdas/adapters/documents';
 
-/** Help text of `rlm run`. */
-export const RUN_HELP = `rlm run --document PATH [--document PATH ...] --question TEXT [options]
-
-  --document PATH        a text file or a directory (every text file in it); repeat for several documents
-  --question TEXT        the question to answer
-  --llm SPEC             bedrock (default) | openai | openai:URL | scripted:FILE   (env RLM_LLM)
-  --root-model ID        root model ID (default a Claude Sonnet-class model on Bedrock)
-  --sub-model ID         sub model ID used by llm_query (default Claude Haiku 4.5)
-  --max-iterations N     root turns before the last tool-less call (default 30)
-  --max-output-chars N   cell output shown to the root model (default 20000)
-  --cell-timeout SEC     per-cell time limit in seconds (default 300)
-  --sub-concurrency N    llm_query_batched concurrency (default 16)
-  --max-sub-calls N      optional cap on sub-calls
-  --max-tokens N         optional cap on root+sub tokens
-  --max-cost USD         optional cap on estimated cost
-  --prices FILE          JSON price table {"model-id-substring": {"input":3,"output":15}} (USD per 1M tokens)
-  --output text|json     text: the answer on stdout; json: one object with answer, stopReason, usage...
-  --record FILE          write a scripted file that replays this run offline
-  --state-dir DIR        where results and trajectories go (default .rlm)
-  --quiet                no per-turn progress on stderr`;
+export { RUN_HELP } from '../cli/help';
 
 /** Parsed `rlm run` flags. */
 export interface RunCommandOptions {
@@ -43,23 +24,21 @@ export interface RunCommandOptions {
   record?: string;
   stateDir: string;
   quiet: boolean;
+  /** Exit 3 unless the run ended with FINAL. */
+  strict?: boolean;
   runDefaults: Partial<RunConfig>;
   prices?: PriceTable;
 }
 
 /** Parse argv (after `run`). Throws `InvalidInputError` naming the bad flag. */
 export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunCommandOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      document: { type: 'string', multiple: true }, question: { type: 'string' }, llm: { type: 'string' },
-      ...RUN_OPTION_FLAGS,
-      prices: { type: 'string' }, output: { type: 'string' }, record: { type: 'string' }, 'state-dir': { type: 'string' },
-      quiet: { type: 'boolean' },
-    },
-    strict: true, allowPositionals: false,
+  const { values } = parseFlags('run', argv, {
+    document: { type: 'string', multiple: true, short: 'd' }, ...QUESTION_FLAGS, llm: { type: 'string', short: 'l' },
+    ...RUN_OPTION_FLAGS,
+    prices: { type: 'string' }, output: { type: 'string', short: 'o' }, record: { type: 'string' }, 'state-dir': { type: 'string' },
+    quiet: { type: 'boolean' }, strict: { type: 'boolean' },
   });
-  if (!values.question?.trim()) throw new InvalidInputError('--question is required');
+  const question = questionOf(values);
   if (!values.document?.length) throw new InvalidInputError('at least one --document PATH is required');
   for (const d of values.document) {
     if (!existsSync(d)) throw new InvalidInputError(`--document ${d}: no such file or directory`);
@@ -68,10 +47,11 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const runDefaults = runOptionsFromFlags(values, { scripted: llm.startsWith('scripted:') });
   const prices = values.prices ? pricesFlag(values.prices) : undefined;
   return {
-    documents: values.document, question: values.question, llm,
+    documents: values.document, question, llm,
     output: choiceFlag('output', values.output, ['text', 'json'] as const, 'text'),
     ...(values.record ? { record: values.record } : {}),
     stateDir: values['state-dir'] ?? '.rlm', quiet: Boolean(values.quiet), runDefaults,
+    ...(values.strict ? { strict: true } : {}),
     ...(prices ? { prices } : {}),
   };
 }
@@ -106,5 +86,11 @@ export async function runCommand(opts: RunCommandOptions, io: { stdout: (s: stri
     io.stderr(`rlm: ${summary.status} (${summary.stopReason}${summary.stopDetail ? `: ${summary.stopDetail}` : ''}) after ${summary.iterations} turns · root ${summary.usage.rootInputTokens + summary.usage.rootOutputTokens} tok · ${summary.usage.subCalls} sub-calls · ~$${summary.costUsd.toFixed(4)} · trajectory ${summary.trajectoryPath}`);
     if (summary.error) io.stderr(`rlm: error ${summary.error.name}: ${summary.error.message}`);
   }
-  return { summary, exitCode: summary.status === 'failed' ? 1 : 0 };
+  return { summary, exitCode: exitCodeOf(summary, opts.strict) };
+}
+
+/** 1 when the run failed; with `strict`, 3 when it succeeded without FINAL (iteration cap, a limit); else 0. */
+export function exitCodeOf(summary: RunSummary, strict = false): number {
+  if (summary.status === 'failed') return 1;
+  return strict && summary.stopReason !== 'final' ? 3 : 0;
 }

@@ -1,58 +1,56 @@
+/**
+ * Run configuration: defaults and validation, derived from the settings table (`settings.ts`), which declares
+ * each setting's type, bounds and default once. The exported names are those the rest of the code uses.
+ */
+import type { z } from 'zod';
+import { didYouMean } from './did-you-mean';
 import { ConfigError } from './errors';
+import { RUN_SETTING_NAMES, SETTINGS } from './settings';
 import type { RunConfig } from './types';
 
-/** Default root model: a Claude Sonnet-class model through a US cross-region inference profile. */
-export const DEFAULT_ROOT_MODEL_ID = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
-/** Default sub model: Claude Haiku 4.5. */
-export const DEFAULT_SUB_MODEL_ID = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
+export { DEFAULT_ROOT_MODEL_ID, DEFAULT_SUB_MODEL_ID } from './settings';
 
-/** Defaults for every run. */
-export const DEFAULT_RUN_CONFIG: RunConfig = {
-  rootModelId: DEFAULT_ROOT_MODEL_ID,
-  subModelId: DEFAULT_SUB_MODEL_ID,
-  maxIterations: 30,
-  maxOutputChars: 20_000,
-  cellTimeoutMs: 300_000,
-  subConcurrency: 16,
-  maxConsecutiveErrors: 8,
-};
+/** Defaults for every run (the table's defaults of the run settings that have one). */
+export const DEFAULT_RUN_CONFIG: RunConfig = Object.fromEntries(
+  RUN_SETTING_NAMES.flatMap((k) => {
+    const d = (SETTINGS[k] as { default?: unknown }).default;
+    return d === undefined ? [] : [[k, d]];
+  }),
+) as unknown as RunConfig;
 
 /** Largest stdout+stderr the sandbox captures per cell (head and tail kept); the model sees at most maxOutputChars. */
 export const MAX_CAPTURE_CHARS = 1_000_000;
 
-const POSITIVE_INTS: Array<keyof RunConfig> = [
-  'maxIterations', 'maxOutputChars', 'cellTimeoutMs', 'subConcurrency',
-  'maxSubCalls', 'maxTotalTokens', 'maxConsecutiveErrors',
-];
+/** A zod issue as one line: `maxIterations must be ... , got 0`. */
+function problem(key: string, value: unknown, issue: z.core.$ZodIssue | undefined): string {
+  const i = issue as { code?: string; minimum?: unknown; maximum?: unknown; inclusive?: boolean; expected?: string } | undefined;
+  let what = 'is not valid';
+  if (i?.code === 'too_small') what = typeof value === 'string' ? 'must be a non-empty string' : i.inclusive === false ? `must be greater than ${i.minimum}` : `must be at least ${i.minimum}`;
+  else if (i?.code === 'too_big') what = `must be at most ${i.maximum}`;
+  else if (i?.code === 'invalid_type' && i.expected === 'int') what = 'must be an integer';
+  else if (i?.code === 'invalid_type') what = `must be a ${i.expected === 'string' ? 'non-empty string' : i.expected}`;
+  else if (i?.code === 'invalid_format' || i?.code === 'not_multiple_of') what = 'must be an integer';
+  return `${key} ${what}, got ${JSON.stringify(value)}`;
+}
 
 /**
- * Merge overrides onto the defaults and validate. Throws `ConfigError` naming the bad field.
- * Unknown keys are refused so typos do not silently fall back to defaults.
+ * Merge overrides onto the defaults and validate each value against the settings table. Throws `ConfigError`
+ * naming the bad field. Unknown keys are refused (with the likely one) so typos do not fall back to defaults.
  */
 export function resolveRunConfig(overrides: Partial<Record<string, unknown>> = {}): RunConfig {
-  const known = new Set<string>([...Object.keys(DEFAULT_RUN_CONFIG), 'maxSubCalls', 'maxTotalTokens', 'maxCostUsd']);
+  const known = new Set<string>(RUN_SETTING_NAMES);
   for (const key of Object.keys(overrides)) {
-    if (!known.has(key)) throw new ConfigError(`unknown run option "${key}" (known: ${[...known].sort().join(', ')})`);
+    if (!known.has(key)) {
+      throw new ConfigError(`unknown run option "${key}"${didYouMean(key, known)} (known: ${[...known].sort().join(', ')})`);
+    }
   }
   const merged: Record<string, unknown> = { ...DEFAULT_RUN_CONFIG };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined && v !== null) merged[k] = v;
-  for (const key of POSITIVE_INTS) {
-    const v = merged[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw new ConfigError(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
+  for (const key of RUN_SETTING_NAMES) {
+    if (merged[key] === undefined) continue;
+    const parsed = (SETTINGS[key].schema as z.ZodType).safeParse(merged[key]);
+    if (!parsed.success) throw new ConfigError(problem(key, merged[key], parsed.error.issues[0]));
+    merged[key] = parsed.data;
   }
-  if (merged.maxCostUsd !== undefined && (typeof merged.maxCostUsd !== 'number' || !(merged.maxCostUsd > 0))) {
-    throw new ConfigError(`maxCostUsd must be a positive number, got ${JSON.stringify(merged.maxCostUsd)}`);
-  }
-  for (const key of ['rootModelId', 'subModelId'] as const) {
-    if (typeof merged[key] !== 'string' || !(merged[key] as string).trim()) {
-      throw new ConfigError(`${key} must be a non-empty string`);
-    }
-  }
-  if ((merged.maxIterations as number) > 200) throw new ConfigError('maxIterations must be at most 200');
-  if ((merged.cellTimeoutMs as number) > 3_600_000) throw new ConfigError('cellTimeoutMs must be at most 3,600,000 (1 hour)');
-  if ((merged.subConcurrency as number) > 64) throw new ConfigError('subConcurrency must be at most 64');
   return merged as unknown as RunConfig;
 }

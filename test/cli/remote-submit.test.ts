@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { runToItem } from '../../lambdas/adapters/dynamodb/items';
 import { zeroTotals } from '../../lambdas/core/accounting';
 import { DEFAULT_RUN_CONFIG } from '../../lambdas/core/config';
-import { ConfigError, DocumentError, InvalidInputError } from '../../lambdas/core/errors';
+import { DocumentError, InvalidInputError } from '../../lambdas/core/errors';
 import { parseSubmitArgs, remoteCommand } from '../../bin/commands/remote';
 import { createRemoteClients } from '../../bin/remote/stack';
 
@@ -145,7 +145,7 @@ describe('rlm submit', () => {
   });
 
   it('refuses bad run options and usage errors before any AWS call', async () => {
-    await expect(remoteCommand('submit', ['--question', 'q?', '--document', 'x', '--max-iterations', '500'], capture().io, deps)).rejects.toThrow(ConfigError);
+    await expect(remoteCommand('submit', ['--question', 'q?', '--document', 'x', '--max-iterations', '500'], capture().io, deps)).rejects.toThrow(/--max-iterations must be from 1 to 200/);
     expect(s3.calls()).toHaveLength(0);
     expect(() => parseSubmitArgs(['--document', 'x'])).toThrow(/--question is required/);
     expect(() => parseSubmitArgs(['--question', 'q'])).toThrow(/--document/);

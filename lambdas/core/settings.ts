@@ -1,0 +1,160 @@
+/**
+ * The settings table: every run and pipeline setting declared ONCE, with its type and bounds (a zod schema),
+ * default, CLI flag, Lambda environment variable, CDK context key and one help line. Derived from it:
+ * the run config (`DEFAULT_RUN_CONFIG`, `resolveRunConfig` in `config.ts`), the CLI's run-option flags and
+ * their help (`bin/cli/run-options.ts`), the bounds the pipeline config checks (`lib/pipeline-config.ts`), the
+ * known CDK context keys (the "unknown context key ... did you mean ...?" check of `bin/app.ts`) and the JSON
+ * Schema of run options (`runOptionsJsonSchema`, used by schemas/).
+ */
+import { z } from 'zod';
+
+/** Default root model: a Claude Sonnet-class model through a US cross-region inference profile. */
+export const DEFAULT_ROOT_MODEL_ID = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+/** Default sub model: Claude Haiku 4.5. */
+export const DEFAULT_SUB_MODEL_ID = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
+
+/** A CLI flag of a setting: `--name VALUE`, optionally `-s VALUE`; the value times `scale` is the setting. */
+export interface SettingFlag {
+  readonly name: string;
+  readonly short?: string;
+  /** Shown in help: `N`, `SEC`, `USD`, `ID`. */
+  readonly placeholder: string;
+  /** Setting = flag value x scale (seconds -> ms: 1000). */
+  readonly scale?: number;
+}
+
+/** One setting. */
+export interface SettingSpec {
+  /** Type and bounds, in the setting's own unit. */
+  readonly schema: z.ZodType;
+  /** Default; absent for optional caps. */
+  readonly default?: string | number;
+  /** One help line. */
+  readonly help: string;
+  /** A per-run option (a `RunConfig` field: CLI flags, manifest `options`, `runRlm`). */
+  readonly run: boolean;
+  /** A deployment setting of the stack (`RlmPipeline` props, CDK context). */
+  readonly pipeline: boolean;
+  readonly flag?: SettingFlag;
+  /** The Lambda environment variable that carries the stack's value. */
+  readonly env?: string;
+  /** The CDK context key (`-c key=value`). */
+  readonly context?: string;
+}
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const modelId = z.string().trim().min(1);
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** The table. Order is the order of help lines. */
+export const SETTINGS = {
+  rootModelId: {
+    schema: modelId, default: DEFAULT_ROOT_MODEL_ID, run: true, pipeline: true,
+    flag: { name: 'root-model', short: 'r', placeholder: 'ID' }, env: 'ROOT_MODEL_ID', context: 'rootModelId',
+    help: 'root model ID (default a Claude Sonnet-class model on Bedrock)',
+  },
+  subModelId: {
+    schema: modelId, default: DEFAULT_SUB_MODEL_ID, run: true, pipeline: true,
+    flag: { name: 'sub-model', short: 's', placeholder: 'ID' }, env: 'SUB_MODEL_ID', context: 'subModelId',
+    help: 'sub model ID used by llm_query (default Claude Haiku 4.5); the stack takes a comma-separated list',
+  },
+  maxIterations: {
+    schema: int(1, 200), default: 30, run: true, pipeline: true,
+    flag: { name: 'max-iterations', short: 'n', placeholder: 'N' }, env: 'MAX_ITERATIONS', context: 'maxIterations',
+    help: 'root turns before the last tool-less call (1-200, default 30)',
+  },
+  maxOutputChars: {
+    schema: int(100, 1_000_000), default: 20_000, run: true, pipeline: true,
+    flag: { name: 'max-output-chars', placeholder: 'N' }, env: 'MAX_OUTPUT_CHARS', context: 'maxOutputChars',
+    help: 'cell output shown to the root model, head and tail kept (100-1000000, default 20000)',
+  },
+  cellTimeoutMs: {
+    schema: int(1000, 3_600_000), default: 300_000, run: true, pipeline: true,
+    flag: { name: 'cell-timeout', short: 't', placeholder: 'SEC', scale: 1000 }, env: 'CELL_TIMEOUT_MS', context: 'cellTimeoutMs',
+    help: 'per-cell time limit in seconds (1-3600, default 300; the stack allows at most 720)',
+  },
+  subConcurrency: {
+    schema: int(1, 64), default: 16, run: true, pipeline: true,
+    flag: { name: 'sub-concurrency', placeholder: 'N' }, env: 'SUB_CONCURRENCY', context: 'subConcurrency',
+    help: 'llm_query_batched concurrency (1-64, default 16)',
+  },
+  maxSubCalls: {
+    schema: int(1, Number.MAX_SAFE_INTEGER), run: true, pipeline: false,
+    flag: { name: 'max-sub-calls', placeholder: 'N' }, help: 'optional cap on sub-calls per run',
+  },
+  maxTotalTokens: {
+    schema: int(1, Number.MAX_SAFE_INTEGER), run: true, pipeline: false,
+    flag: { name: 'max-tokens', placeholder: 'N' }, help: 'optional cap on root+sub tokens per run',
+  },
+  maxCostUsd: {
+    schema: z.number().positive(), run: true, pipeline: false,
+    flag: { name: 'max-cost', placeholder: 'USD' }, help: 'optional cap on the estimated cost per run (USD)',
+  },
+  maxConsecutiveErrors: {
+    schema: int(1, 100), default: 8, run: true, pipeline: false,
+    help: 'root turns in a row whose code failed before the run stops (1-100, default 8)',
+  },
+  sessionTimeoutSeconds: {
+    schema: int(900, 28_800), default: 28_800, run: false, pipeline: true,
+    env: 'SESSION_TIMEOUT_SECONDS', context: 'sessionTimeoutSeconds', help: 'AgentCore sandbox session timeout (900-28800 s)',
+  },
+  networkMode: {
+    schema: z.enum(['PUBLIC', 'VPC']), default: 'PUBLIC', run: false, pipeline: true, context: 'networkMode',
+    help: 'PUBLIC (sandbox has internet egress) or VPC (private isolated subnets, VPC endpoints only)',
+  },
+  logRetentionDays: {
+    schema: z.union(LOG_RETENTION_DAYS.map((d) => z.literal(d))), default: 90, run: false, pipeline: true, context: 'logRetentionDays',
+    help: 'retention of every log group (a CloudWatch Logs value in days, default 90)',
+  },
+  removalPolicy: {
+    schema: z.enum(['retain', 'destroy']), default: 'retain', run: false, pipeline: true, context: 'removalPolicy',
+    help: 'retain (keep bucket, table and logs when the stack is deleted) or destroy',
+  },
+  runTtlDays: {
+    schema: int(1, 3650), default: 90, run: false, pipeline: true, env: 'RUN_TTL_DAYS', context: 'runTtlDays',
+    help: 'days until DynamoDB TTL may delete a run\'s items (1-3650, default 90)',
+  },
+  schedule: {
+    schema: z.string(), run: false, pipeline: true, context: 'schedule',
+    help: 'EventBridge Scheduler expression (rate(...)/cron(...), UTC) that starts the batch state machine',
+  },
+  batchMaxConcurrency: {
+    schema: int(1, 10_000), default: 10, run: false, pipeline: true, context: 'batchMaxConcurrency',
+    help: 'items a batch runs at once (Distributed Map MaxConcurrency, 1-10000, default 10)',
+  },
+  watchProfiles: {
+    schema: z.unknown(), run: false, pipeline: true, context: 'watchProfiles',
+    help: 'watch folders inbox/<profile>/ -> standing questions, as JSON (docs/triggers.md)',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+/** Name of a setting. */
+export type SettingName = keyof typeof SETTINGS;
+
+/** Names of the per-run settings (the `RunConfig` fields). */
+export const RUN_SETTING_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter((k) => SETTINGS[k].run);
+
+/** Context keys `bin/app.ts` reads that are not settings of the table (stack name and network placement). */
+export const EXTRA_CONTEXT_KEYS = ['stackName', 'vpcId', 'vpcAvailabilityZones', 'vpcEndpoints'] as const;
+
+/** Every CDK context key the app knows. */
+export const KNOWN_CONTEXT_KEYS: readonly string[] = [
+  ...Object.values(SETTINGS as Record<string, SettingSpec>).flatMap((s) => (s.context ? [s.context] : [])),
+  ...EXTRA_CONTEXT_KEYS,
+];
+
+/** Inclusive integer bounds of a numeric setting, read from its schema. */
+export function boundsOf(name: SettingName): { min: number; max: number } {
+  const schema = SETTINGS[name].schema as unknown as { minValue?: number | null; maxValue?: number | null };
+  return { min: schema.minValue ?? -Infinity, max: schema.maxValue ?? Infinity };
+}
+
+/** The JSON Schema of per-run options (manifest `options`, batch lines, `runRlm`): every run setting, none other. */
+export function runOptionsJsonSchema(): Record<string, unknown> {
+  const shape = Object.fromEntries(RUN_SETTING_NAMES.map((k) => [k, (SETTINGS[k].schema as z.ZodType).describe(SETTINGS[k].help).optional()]));
+  return z.toJSONSchema(z.strictObject(shape), { target: 'draft-2020-12' }) as Record<string, unknown>;
+}
