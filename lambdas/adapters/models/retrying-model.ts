@@ -4,7 +4,7 @@
  * calls on the pipeline are retried by the state machine's Retry, see lib/state-machine-definition.ts).
  */
 import { ModelThrottledError, ModelUnavailableError } from '../../core/errors';
-import type { LanguageModel, ModelCallOptions, ModelRequest, ModelResponse, ModelRole } from '../../core/ports';
+import type { LanguageModel, ModelCallOptions, ModelRequest, ModelResponse, ModelRole, RetryInfo } from '../../core/ports';
 import { abortableSleep, throwIfAborted } from './call-signal';
 
 /** Options of {@link RetryingModel}. */
@@ -19,6 +19,8 @@ export interface RetryPolicy {
   roles?: ModelRole[];
   /** Random source in [0, 1) for the jitter (tests). */
   random?: () => number;
+  /** Told before each retry, in addition to the call's own `options.onRetry` (e.g. the CLI's progress). */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 /** Defaults of {@link RetryPolicy}; docs/cli.md adds up what they mean for a hung server. */
@@ -43,6 +45,7 @@ export class RetryingModel implements LanguageModel {
   private readonly maxDelayMs: number;
   private readonly roles: ReadonlySet<ModelRole>;
   private readonly random: () => number;
+  private readonly onRetry?: (info: RetryInfo) => void;
 
   /** @param inner the model to call; @param policy attempts, backoff and roles. */
   constructor(readonly inner: LanguageModel, policy: RetryPolicy = {}) {
@@ -52,6 +55,7 @@ export class RetryingModel implements LanguageModel {
     this.maxDelayMs = policy.maxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs;
     this.roles = new Set(policy.roles ?? ['sub']);
     this.random = policy.random ?? Math.random;
+    this.onRetry = policy.onRetry;
   }
 
   /** Call `inner`, retrying retryable failures of the configured roles; `options.onRetry` is told before each retry. */
@@ -64,7 +68,9 @@ export class RetryingModel implements LanguageModel {
       } catch (err) {
         if (!isRetryableModelError(err) || retry > this.maxRetries || options.signal?.aborted) throw err;
         const delayMs = fullJitterDelay(retry, this.baseDelayMs, this.maxDelayMs, this.random);
-        options.onRetry?.({ role: request.role, attempt: retry, maxAttempts: this.maxRetries, delayMs, error: (err as Error).name });
+        const info: RetryInfo = { role: request.role, attempt: retry, maxAttempts: this.maxRetries, delayMs, error: (err as Error).name };
+        this.onRetry?.(info);
+        options.onRetry?.(info);
         await abortableSleep(delayMs, options.signal, `${request.role} call to ${request.modelId}`);
       }
     }
