@@ -18,10 +18,13 @@ export const USAGE_ERROR_CLASSES = [InvalidInputError, DocumentError, ConfigErro
 /** Their names: how such an error is recognised after it crossed the state machine (Step Functions carries names). */
 const USAGE_ERROR_NAMES: ReadonlySet<string> = new Set(USAGE_ERROR_CLASSES.map((c) => c.name));
 
-/** `node:util` parseArgs throws TypeErrors with these codes for unknown/ill-typed flags. */
+/**
+ * `node:util` parseArgs throws errors with an `ERR_PARSE_ARGS_*` code for unknown/ill-typed flags
+ * (Node's documented error codes; `instanceof TypeError` is unreliable across realms, e.g. under jest).
+ */
 function isParseArgsError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof TypeError && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
 /** 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
