@@ -85,7 +85,9 @@ export interface CommandCancellation {
 
 /** One stderr line for a retry an adapter is about to make. */
 export function retryLine(info: RetryInfo): string {
-  return `rlm: ${info.role} model call failed (${info.error}); retry ${info.attempt}/${info.maxAttempts} in ${(info.delayMs / 1000).toFixed(1)} s`;
+  const wait = `${(info.delayMs / 1000).toFixed(1)} s`;
+  // Root turns are retried by the state machine with full jitter: the delay given is its upper bound.
+  return `rlm: ${info.role} model call failed (${info.error}); retry ${info.attempt}/${info.maxAttempts} in ${info.role === 'root' ? `up to ${wait}` : wait}`;
 }
 
 /** Per-turn lines and retry lines on stderr (nothing with --quiet). */

@@ -20,7 +20,7 @@ import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb';
 import { createConversationTable, startDynalite, type EmbeddedDynalite } from '../../lambdas/adapters/dynamodb/embedded-dynalite';
 import { LocalDocumentStore } from '../../lambdas/adapters/documents';
 import { PyodideSandbox } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
-import { RetryingModel } from '../../lambdas/adapters/models/retrying-model';
+import { isRetryableModelError, RetryingModel } from '../../lambdas/adapters/models/retrying-model';
 import { CancellableModel, CancellableSandbox, cancellationOf } from './cancellation';
 import {
   createFinalizeRunHandler, createRecordFailureHandler, createRootTurnHandler, createStartRunHandler,
@@ -66,7 +66,10 @@ export class LocalEngine {
   readonly stateDir: string;
   readonly deps: EngineDeps;
   readonly events = new CollectingPublisher();
-  private readonly machine = new StateMachine(substituteDefinition(buildRunDefinition(), localFunctionArns()) as never);
+  private readonly definition = buildRunDefinition();
+  private readonly machine = new StateMachine(substituteDefinition(this.definition, localFunctionArns()) as never);
+  /** Failed attempts of each run's current root turn (the state machine retries them; reported as retries). */
+  private readonly rootFailures = new Map<string, number>();
   private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>;
   private readonly retryDelayOverrideMs?: number;
   /** In-flight task handler calls (a cancelled run waits for them to settle). */
@@ -83,7 +86,7 @@ export class LocalEngine {
     const settings = { runDefaults: options.runDefaults ?? {} };
     this.handlers = {
       [TASK_STATES.startRun]: this.tracked(createStartRunHandler(this.deps, settings)),
-      [TASK_STATES.rootTurn]: this.tracked(createRootTurnHandler(this.deps)),
+      [TASK_STATES.rootTurn]: this.tracked(this.reportingRootRetries(createRootTurnHandler(this.deps))),
       [TASK_STATES.finalizeRun]: this.tracked(createFinalizeRunHandler(this.deps)),
       [TASK_STATES.recordFailure]: this.tracked(createRecordFailureHandler(this.deps)),
     };
@@ -127,6 +130,31 @@ export class LocalEngine {
       const done = () => { this.inflight.delete(p); };
       p.then(done, done);
       return p;
+    };
+  }
+
+  /**
+   * Root turns are retried by the definition's Retry, invisibly: tell `progress.retrying` about each
+   * retryable failure (delay: the upper bound of the state machine's full-jitter wait, or the override).
+   */
+  private reportingRootRetries(fn: (input: unknown) => Promise<unknown>): (input: unknown) => Promise<unknown> {
+    const retry = ((this.definition.States as Record<string, { Retry?: Array<Record<string, number>> }>)[TASK_STATES.rootTurn]?.Retry ?? [])[0];
+    return async (input: unknown) => {
+      const runId = String((input as { runId?: unknown } | null)?.runId ?? '');
+      try {
+        const out = await fn(input);
+        this.rootFailures.delete(runId);
+        return out;
+      } catch (err) {
+        const attempt = (this.rootFailures.get(runId) ?? 0) + 1;
+        this.rootFailures.set(runId, attempt);
+        const maxAttempts = retry?.MaxAttempts ?? 0;
+        if (retry && isRetryableModelError(err) && attempt <= maxAttempts && !this.cancelled) {
+          const capMs = Math.min(retry.MaxDelaySeconds ?? Infinity, retry.IntervalSeconds * retry.BackoffRate ** (attempt - 1)) * 1000;
+          this.deps.progress?.retrying?.({ runId, role: 'root', attempt, maxAttempts, delayMs: this.retryDelayOverrideMs ?? capMs, error: (err as Error).name });
+        }
+        throw err;
+      }
     };
   }
 

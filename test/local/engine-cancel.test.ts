@@ -20,11 +20,11 @@ writeFileSync(doc, 'alpha beta gamma\n');
 class Spy implements LanguageModel {
   readonly description = 'spy';
   readonly calls: Array<{ role: string; aborted: () => boolean }> = [];
-  constructor(private readonly inner: LanguageModel, private throttleSubs = 0) {}
+  constructor(private readonly inner: LanguageModel, private throttles = 0, private readonly throttleRole = 'sub') {}
   async converse(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
     this.calls.push({ role: request.role, aborted: () => options.signal?.aborted === true });
-    if (request.role === 'sub' && this.throttleSubs > 0) {
-      this.throttleSubs--;
+    if (request.role === this.throttleRole && this.throttles > 0) {
+      this.throttles--;
       throw new ModelThrottledError('simulated 429');
     }
     return this.inner.converse(request, options);
@@ -82,6 +82,24 @@ test('a throttled sub-call is retried by the engine and each retry is reported',
     expect(spy.calls.filter((c) => c.role === 'sub')).toHaveLength(3);
     expect(retries.map((r) => [r.runId, r.role, r.attempt, r.error])).toEqual([
       ['retry-run', 'sub', 1, 'ModelThrottledError'], ['retry-run', 'sub', 2, 'ModelThrottledError'],
+    ]);
+  } finally {
+    await engine.close();
+  }
+}, 120_000);
+
+test('throttled root calls are retried by the state machine, and each retry is reported too', async () => {
+  const spy = new Spy(new ScriptedModel({ root: [{ code: 'FINAL("done")' }] }), 2, 'root');
+  const retries: Array<{ runId: string } & RetryInfo> = [];
+  const engine = await LocalEngine.start({
+    model: spy, stateDir: path.join(dir, 'state3'), runDefaults: { rootModelId: 'scripted', subModelId: 'scripted' },
+    progress: { retrying: (info) => retries.push(info) }, retryDelayOverrideMs: 0,
+  });
+  try {
+    expect(await engine.run({ question: 'q', documents: [`file://${doc}`] }, { runId: 'root-retry' })).toMatchObject({ status: 'succeeded', answer: 'done' });
+    expect(retries).toEqual([
+      { runId: 'root-retry', role: 'root', attempt: 1, maxAttempts: 6, delayMs: 0, error: 'ModelThrottledError' },
+      { runId: 'root-retry', role: 'root', attempt: 2, maxAttempts: 6, delayMs: 0, error: 'ModelThrottledError' },
     ]);
   } finally {
     await engine.close();
