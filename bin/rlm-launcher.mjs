@@ -24,4 +24,7 @@ async function loadCli() {
 }
 
 const cli = await loadCli();
-process.exitCode = await cli.main(process.argv.slice(2));
+const code = await cli.main(process.argv.slice(2));
+// Exit now: the command is done (its engine closed, sessions stopped); a stray handle (a socket a
+// server keeps open, a timer) must not keep `rlm` alive after a cancel.
+process.exit(code);
