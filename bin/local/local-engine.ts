@@ -50,6 +50,25 @@ export interface LocalEngineOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * aws-local-stepfunctions times out a Task without `TimeoutSeconds` after 60 s, where AWS sets no state
+ * timeout (the Lambda's own timeout applies): locally a root turn with a long cell, or a slow sandbox
+ * start, failed as `States.Timeout` and its handler kept running. There is no Lambda timeout locally (the
+ * model-call and cell timeouts bound a task), so tasks get the longest timer Node allows (~24.8 days).
+ */
+export const LOCAL_TASK_TIMEOUT_SECONDS = 2_147_483;
+
+/** The definition with every Task state given {@link LOCAL_TASK_TIMEOUT_SECONDS} unless it sets its own. */
+function withLocalTaskTimeouts(definition: Record<string, unknown>): Record<string, unknown> {
+  const states = definition.States as Record<string, Record<string, unknown>>;
+  for (const state of Object.values(states)) {
+    if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
+      state.TimeoutSeconds = LOCAL_TASK_TIMEOUT_SECONDS;
+    }
+  }
+  return definition;
+}
+
 /** How long a cancelled run waits for its in-flight task to notice (model calls abort, the cell is stopped). */
 const CANCEL_SETTLE_MS = 5_000;
 
@@ -66,7 +85,7 @@ export class LocalEngine {
   readonly stateDir: string;
   readonly deps: EngineDeps;
   readonly events = new CollectingPublisher();
-  private readonly definition = buildRunDefinition();
+  private readonly definition = withLocalTaskTimeouts(buildRunDefinition());
   private readonly machine = new StateMachine(substituteDefinition(this.definition, localFunctionArns()) as never);
   /** Failed attempts of each run's current root turn (the state machine retries them; reported as retries). */
   private readonly rootFailures = new Map<string, number>();

@@ -3,6 +3,7 @@
  * cancel() during a cell whose sub-call is in flight ends the run `cancelled` promptly with its turns,
  * never starts a replacement sandbox session, and later runs on the engine are cancelled at once.
  * Sub-calls that are throttled are retried by the engine's RetryingModel and reported through progress.
+ * Tasks are not timed out at aws-local-stepfunctions' 60 s default.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,3 +106,15 @@ test('throttled root calls are retried by the state machine, and each retry is r
     await engine.close();
   }
 }, 120_000);
+
+test('a root turn longer than 60 s succeeds locally (aws-local-stepfunctions would time the task out at 60 s)', async () => {
+  const engine = await LocalEngine.start({
+    model: new ScriptedModel({ root: [{ code: 'FINAL("slow but fine")', latencyMs: 62_000 }] }),
+    stateDir: path.join(dir, 'state4'), runDefaults: { rootModelId: 'scripted', subModelId: 'scripted' },
+  });
+  try {
+    expect(await engine.run({ question: 'q', documents: [`file://${doc}`] })).toMatchObject({ status: 'succeeded', answer: 'slow but fine' });
+  } finally {
+    await engine.close();
+  }
+}, 180_000);
