@@ -7,6 +7,8 @@ import './cli/quiet-sdk';
 import { didYouMean } from '../lambdas/core/did-you-mean';
 import { describeError } from '../lambdas/core/errors';
 import { BATCH_HELP, COMMANDS, HELP, RUN_HELP, version, type CommandName } from './cli/help';
+import { exitCodeForError } from './cli/exit-codes';
+import { watchSignals, type SignalCancellation } from './cli/signals';
 
 const io = { stdout: (s: string) => process.stdout.write(s + '\n'), stderr: (s: string) => process.stderr.write(s + '\n') };
 
@@ -15,17 +17,17 @@ function isCommand(name: string): name is CommandName {
 }
 
 /** Run one command (its module required only now: `rlm --help` loads no SDK, no sandbox). */
-async function dispatch(command: CommandName, rest: string[], wantsHelp: boolean): Promise<number> {
+async function dispatch(command: CommandName, rest: string[], wantsHelp: boolean, cancel?: SignalCancellation): Promise<number> {
   switch (command) {
     case 'run': {
       if (wantsHelp) { io.stdout(RUN_HELP); return 0; }
       const { parseRunArgs, runCommand } = require('./commands/run') as typeof import('./commands/run');
-      return (await runCommand(parseRunArgs(rest), io)).exitCode;
+      return (await runCommand(parseRunArgs(rest), io, cancel)).exitCode;
     }
     case 'batch': {
       if (wantsHelp) { io.stdout(BATCH_HELP); return 0; }
       const { batchCommand } = require('./commands/batch') as typeof import('./commands/batch');
-      return await batchCommand(rest, io);
+      return await batchCommand(rest, io, cancel);
     }
     case 'eval': {
       const { EVAL_HELP, evalCommand } = require('./commands/eval') as typeof import('./commands/eval');
@@ -66,12 +68,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  // Local runs stop on SIGINT/SIGTERM: the run is cancelled and recorded (see bin/cli/signals.ts).
+  const cancel = command === 'run' || command === 'batch' ? watchSignals({ stderr: io.stderr }) : undefined;
   try {
-    return await dispatch(command, rest, wantsHelp);
+    return await dispatch(command, rest, wantsHelp, cancel);
   } catch (err) {
     const { name, message } = describeError(err);
     io.stderr(`rlm ${command}: ${name}: ${message}`);
-    return name === 'InvalidInputError' || name === 'ConfigError' ? 2 : 1;
+    return exitCodeForError(err, cancel?.received());
+  } finally {
+    cancel?.dispose();
   }
 }
 

@@ -48,6 +48,10 @@ function settingFromFlag(name: SettingName, flag: SettingFlag, raw: string | und
   const n = isInt ? intFlag(flag.name, raw) as number : numberFlag(flag.name, raw) as number;
   const value = scale === 1 ? n : Math.round(n * scale);
   const { min, max } = boundsOf(name);
+  const minReason = (spec as { minReason?: string }).minReason;
+  if (value < min && minReason) {
+    throw new InvalidInputError(`--${flag.name} must be at least ${min / scale}${scale === 1000 ? ' seconds' : ''} (${minReason}), got ${raw}`);
+  }
   if (value < min || value > max) {
     throw new InvalidInputError(`--${flag.name} must be from ${min / scale} to ${max / scale}, got "${raw}"`);
   }

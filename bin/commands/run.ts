@@ -3,13 +3,14 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createLanguageModel, RecordingModel } from '../../lambdas/adapters/models';
 import { InvalidInputError } from '../../lambdas/core/errors';
-import type { LanguageModel } from '../../lambdas/core/ports';
+import type { LanguageModel, ProgressListener, RetryInfo } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary } from '../../lambdas/core/types';
 import { choiceFlag, pricesFlag } from '../cli/args';
 import { parseFlags, QUESTION_FLAGS, questionOf } from '../cli/parse';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { stderrProgress, ttyStderr } from '../cli/progress';
+import { EXIT, exitCodeForSummary } from '../cli/exit-codes';
 import { LocalEngine } from '../local/local-engine';
 import { toFileUri } from '../../lambdas/adapters/documents';
 
@@ -56,8 +57,32 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   };
 }
 
-/** Run it; returns the summary and the process exit code (0 succeeded, 1 failed). */
-export async function runCommand(opts: RunCommandOptions, io: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<{ summary: RunSummary; exitCode: number }> {
+/** How a command is cancelled: the signal that fires, and which OS signal fired it (for the exit code). */
+export interface CommandCancellation {
+  signal: AbortSignal;
+  received(): NodeJS.Signals | undefined;
+}
+
+/** One stderr line for a retry an adapter is about to make. */
+export function retryLine(info: RetryInfo): string {
+  const wait = `${(info.delayMs / 1000).toFixed(1)} s`;
+  // Root turns are retried by the state machine with full jitter: the delay given is its upper bound.
+  return `rlm: ${info.role} model call failed (${info.error}); retry ${info.attempt}/${info.maxAttempts} in ${info.role === 'root' ? `up to ${wait}` : wait}`;
+}
+
+/** Per-turn lines and retry lines on stderr for callers that want plain lines (no live line). */
+export function cliProgress(write: (line: string) => void): ProgressListener {
+  const base = stderrProgress(write);
+  return { ...base, retrying: base.retrying ?? ((info) => write(retryLine(info))) };
+}
+
+/**
+ * Run it; returns the summary and the process exit code (see bin/cli/exit-codes.ts: 0 succeeded,
+ * 1 failed, 2 refused input, 130/143 cancelled by SIGINT/SIGTERM through `cancel`).
+ */
+export async function runCommand(
+  opts: RunCommandOptions, io: { stdout: (s: string) => void; stderr: (s: string) => void }, cancel?: CommandCancellation,
+): Promise<{ summary: RunSummary; exitCode: number }> {
   const base: LanguageModel = await createLanguageModel(opts.llm);
   const recorder = opts.record ? new RecordingModel(base) : undefined;
   const model = recorder ?? base;
@@ -66,6 +91,7 @@ export async function runCommand(opts: RunCommandOptions, io: { stdout: (s: stri
     model, stateDir: opts.stateDir, runDefaults: opts.runDefaults,
     ...(opts.prices ? { prices: opts.prices } : {}),
     ...(progress ? { progress } : {}),
+    ...(cancel ? { signal: cancel.signal } : {}),
   });
   let summary: RunSummary;
   try {
@@ -86,11 +112,14 @@ export async function runCommand(opts: RunCommandOptions, io: { stdout: (s: stri
     io.stderr(`rlm: ${summary.status} (${summary.stopReason}${summary.stopDetail ? `: ${summary.stopDetail}` : ''}) after ${summary.iterations} turns · root ${summary.usage.rootInputTokens + summary.usage.rootOutputTokens} tok · ${summary.usage.subCalls} sub-calls · ~$${summary.costUsd.toFixed(4)} · trajectory ${summary.trajectoryPath}`);
     if (summary.error) io.stderr(`rlm: error ${summary.error.name}: ${summary.error.message}`);
   }
-  return { summary, exitCode: exitCodeOf(summary, opts.strict) };
+  return { summary, exitCode: exitCodeOf(summary, opts.strict, cancel?.received()) };
 }
 
-/** 1 when the run failed; with `strict`, 3 when it succeeded without FINAL (iteration cap, a limit); else 0. */
-export function exitCodeOf(summary: RunSummary, strict = false): number {
-  if (summary.status === 'failed') return 1;
-  return strict && summary.stopReason !== 'final' ? 3 : 0;
+/**
+ * The exit code of a finished `rlm run`: the rule of bin/cli/exit-codes.ts, and with `strict` 3 when the run
+ * succeeded without FINAL (iteration cap, a limit).
+ */
+export function exitCodeOf(summary: RunSummary, strict = false, cancelledBy?: NodeJS.Signals): number {
+  const code = exitCodeForSummary(summary, cancelledBy);
+  return code === EXIT.ok && strict && summary.stopReason !== 'final' ? EXIT.notFinal : code;
 }

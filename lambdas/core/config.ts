@@ -18,6 +18,8 @@ export const DEFAULT_RUN_CONFIG: RunConfig = Object.fromEntries(
   }),
 ) as unknown as RunConfig;
 
+export { MIN_CELL_TIME_MS } from './settings';
+
 /** Largest stdout+stderr the sandbox captures per cell (head and tail kept); the model sees at most maxOutputChars. */
 export const MAX_CAPTURE_CHARS = 1_000_000;
 

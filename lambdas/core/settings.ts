@@ -40,9 +40,17 @@ export interface SettingSpec {
   readonly env?: string;
   /** The CDK context key (`-c key=value`). */
   readonly context?: string;
+  /** Why values below the minimum are refused (said in the CLI's error). */
+  readonly minReason?: string;
 }
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/**
+ * A cell is not started with less time than this left in the turn (core/cell-runner), so a `cellTimeoutMs`
+ * below it could never run any code: the table refuses it.
+ */
+export const MIN_CELL_TIME_MS = 5_000;
 const modelId = z.string().trim().min(1);
 
 /** Retention periods CloudWatch Logs accepts, in days. */
@@ -73,9 +81,10 @@ export const SETTINGS = {
     help: 'cell output shown to the root model, head and tail kept (100-1000000, default 20000)',
   },
   cellTimeoutMs: {
-    schema: int(1000, 3_600_000), default: 300_000, run: true, pipeline: true,
+    schema: int(MIN_CELL_TIME_MS, 3_600_000), default: 300_000, run: true, pipeline: true,
     flag: { name: 'cell-timeout', short: 't', placeholder: 'SEC', scale: 1000 }, env: 'CELL_TIMEOUT_MS', context: 'cellTimeoutMs',
-    help: 'per-cell time limit in seconds (1-3600, default 300; the stack allows at most 720)',
+    help: 'per-cell time limit in seconds (5-3600, default 300; the stack allows at most 720)',
+    minReason: 'a shorter cell could never start',
   },
   subConcurrency: {
     schema: int(1, 64), default: 16, run: true, pipeline: true,
