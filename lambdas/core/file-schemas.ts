@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MAX_JOB_QUESTIONS } from './batch/job-manifest';
 import { MAX_WATCH_PROFILES_JSON_BYTES, WATCH_PROFILE_NAME } from './batch/watch-profiles';
+import { priceTableSchema } from './pricing';
 import { RUN_SETTING_NAMES, SETTINGS } from './settings';
 
 const text = z.string().regex(/\S/, 'must not be blank');
@@ -51,10 +52,8 @@ export const scriptedModelSchema = z.strictObject({
   }).optional(),
 }).describe('rlm-pipeline scripted model (--llm scripted:FILE)');
 
-/** A price table (`--prices FILE`): model-ID substring -> USD per 1M tokens. */
-export const priceTableSchema = z.record(z.string(), z.strictObject({
-  input: nonNegative, output: nonNegative, cacheRead: nonNegative.optional(), cacheWrite: nonNegative.optional(),
-})).describe('rlm-pipeline price table: model-ID substring -> USD per 1M tokens');
+/** A price table (`--prices FILE`): declared next to the prices (`pricing.ts`). */
+export { priceTableSchema };
 
 /** The input of a run execution (events/start-run.json). */
 export const startRunSchema = z.strictObject({

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { didYouMean } from './did-you-mean';
 import { ConfigError } from './errors';
 import type { TokenUsage } from './types';
 
@@ -48,20 +50,31 @@ export function costOf(modelId: string, usage: TokenUsage, table: PriceTable = D
   );
 }
 
+const price = z.number().min(0);
+/** Schema of a price table: model-ID substring -> USD per 1M tokens (exported as schemas/price-table.schema.json). */
+export const priceTableSchema = z.record(z.string(), z.strictObject({
+  input: price, output: price, cacheRead: price.optional(), cacheWrite: price.optional(),
+})).describe('rlm-pipeline price table: model-ID substring -> USD per 1M tokens');
+
+const PRICE_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite'];
+
 /**
- * Check an untrusted price table (e.g. a `--prices` file): every entry needs numeric `input` and `output`
- * (and numeric `cacheRead`/`cacheWrite` when present), all >= 0. Throws `ConfigError` naming the entry and
- * field, instead of letting a typo price the run as NaN.
+ * Check an untrusted price table (e.g. a `--prices` file) against `priceTableSchema`: every entry needs numeric
+ * `input` and `output` (and numeric `cacheRead`/`cacheWrite` when present), all >= 0, and no other field.
+ * Throws `ConfigError` naming the entry and field, instead of letting a typo price the run as NaN.
  */
 export function validatePriceTable(raw: unknown): PriceTable {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('a price table must be a JSON object {"model-id-substring": {"input": 3, "output": 15}}');
-  for (const [key, price] of Object.entries(raw)) {
-    if (!price || typeof price !== 'object' || Array.isArray(price)) throw new ConfigError(`price of "${key}" must be an object with "input" and "output" (USD per 1M tokens)`);
-    for (const field of ['input', 'output', 'cacheRead', 'cacheWrite'] as const) {
-      const v = (price as Record<string, unknown>)[field];
-      if (v === undefined && (field === 'cacheRead' || field === 'cacheWrite')) continue;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`price of "${key}": "${field}" must be a number >= 0 (USD per 1M tokens), got ${JSON.stringify(v)}`);
-    }
+  const parsed = priceTableSchema.safeParse(raw);
+  if (parsed.success) return raw as PriceTable;
+  const issue = parsed.error.issues[0];
+  const [key, field] = issue.path.map(String);
+  const entry = (raw as Record<string, unknown>)[key];
+  if (issue.code === 'unrecognized_keys') {
+    const unknown = issue.keys[0];
+    throw new ConfigError(`price of "${key}": unknown field "${unknown}"${didYouMean(unknown, PRICE_FIELDS)} (fields: ${PRICE_FIELDS.join(', ')})`);
   }
-  return raw as PriceTable;
+  if (field === undefined) throw new ConfigError(`price of "${key}" must be an object with "input" and "output" (USD per 1M tokens)`);
+  const value = (entry as Record<string, unknown>)[field];
+  throw new ConfigError(`price of "${key}": "${field}" must be a number >= 0 (USD per 1M tokens), got ${JSON.stringify(value)}`);
 }

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseBatchManifest } from '../../lambdas/core/batch/batch-manifest';
 import { fileJsonSchemas } from '../../lambdas/core/file-schemas';
-import { DEFAULT_PRICES } from '../../lambdas/core/pricing';
+import { DEFAULT_PRICES, validatePriceTable } from '../../lambdas/core/pricing';
 
 const root = path.join(__dirname, '..', '..');
 const generated = fileJsonSchemas();
@@ -51,4 +51,10 @@ it('refuses typos: unknown keys, unknown or out-of-range options, wrong types', 
   expect(validator('scripted-model.schema.json')({ root: [{ txt: 'hi' }] })).toBe(false);
   expect(validator('price-table.schema.json')({ nova: { input: 1, output: '2' } })).toBe(false);
   expect(validator('watch-profiles.schema.json')({ 'bad name!': { questions: ['q'] } })).toBe(false);
+});
+
+it('the --prices validator is the price-table schema, and names an unknown field with the likely one', () => {
+  expect(() => validatePriceTable({ nova: { input: 1, output: 2, inptu: 3 } })).toThrow(/price of "nova": unknown field "inptu"; did you mean input\?/);
+  expect(() => validatePriceTable({ nova: { input: 1, output: '2' } })).toThrow(/price of "nova": "output" must be a number >= 0/);
+  expect(validatePriceTable({ nova: { input: 1, output: 2, cacheRead: 0.5 } })).toEqual({ nova: { input: 1, output: 2, cacheRead: 0.5 } });
 });
