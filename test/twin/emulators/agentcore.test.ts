@@ -3,6 +3,9 @@
  * AWS_ENDPOINT_URL_BEDROCK_AGENTCORE) and by the raw JS SDK: each session is a real CPython process whose boto3
  * loads the document from moto S3 and makes sub-calls to the twin's Bedrock emulator over HTTP.
  */
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { BedrockAgentCoreClient, GetCodeInterpreterSessionCommand, InvokeCodeInterpreterCommand, StartCodeInterpreterSessionCommand } from '@aws-sdk/client-bedrock-agentcore';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AgentCoreSandbox } from '../../../lambdas/adapters/agentcore';
@@ -169,4 +172,17 @@ test('the raw stream: result events with structuredContent and isError; a stream
   expect(await gone(pid)).toBe(true);
   await expect(run('print(1)')).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   client.destroy();
+});
+
+test('boto3 reads the same wire: sessions, result events, timestamps and a stream exception event', async () => {
+  faults.arm({ point: 'agentcore.invoke.after-output', kind: 'server-error', afterHits: 2 });
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ENDPOINT_URL_BEDROCK_AGENTCORE: agentcore.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTWIN', AWS_SECRET_ACCESS_KEY: 'twin' };
+  const { stdout } = await promisify(execFile)('python3', [path.join(__dirname, 'boto3_agentcore_client.py')], { env, timeout: 30_000 });
+  const out = JSON.parse(stdout);
+  expect(out.createdAtType).toBe('datetime');
+  expect(out.sessionHeader).toBe(true);
+  expect(out.results.map((r: { structuredContent: { stdout: string } }) => r.structuredContent.stdout)).toEqual(['', '42\n', 'then a failure\n']);
+  expect(out.results[1]).toMatchObject({ isError: false, content: [{ type: 'text', text: '42\n' }], structuredContent: { exitCode: 0, stderr: '' } });
+  expect(out.streamError).toEqual({ class: 'EventStreamError', code: 'internalServerException' });
+  expect([out.status, out.stopped]).toEqual(['READY', 'TERMINATED']);
 });
