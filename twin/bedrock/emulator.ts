@@ -85,7 +85,14 @@ export async function startBedrockEmulator(options: BedrockEmulatorOptions): Pro
     const role = callRole(modelId, userAgent, options.roles);
     const call: BedrockCall = { operation: stream ? 'ConverseStream' : 'Converse', modelId, role, userAgent, maxTokens: 0, outcome: 'ok' };
     calls.push(call);
-    const body = await readJsonBody(req);
+    let body;
+    try {
+      body = await readJsonBody(req);
+    } catch (err) {
+      if (!(err instanceof TwinHttpError)) throw err;
+      call.outcome = err.errorType;
+      return sendAwsError(res, err.status, err.errorType, err.message);
+    }
     const fault = await faults.hit(role === 'root' ? 'bedrock.converse.root' : 'bedrock.converse.sub', modelId);
     if (fault) call.outcome = fault.kind;
     if (await applyConnectionFault(fault, req)) return;
