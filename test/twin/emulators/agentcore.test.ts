@@ -82,6 +82,16 @@ test('a session loads the document from S3 with boto3, keeps state across cells,
   expect(sub[0]).toMatchObject({ modelId: SUB, outcome: 'ok' });
   expect(sub[0].userAgent).toMatch(/Botocore\//);
 
+  const batch = await session.execute('rs = llm_query_batched([f"Summarise s{i} now" for i in range(8)])\nprint(rs)', { timeoutMs: 30_000 });
+  expect(batch.stdout).toContain(JSON.stringify([...Array(8).keys()].map((i) => `s${i} failed on timeouts`)).replace(/"/g, "'").replace(/,/g, ', '));
+  expect(batch.sub.calls).toBe(8);
+
+  // A throttled sub-call is retried by botocore inside the sandbox (adaptive mode): the code still gets its answer.
+  faults.arm({ point: 'bedrock.converse.sub', kind: 'throttle', times: 2 });
+  const retried = await session.execute('print(llm_query("Summarise retries"))', { timeoutMs: 60_000 });
+  expect(retried.stdout).toContain('retries failed on timeouts');
+  expect(faults.fired().map((f) => f.kind)).toEqual(['throttle', 'throttle']);
+
   const raised = await session.execute('1 / 0', { timeoutMs: 30_000 });
   expect(raised.raised).toBe(true);
   expect(raised.stderr).toContain('ZeroDivisionError');
