@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import * as agentcoreSdk from '@aws-sdk/client-bedrock-agentcore';
 import { BedrockAgentCoreClient, GetCodeInterpreterSessionCommand, InvokeCodeInterpreterCommand, StartCodeInterpreterSessionCommand } from '@aws-sdk/client-bedrock-agentcore';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AgentCoreSandbox } from '../../../lambdas/adapters/agentcore';
@@ -14,6 +15,7 @@ import type { SandboxSession, SandboxStartOptions } from '../../../lambdas/core/
 import { startAgentCoreEmulator, type AgentCoreEmulator } from '../../../twin/agentcore/emulator';
 import { startBedrockEmulator, type BedrockEmulator } from '../../../twin/bedrock/emulator';
 import { FaultSwitchboard } from '../../../twin/faults';
+import { modelledErrors } from '../../../twin/http';
 import { startMoto, type MotoServer } from './moto-server';
 
 const SUB = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
@@ -192,4 +194,17 @@ test('boto3 reads the same wire: sessions, result events, timestamps and a strea
   expect(out.results[1]).toMatchObject({ isError: false, content: [{ type: 'text', text: '42\n' }], structuredContent: { exitCode: 0, stderr: '' } });
   expect(out.streamError).toEqual({ class: 'EventStreamError', code: 'internalServerException' });
   expect([out.status, out.stopped]).toEqual(['READY', 'TERMINATED']);
+});
+
+test('every error shape of the AgentCore service model reaches the JS SDK as its own exception class and status', async () => {
+  const client = new BedrockAgentCoreClient({ endpoint: agentcore.endpoint, region: 'us-west-2', maxAttempts: 1, credentials: creds });
+  const errors = [...modelledErrors(agentcoreSdk as unknown as Record<string, unknown>).values()];
+  expect(errors.map((e) => e.name)).toEqual(expect.arrayContaining(['ThrottlingException', 'InternalServerException', 'ResourceNotFoundException', 'ValidationException']));
+  for (const e of errors) {
+    faults.arm({ point: 'agentcore.get', kind: 'server-error', error: e.name });
+    const err = await client.send(new GetCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionId: 'any' })).catch((x: unknown) => x) as Error & { $metadata: { httpStatusCode: number } };
+    const cls = (agentcoreSdk as unknown as Record<string, new (...a: never[]) => Error>)[e.name];
+    expect({ name: err.name, cls: err instanceof cls, status: err.$metadata.httpStatusCode }).toEqual({ name: e.name, cls: true, status: e.status });
+  }
+  client.destroy();
 });
