@@ -48,6 +48,8 @@ export type FaultPoint =
   | 'bedrock.converse.root'
   | 'bedrock.converse.sub'
   | 'agentcore.start'
+  | 'agentcore.get'
+  | 'agentcore.stop'
   | 'agentcore.invoke.before-output'
   | 'agentcore.invoke.after-output'
   | 'dynamodb.PutItem'

@@ -226,6 +226,8 @@ export function faultError(fault: FiredFault, errors: Map<string, ModelledError>
   }
   if (fault.kind === 'throttle') return errors.get('ThrottlingException') ?? { name: 'ThrottlingException', status: 429, fault: 'client' };
   const status = fault.status ?? 500;
+  const usual = errors.get(status === 503 ? 'ServiceUnavailableException' : 'InternalServerException');
+  if (usual?.status === status) return usual;
   const e = [...errors.values()].find((x) => x.status === status && x.fault === 'server');
   return e ?? { name: 'InternalServerException', status, fault: 'server' };
 }

@@ -99,8 +99,8 @@ export async function startAgentCoreEmulator(options: AgentCoreEmulatorOptions =
   const handle = async (req: TwinRequest, res: TwinResponse) => {
     const url = new URL(req.url ?? '/', 'http://twin');
     const route = (op: keyof typeof OPS) => (req.method === OPS[op].method ? matchPath(OPS[op].uri, url.pathname) : undefined);
-    const body = await readJsonBody(req);
     try {
+      const body = await readJsonBody(req);
       let labels: Record<string, string> | undefined;
       if ((labels = route('start'))) {
         const id = labels.codeInterpreterIdentifier;

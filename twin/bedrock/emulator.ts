@@ -10,14 +10,16 @@
  *
  * Root or sub: `roles` maps model IDs to a role; an ID not listed is a sub-call when the caller is botocore
  * (user-agent `Botocore/` or `Boto3/`: the sandbox) and a root call otherwise. Fault points
- * `bedrock.converse.root` / `bedrock.converse.sub`, detail = the model ID.
+ * `bedrock.converse.root` / `bedrock.converse.sub`, detail = the model ID. For ConverseStream, a fault whose `error`
+ * names a stream exception member (e.g. `'modelStreamErrorException'`, `'throttlingException'`) answers 200 with a
+ * `messageStart` event followed by that exception event; other faults answer before the stream.
  */
 import * as runtimeModel from '@aws-sdk/client-bedrock-runtime';
 import type { ModelRole } from '../../lambdas/core/ports';
 import { loadScript, ScriptedModel, type Script } from '../../lambdas/adapters/models/scripted-model';
 import { NO_FAULTS, type FaultHitter, type FiredFault } from '../faults';
 import {
-  applyConnectionFault, eventFrame, faultError, matchPath, modelledErrors, readJsonBody, routeOf, sendAwsError, sendJson,
+  applyConnectionFault, eventFrame, exceptionFrame, faultError, matchPath, modelledErrors, readJsonBody, routeOf, sendAwsError, sendJson,
   startEventStream, startTwinServer, TwinHttpError, writeChunk, type TwinRequest, type TwinResponse, type TwinServer,
 } from '../http';
 import { applyMaxTokens, fromWireRequest, toStreamEvents, toWireResponse } from './converse-wire';
@@ -56,6 +58,8 @@ export interface BedrockEmulator extends TwinServer {
 const CONVERSE = routeOf(runtimeModel.Converse$);
 const CONVERSE_STREAM = routeOf(runtimeModel.ConverseStream$);
 const ERRORS = modelledErrors(runtimeModel as unknown as Record<string, unknown>);
+/** The union members of `ConverseStreamOutput` (events and exception members). */
+const STREAM_MEMBERS: string[] = (runtimeModel.ConverseStreamOutput$ as unknown as unknown[])[4] as string[];
 const THROTTLE_MESSAGE = 'Too many requests, please wait before trying again.';
 
 /** The role of a call: the `roles` map, else botocore callers are the sandbox's sub-calls. */
@@ -85,10 +89,25 @@ export async function startBedrockEmulator(options: BedrockEmulatorOptions): Pro
     const role = callRole(modelId, userAgent, options.roles);
     const call: BedrockCall = { operation: stream ? 'ConverseStream' : 'Converse', modelId, role, userAgent, maxTokens: 0, outcome: 'ok' };
     calls.push(call);
-    const body = await readJsonBody(req);
+    let body;
+    try {
+      body = await readJsonBody(req);
+    } catch (err) {
+      if (!(err instanceof TwinHttpError)) throw err;
+      call.outcome = err.errorType;
+      return sendAwsError(res, err.status, err.errorType, err.message);
+    }
     const fault = await faults.hit(role === 'root' ? 'bedrock.converse.root' : 'bedrock.converse.sub', modelId);
     if (fault) call.outcome = fault.kind;
     if (await applyConnectionFault(fault, req)) return;
+    if (stream && fault?.error && /^[a-z]/.test(fault.error)) {
+      // A stream member (e.g. 'modelStreamErrorException'): the stream starts, then fails with that event.
+      call.outcome = fault.error;
+      startEventStream(res);
+      await writeChunk(res, eventFrame('messageStart', { role: 'assistant' }));
+      await writeChunk(res, exceptionFrame(streamMember(fault.error), fault.message ?? `${fault.error} injected by the twin (fault ${fault.id})`));
+      return void res.end();
+    }
     if (fault && (fault.kind === 'throttle' || fault.kind === 'server-error')) return sendFault(res, fault, call);
 
     let request;
@@ -118,6 +137,13 @@ export async function startBedrockEmulator(options: BedrockEmulatorOptions): Pro
 
   const server = await startTwinServer(handle, options.port);
   return { ...server, calls };
+}
+
+function streamMember(member: string): string {
+  if (!STREAM_MEMBERS.includes(member) || !member.endsWith('Exception')) {
+    throw new Error(`${member} is not an exception member of ConverseStreamOutput (${STREAM_MEMBERS.join(', ')})`);
+  }
+  return member;
 }
 
 function sendFault(res: TwinResponse, fault: FiredFault, call: BedrockCall): void {

@@ -54,6 +54,8 @@ export interface LambdaFunctionOptions {
 export class LambdaFunction {
   private readonly idle: Container[] = [];
   private readonly all = new Set<Container>();
+  /** Every child ever started (killed ones may still be exiting at close). */
+  private readonly spawned = new Set<ChildProcess>();
   /** Invocations made (for assertions). */
   invocations = 0;
   /** Containers started (cold starts). */
@@ -113,11 +115,16 @@ export class LambdaFunction {
     c.ready.catch(() => undefined);
     child.on('exit', () => { c.dead = true; this.all.delete(c); const i = this.idle.indexOf(c); if (i >= 0) this.idle.splice(i, 1); });
     this.all.add(c);
+    this.spawned.add(child);
+    child.once('exit', () => this.spawned.delete(child));
     return c;
   }
 
   private kill(c: Container): void {
     c.dead = true;
+    this.all.delete(c);
+    const i = this.idle.indexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
     c.child.kill('SIGKILL');
   }
 
@@ -178,6 +185,7 @@ export class LambdaFunction {
   async close(): Promise<void> {
     this.closed = true;
     const waits = [...this.all].map((c) => new Promise<void>((r) => { if (c.child.exitCode !== null || c.child.signalCode) r(); else { c.child.once('exit', () => r()); this.kill(c); } }));
+    this.spawned.forEach((child) => { if (child.exitCode === null && !child.signalCode) child.kill('SIGKILL'); });
     await Promise.all(waits);
   }
 }

@@ -3,6 +3,10 @@
  * AWS_ENDPOINT_URL_BEDROCK_AGENTCORE) and by the raw JS SDK: each session is a real CPython process whose boto3
  * loads the document from moto S3 and makes sub-calls to the twin's Bedrock emulator over HTTP.
  */
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as agentcoreSdk from '@aws-sdk/client-bedrock-agentcore';
 import { BedrockAgentCoreClient, GetCodeInterpreterSessionCommand, InvokeCodeInterpreterCommand, StartCodeInterpreterSessionCommand } from '@aws-sdk/client-bedrock-agentcore';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AgentCoreSandbox } from '../../../lambdas/adapters/agentcore';
@@ -11,6 +15,7 @@ import type { SandboxSession, SandboxStartOptions } from '../../../lambdas/core/
 import { startAgentCoreEmulator, type AgentCoreEmulator } from '../../../twin/agentcore/emulator';
 import { startBedrockEmulator, type BedrockEmulator } from '../../../twin/bedrock/emulator';
 import { FaultSwitchboard } from '../../../twin/faults';
+import { modelledErrors } from '../../../twin/http';
 import { startMoto, type MotoServer } from './moto-server';
 
 const SUB = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
@@ -49,7 +54,7 @@ beforeAll(async () => {
   s3.destroy();
   Object.assign(process.env, { AWS_ENDPOINT_URL_BEDROCK_AGENTCORE: agentcore.endpoint, AWS_ACCESS_KEY_ID: 'AKIDLAMBDA', AWS_SECRET_ACCESS_KEY: 'lambda' });
   sandbox = new AgentCoreSandbox({
-    client: new BedrockAgentCoreClient({ region: 'us-west-2', maxAttempts: 1 }), codeInterpreterId: 'twin-ci', region: 'us-west-2', sessionTimeoutSeconds: 600,
+    client: new BedrockAgentCoreClient({ region: 'us-west-2', maxAttempts: 1 }), codeInterpreterId: 'twin-ci', region: 'us-west-2', sessionTimeoutSeconds: 600, hardTimeoutGraceMs: 500,
   });
 }, 60_000);
 afterAll(async () => {
@@ -78,6 +83,16 @@ test('a session loads the document from S3 with boto3, keeps state across cells,
   expect(sub.length).toBe(1);
   expect(sub[0]).toMatchObject({ modelId: SUB, outcome: 'ok' });
   expect(sub[0].userAgent).toMatch(/Botocore\//);
+
+  const batch = await session.execute('rs = llm_query_batched([f"Summarise s{i} now" for i in range(8)])\nprint(rs)', { timeoutMs: 30_000 });
+  expect(batch.stdout).toContain(JSON.stringify([...Array(8).keys()].map((i) => `s${i} failed on timeouts`)).replace(/"/g, "'").replace(/,/g, ', '));
+  expect(batch.sub.calls).toBe(8);
+
+  // A throttled sub-call is retried by botocore inside the sandbox (adaptive mode): the code still gets its answer.
+  faults.arm({ point: 'bedrock.converse.sub', kind: 'throttle', times: 2 });
+  const retried = await session.execute('print(llm_query("Summarise retries"))', { timeoutMs: 60_000 });
+  expect(retried.stdout).toContain('retries failed on timeouts');
+  expect(faults.fired().map((f) => f.kind)).toEqual(['throttle', 'throttle']);
 
   const raised = await session.execute('1 / 0', { timeoutMs: 30_000 });
   expect(raised.raised).toBe(true);
@@ -125,48 +140,71 @@ describe('faults at the AgentCore points reach the product adapter as its named 
     await expect(session.execute('print(hits)', { timeoutMs: 10_000 })).rejects.toBeInstanceOf(SandboxSessionLostError);
     expect(await gone(oldPid)).toBe(true);
   });
-});
 
-test('a stream that never ends after output (timeout): the adapter abandons the cell at its deadline and stops the session', async () => {
-  const quick = new AgentCoreSandbox({
-    client: new BedrockAgentCoreClient({ region: 'us-west-2', maxAttempts: 1 }), codeInterpreterId: 'twin-ci', region: 'us-west-2', sessionTimeoutSeconds: 600, hardTimeoutGraceMs: 300,
+  test('a stream that never ends after output (timeout): the adapter abandons the cell at its deadline and stops the session', async () => {
+    faults.arm({ point: 'agentcore.invoke.after-output', kind: 'timeout' });
+    const t0 = Date.now();
+    const result = await session.execute('print("ran")', { timeoutMs: 1000 });
+    expect(result.timedOut).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+    expect(agentcore.sessions.get(session.sessionId)!.status).toBe('TERMINATED');
   });
-  const { session } = await quick.start(start('run-hang'));
-  faults.arm({ point: 'agentcore.invoke.after-output', kind: 'timeout' });
-  const t0 = Date.now();
-  const result = await session.execute('print("ran")', { timeoutMs: 1000 });
-  expect(result.timedOut).toBe(true);
-  expect(Date.now() - t0).toBeGreaterThanOrEqual(1300);
-  expect(agentcore.sessions.get(session.sessionId)!.status).toBe('TERMINATED');
 });
 
 test('the raw stream: result events with structuredContent and isError; a stream exception before output; the session timeout kills the kernel', async () => {
   const client = new BedrockAgentCoreClient({ endpoint: agentcore.endpoint, region: 'us-west-2', maxAttempts: 1, credentials: creds });
-  const { sessionId } = await client.send(new StartCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionTimeoutSeconds: 6 }));
-  const startedAt = Date.now();
-  const run = async (code: string) => {
-    const res = await client.send(new InvokeCodeInterpreterCommand({ codeInterpreterIdentifier: 'twin-ci', sessionId, name: 'executeCode', arguments: { language: 'python', code } }));
-    expect(res.sessionId).toBe(sessionId);
+  const startSession = async (seconds: number) => (await client.send(new StartCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionTimeoutSeconds: seconds }))).sessionId!;
+  // One session for the stream checks, one left idle to time out (only a lower bound on time is asserted).
+  const [sessionId, idleId] = await Promise.all([startSession(300), startSession(3)]);
+  const idleStarted = Date.now();
+  const run = async (id: string, code: string) => {
+    const res = await client.send(new InvokeCodeInterpreterCommand({ codeInterpreterIdentifier: 'twin-ci', sessionId: id, name: 'executeCode', arguments: { language: 'python', code } }));
+    expect(res.sessionId).toBe(id);
     const events = [];
     for await (const ev of res.stream!) events.push(ev);
     return events;
   };
-  const [ok] = await run('import os, sys\nprint(os.environ["AWS_ACCESS_KEY_ID"])\nprint("warn", file=sys.stderr)');
+  const [ok] = await run(sessionId, 'import os, sys\nprint(os.environ["AWS_ACCESS_KEY_ID"])\nprint("warn", file=sys.stderr)');
   expect(ok.result).toMatchObject({ isError: false, content: [{ type: 'text', text: 'AKIDROLE\n' }], structuredContent: { stdout: 'AKIDROLE\n', stderr: 'warn\n', exitCode: 0 } });
-  const [bad] = await run('raise ValueError("boom")');
+  const [bad] = await run(sessionId, 'raise ValueError("boom")');
   expect(bad.result?.isError).toBe(true);
   expect(bad.result?.structuredContent?.stderr).toMatch(/^Traceback[\s\S]*ValueError: boom/);
   expect(bad.result?.structuredContent?.stderr).not.toContain('kernel.py');
-  faults.arm({ point: 'agentcore.invoke.before-output', kind: 'server-error', error: 'internalServerException' });
-  await expect(run('print(1)')).rejects.toMatchObject({ name: 'InternalServerException' });
-  const pid = agentcore.sessions.get(sessionId!)!.pid!;
-  expect(Date.now() - startedAt).toBeLessThan(6000); // else the checks above ran on a session already timed out
-  const status = async () => (await client.send(new GetCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionId }))).status;
-  expect(await status()).toBe('READY');
+  faults.arm({ point: 'agentcore.invoke.before-output', kind: 'server-error', error: 'internalServerException', where: sessionId });
+  await expect(run(sessionId, 'print(1)')).rejects.toMatchObject({ name: 'InternalServerException' });
+
+  const pid = agentcore.sessions.get(idleId)!.pid!;
+  const status = async () => (await client.send(new GetCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionId: idleId }))).status;
   for (let i = 0; i < 100 && (await status()) === 'READY'; i++) await new Promise((r) => setTimeout(r, 100));
-  expect(Date.now() - startedAt).toBeGreaterThanOrEqual(6000);
-  expect((await client.send(new GetCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionId }))).status).toBe('TERMINATED');
+  expect(await status()).toBe('TERMINATED');
+  expect(Date.now() - idleStarted).toBeGreaterThanOrEqual(2900);
   expect(await gone(pid)).toBe(true);
-  await expect(run('print(1)')).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  await expect(run(idleId, 'print(1)')).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  client.destroy();
+});
+
+test('boto3 reads the same wire: sessions, result events, timestamps and a stream exception event', async () => {
+  faults.arm({ point: 'agentcore.invoke.after-output', kind: 'server-error', afterHits: 2 });
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ENDPOINT_URL_BEDROCK_AGENTCORE: agentcore.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTWIN', AWS_SECRET_ACCESS_KEY: 'twin' };
+  const { stdout } = await promisify(execFile)('python3', [path.join(__dirname, 'boto3_agentcore_client.py')], { env, timeout: 30_000 });
+  const out = JSON.parse(stdout);
+  expect(out.createdAtType).toBe('datetime');
+  expect(out.sessionHeader).toBe(true);
+  expect(out.results.map((r: { structuredContent: { stdout: string } }) => r.structuredContent.stdout)).toEqual(['', '42\n', 'then a failure\n']);
+  expect(out.results[1]).toMatchObject({ isError: false, content: [{ type: 'text', text: '42\n' }], structuredContent: { exitCode: 0, stderr: '' } });
+  expect(out.streamError).toEqual({ class: 'EventStreamError', code: 'internalServerException' });
+  expect([out.status, out.stopped]).toEqual(['READY', 'TERMINATED']);
+});
+
+test('every error shape of the AgentCore service model reaches the JS SDK as its own exception class and status', async () => {
+  const client = new BedrockAgentCoreClient({ endpoint: agentcore.endpoint, region: 'us-west-2', maxAttempts: 1, credentials: creds });
+  const errors = [...modelledErrors(agentcoreSdk as unknown as Record<string, unknown>).values()];
+  expect(errors.map((e) => e.name)).toEqual(expect.arrayContaining(['ThrottlingException', 'InternalServerException', 'ResourceNotFoundException', 'ValidationException']));
+  for (const e of errors) {
+    faults.arm({ point: 'agentcore.get', kind: 'server-error', error: e.name });
+    const err = await client.send(new GetCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionId: 'any' })).catch((x: unknown) => x) as Error & { $metadata: { httpStatusCode: number } };
+    const cls = (agentcoreSdk as unknown as Record<string, new (...a: never[]) => Error>)[e.name];
+    expect({ name: err.name, cls: err instanceof cls, status: err.$metadata.httpStatusCode }).toEqual({ name: e.name, cls: true, status: e.status });
+  }
   client.destroy();
 });

@@ -89,6 +89,15 @@ test('maxTokens cuts the reply with stopReason max_tokens; ConverseStream frames
   expect(JSON.parse(code)).toEqual({ code: 'print(len(context))' });
 });
 
+test('a ConverseStream fault naming a stream member fails mid-stream, after messageStart, as that exception', async () => {
+  faults.arm({ point: 'bedrock.converse.root', kind: 'server-error', error: 'modelStreamErrorException' });
+  const res = await client.send(new ConverseStreamCommand({ modelId: 'root-model', messages: ask }));
+  const seen: string[] = [];
+  const err = await (async () => { for await (const ev of res.stream!) seen.push(Object.keys(ev)[0]); })().catch((e: Error) => e);
+  expect(seen).toEqual(['messageStart']);
+  expect(err).toBeInstanceOf(runtime.ModelStreamErrorException);
+});
+
 test('requests Bedrock refuses are refused: blank text, tool blocks without toolConfig, a conversation starting with the assistant', async () => {
   const bad = async (input: runtime.ConverseCommandInput) => ((await client.send(new ConverseCommand(input)).catch((e: Error) => e)) as Error);
   expect((await bad({ modelId: 'm', messages: [{ role: 'user', content: [{ text: '  ' }] }] })).message).toMatch(/is blank/);
