@@ -11,6 +11,8 @@
  *   reply means the cell was interrupted while waiting, so it raises `KeyboardInterrupt`.
  * - `install_sleep(js_sleep)`: replaces `time.sleep` (Pyodide's busy-waits and cannot be interrupted)
  *   with one that blocks in `Atomics.wait` slices and raises `KeyboardInterrupt` on the interrupt.
+ * - `install_final(js_final)`: wraps `FINAL` / `FINAL_VAR` in `__main__` so the answer also goes to the host
+ *   out of band (the host trusts only that, never the cell report's `final`).
  * - `add_document(name, buf)`: decodes a JS `Uint8Array` as strict UTF-8; returns an error string or None.
  * - `finish_documents(preview_chars)`: calls the prelude's `_rlm_set_documents` and returns JSON
  *   `{docs: [{name, chars}], total, preview}` with Python character counts.
@@ -43,6 +45,28 @@ def _rlm_make_helpers():
         sleep.__doc__ = time.sleep.__doc__
         time.sleep = sleep
 
+    def install_final(js_final):
+        ns = _sys.modules['__main__'].__dict__
+        orig_final, orig_final_var = ns['FINAL'], ns['FINAL_VAR']
+
+        def FINAL(value):
+            text = value if isinstance(value, str) else str(value)
+            orig_final(text)
+            js_final(text, None)
+
+        def FINAL_VAR(name):
+            if not isinstance(name, str):
+                FINAL(name)
+                return
+            orig_final_var(name)
+            key = name.strip().strip('"').strip("'")
+            value = _sys.modules['__main__'].__dict__[key]
+            js_final(value if isinstance(value, str) else str(value), key)
+
+        FINAL.__doc__, FINAL_VAR.__doc__ = orig_final.__doc__, orig_final_var.__doc__
+        ns['FINAL'], ns['FINAL_VAR'] = FINAL, FINAL_VAR
+        ns['_rlm_protect']()
+
     def add_document(name, buf):
         data = buf.to_bytes()
         try:
@@ -72,7 +96,7 @@ def _rlm_make_helpers():
         if callable(restore):
             restore()
 
-    return {'make_backend': make_backend, 'install_sleep': install_sleep, 'add_document': add_document,
+    return {'make_backend': make_backend, 'install_sleep': install_sleep, 'install_final': install_final, 'add_document': add_document,
             'finish_documents': finish_documents, 'recover': recover}
 
 _rlm_make_helpers()

@@ -1,0 +1,68 @@
+// Main thread of a sandbox process (one OS process per session, started by `sandbox-launch.ts` under
+// Node's permission model with an empty environment). Plain JavaScript for the same reason as the
+// worker: it runs outside jest's transform.
+//
+// It runs no model code. It starts the Pyodide worker thread (`sandbox-worker.mjs`) and relays
+// messages: host IPC -> worker (documents, exec), worker -> host IPC (everything the worker posts).
+// It owns the two SharedArrayBuffers of the synchronous bridge: an `interrupt` message from the host
+// sets the interrupt byte while Python runs, and a `sub-reply` is queued on the reply port before the
+// reply counter is bumped (see worker-protocol.ts). When the host goes away (IPC disconnect), the
+// process exits, so no sandbox outlives its CLI.
+import { MessageChannel, Worker } from 'node:worker_threads';
+
+const SIGINT = 2;
+let worker = null;
+let replyPort = null;
+const replySignal = new Int32Array(new SharedArrayBuffer(4));
+const interrupt = new Uint8Array(new SharedArrayBuffer(1));
+
+const send = (msg) => {
+  if (process.connected) process.send(msg);
+};
+
+function start(init) {
+  const { port1, port2 } = new MessageChannel();
+  replyPort = port1;
+  const workerData = { ...init, replySignal: replySignal.buffer, interrupt: interrupt.buffer, replyPort: port2 };
+  worker = new Worker(new URL('./sandbox-worker.mjs', import.meta.url), {
+    workerData,
+    transferList: [port2],
+    env: {},
+    argv: [],
+    // no `execArgv`: the worker must inherit the permission flags (`execArgv: []` drops them on Node 20)
+    resourceLimits: { maxOldGenerationSizeMb: init.jsHeapMb },
+  });
+  worker.on('message', send);
+  worker.on('error', (err) => send({ type: 'fatal', message: `sandbox worker error: ${err && err.code ? err.code + ': ' : ''}${err && err.message}` }));
+  worker.on('exit', (code) => {
+    send({ type: 'fatal', message: `sandbox worker exited with code ${code}` });
+    setTimeout(() => process.exit(0), 50);
+  });
+}
+
+process.on('message', (msg) => {
+  if (!msg || typeof msg !== 'object') return;
+  switch (msg.type) {
+    case 'init':
+      if (!worker) start(msg.init);
+      return;
+    case 'interrupt':
+      Atomics.store(interrupt, 0, SIGINT);
+      return;
+    case 'sub-reply':
+      replyPort.postMessage({ id: msg.id, payload: msg.payload });
+      Atomics.add(replySignal, 0, 1);
+      Atomics.notify(replySignal, 0);
+      return;
+    case 'doc': {
+      // IPC delivers a copy; hand it to the worker without another copy.
+      const bytes = msg.bytes instanceof Uint8Array ? msg.bytes : new Uint8Array(msg.bytes);
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+      worker.postMessage({ type: 'doc', name: msg.name, bytes: own }, [own.buffer]);
+      return;
+    }
+    default:
+      worker?.postMessage(msg);
+  }
+});
+process.on('disconnect', () => process.exit(0));
