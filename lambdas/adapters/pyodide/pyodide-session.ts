@@ -5,16 +5,18 @@
  * host side of the bridge (`sub-call-ledger.ts`); FINAL arrives out of band.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { DocumentError, SandboxError, SandboxSessionLostError, describeError } from '../../core/errors';
 import { PYTHON_PRELUDE } from '../../core/prelude.py';
 import { CONTEXT_PREVIEW_CHARS, type CellExecOptions, type LanguageModel, type SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
 import { seconds, toCellResult, type ExecOutcome } from './cell-outcome';
+import { readFrames, writeFrame } from './host-channel';
 import { memorySplit, pyodideDir, pyodideModuleUrl, spawnSandboxProcess } from './sandbox-launch';
 import { CellLedger, type SubCallPricer } from './sub-call-ledger';
 import { Limiter, parseSubRequest, type SubCallResult } from './sub-calls';
 import { BLOCKED_MODULES, HELPERS_PY, LOCKDOWN_PY } from './worker-python';
-import type { HostToSandbox, LoadedDoc, SandboxToHost, WorkerInit } from './worker-protocol';
+import type { HostToProcess, HostToWorker, LoadedDoc, SandboxToHost, WorkerInit } from './worker-protocol';
 
 /** Settings of one session. */
 export interface SessionSettings {
@@ -53,6 +55,7 @@ const STDERR_KEEP = 4000;
 /** A live Pyodide session. Failures of model code come back as `CellResult` data. */
 export class PyodideSession implements SandboxSession {
   private readonly child: ChildProcess;
+  private readonly channel: Duplex;
   private readonly limiter: Limiter;
   private readonly exited: Promise<void>;
   private stderrTail = '';
@@ -86,6 +89,12 @@ export class PyodideSession implements SandboxSession {
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_KEEP)));
+    this.channel = this.child.stdio[3] as Duplex;
+    this.channel.on('error', () => undefined); // the process's exit is reported by 'exit'
+    readFrames(this.channel, (msg) => this.onMessage(msg as SandboxToHost), (reason) => {
+      this.fail(reason);
+      this.child.kill('SIGKILL');
+    });
     this.child.on('message', (msg: SandboxToHost) => this.onMessage(msg));
     this.child.on('error', (err) => this.onGone(`sandbox process error: ${err.message}`));
     this.child.on('exit', (code, signal) => this.onGone(`sandbox process exited (${signal ?? `code ${code}`})`));
@@ -136,17 +145,31 @@ export class PyodideSession implements SandboxSession {
   /** Keep the CLI's event loop alive for this child only while a start or a cell is in progress. */
   private hold(on: boolean): void {
     if (this.closed || this.lostReason) return;
-    const channel = this.child.channel as { ref?: () => void; unref?: () => void } | null | undefined;
+    const ipc = this.child.channel as { ref?: () => void; unref?: () => void } | null | undefined;
+    const direct = this.channel as Duplex & { ref?: () => void; unref?: () => void };
     if (on) {
       this.child.ref();
-      channel?.ref?.();
+      ipc?.ref?.();
+      direct.ref?.();
     } else {
       this.child.unref();
-      channel?.unref?.();
+      ipc?.unref?.();
+      direct.unref?.();
     }
   }
 
-  private send(msg: HostToSandbox): void {
+  /** Write a frame on the direct channel to the worker. */
+  private tell(msg: HostToWorker): void {
+    writeFrame(this.channel, msg);
+  }
+
+  /** Interrupt cell `id`: the IPC message stops running Python, the frame wakes a waiting bridge call. */
+  private interrupt(id: number): void {
+    this.send({ type: 'interrupt' });
+    this.tell({ type: 'interrupt', id });
+  }
+
+  private send(msg: HostToProcess): void {
     if (!this.child.connected) return;
     try {
       this.child.send(msg);
@@ -180,11 +203,11 @@ export class PyodideSession implements SandboxSession {
     const outcome = await new Promise<ExecOutcome>((resolve) => {
       cell.resolve = resolve;
       this.pending = cell;
-      this.send({ type: 'exec', id, code, limitS: timeoutMs / 1000 });
+      this.tell({ type: 'exec', id, code, limitS: timeoutMs / 1000 });
       timers.push(setTimeout(() => {
         ledger.abort();
-        this.send({ type: 'interrupt' });
-        timers.push(setInterval(() => this.send({ type: 'interrupt' }), this.settings.interruptRetryMs));
+        this.interrupt(id);
+        timers.push(setInterval(() => this.interrupt(id), this.settings.interruptRetryMs));
         timers.push(setTimeout(() => this.kill(id), this.settings.hardKillGraceMs));
       }, Math.max(1, timeoutMs)));
     });
@@ -267,7 +290,7 @@ export class PyodideSession implements SandboxSession {
       results = prompts.map(() => ({ text: '', error, input_tokens: 0, output_tokens: 0, ms: 0 }));
     }
     if (!this.live) return;
-    this.send({ type: 'sub-reply', id, payload: JSON.stringify(results) });
+    this.tell({ type: 'sub-reply', id, payload: JSON.stringify(results) });
   }
 
   private onGone(reason: string): void {
@@ -286,7 +309,12 @@ export class PyodideSession implements SandboxSession {
     this.loadWaiter?.reject(new SandboxSessionLostError(`sandbox session ${this.sessionId} was stopped`));
     this.pending?.ledger.abort('the sandbox session was stopped');
     this.pending?.resolve({ kind: 'died', message: 'the sandbox session was stopped' });
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    // Wait (bounded) for the process to be gone, so its memory is back when close() resolves.
+    this.child.ref();
+    this.child.kill('SIGKILL');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
   }
 }

@@ -2,7 +2,8 @@
  * Starts the OS process of one Pyodide sandbox session: `node` with Node's permission model (reads only
  * of Pyodide's package files and the two sandbox scripts; no writes, no child processes, no addons; worker
  * threads allowed because Pyodide runs in one), code generation from strings disabled, an explicit empty
- * environment, stdout discarded (model code can never write to the CLI's stdout) and an IPC channel.
+ * environment, stdout discarded (model code can never write to the CLI's stdout), a socket for the
+ * direct worker channel (fd 3) and an IPC channel (fd 4).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -13,7 +14,7 @@ const SCRIPT_DIR = __dirname;
 /** The child's main script (relays IPC to the Pyodide worker). */
 export const PROCESS_SCRIPT = path.join(SCRIPT_DIR, 'sandbox-process.mjs');
 /** Scripts the child may read besides Pyodide's package. */
-export const SANDBOX_SCRIPTS = ['sandbox-process.mjs', 'sandbox-worker.mjs', 'sandbox-hardening.mjs'].map((f) => path.join(SCRIPT_DIR, f));
+export const SANDBOX_SCRIPTS = ['sandbox-process.mjs', 'sandbox-worker.mjs', 'sandbox-hardening.mjs', 'sandbox-channel.mjs'].map((f) => path.join(SCRIPT_DIR, f));
 
 /** Default memory cap of one session (MiB). */
 export const DEFAULT_MEMORY_LIMIT_MB = 2048;
@@ -78,7 +79,8 @@ export function spawnSandboxProcess(): ChildProcess {
   return spawn(process.execPath, [...sandboxNodeFlags(), PROCESS_SCRIPT], {
     env: {},
     cwd: path.dirname(PROCESS_SCRIPT),
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // fd 3: the direct worker <-> host channel (host-channel.ts); fd 4: Node IPC for start-up
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',
     windowsHide: true,
   });

@@ -2,18 +2,17 @@
 // Node's permission model with an empty environment). Plain JavaScript for the same reason as the
 // worker: it runs outside jest's transform.
 //
-// It runs no model code. It starts the Pyodide worker thread (`sandbox-worker.mjs`) and relays
-// messages: host IPC -> worker (documents, exec), worker -> host IPC (everything the worker posts).
-// It owns the two SharedArrayBuffers of the synchronous bridge: an `interrupt` message from the host
-// sets the interrupt byte while Python runs, and a `sub-reply` is queued on the reply port before the
-// reply counter is bumped (see worker-protocol.ts). When the host goes away (IPC disconnect), the
-// process exits, so no sandbox outlives its CLI.
-import { MessageChannel, Worker } from 'node:worker_threads';
+// It runs no model code. It starts the Pyodide worker thread (`sandbox-worker.mjs`), hands it the
+// settings and documents that arrive over IPC, and owns the interrupt byte: an `interrupt` message
+// from the host sets it while Python runs (Pyodide checks it between bytecodes). Cells, sub-calls and
+// results go between the worker and the host directly, over fd 3 (sandbox-channel.mjs). When the host
+// goes away (IPC disconnect), the process exits, so no sandbox outlives its CLI.
+import { Worker } from 'node:worker_threads';
 
 const SIGINT = 2;
+/** The socket to the host the worker reads and writes directly (see sandbox-channel.mjs). */
+const CHANNEL_FD = 3;
 let worker = null;
-let replyPort = null;
-const replySignal = new Int32Array(new SharedArrayBuffer(4));
 const interrupt = new Uint8Array(new SharedArrayBuffer(1));
 
 const send = (msg) => {
@@ -21,12 +20,9 @@ const send = (msg) => {
 };
 
 function start(init) {
-  const { port1, port2 } = new MessageChannel();
-  replyPort = port1;
-  const workerData = { ...init, replySignal: replySignal.buffer, interrupt: interrupt.buffer, replyPort: port2 };
+  const workerData = { ...init, interrupt: interrupt.buffer, channelFd: CHANNEL_FD };
   worker = new Worker(new URL('./sandbox-worker.mjs', import.meta.url), {
     workerData,
-    transferList: [port2],
     env: {},
     argv: [],
     // no `execArgv`: the worker must inherit the permission flags (`execArgv: []` drops them on Node 20)
@@ -48,11 +44,6 @@ process.on('message', (msg) => {
       return;
     case 'interrupt':
       Atomics.store(interrupt, 0, SIGINT);
-      return;
-    case 'sub-reply':
-      replyPort.postMessage({ id: msg.id, payload: msg.payload });
-      Atomics.add(replySignal, 0, 1);
-      Atomics.notify(replySignal, 0);
       return;
     case 'doc': {
       // IPC delivers a copy; hand it to the worker without another copy.

@@ -7,7 +7,8 @@
 // (sub-calls, FINAL, sleep), configure, then remove what JavaScript reached from Python could use
 // (`require`, `fetch`, `process`...). Then decode the documents, install them, lock the interpreter
 // down and serve `exec` messages one at a time.
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { openChannel } from './sandbox-channel.mjs';
 import { hardenWasmImports, installConstantsBinding, permissionProblem, removeGlobals } from './sandbox-hardening.mjs';
 
 const init = workerData;
@@ -19,9 +20,8 @@ if (unsafe) {
 hardenWasmImports(init.wasmHeapBytes);
 installConstantsBinding();
 const { loadPyodide } = await import(init.pyodideUrl);
-const replySignal = new Int32Array(init.replySignal);
+const channel = openChannel(init.channelFd);
 const interrupt = new Uint8Array(init.interrupt);
-const replyPort = init.replyPort;
 const WAIT_SLICE_MS = 20;
 const EACCES = 2;
 
@@ -31,28 +31,27 @@ let runCell;
 let subSeq = 0;
 let currentExec = 0;
 
-const post = (msg) => parentPort.postMessage(msg);
+const post = (msg) => channel.send(msg);
+
+/** An `interrupt` frame for the running cell (stale ones, for cells already over, are ignored). */
+const isInterruptNow = (msg) => msg.type === 'interrupt' && currentExec !== 0 && msg.id === currentExec;
 
 /**
- * Called synchronously from Python's `_rlm_backend`: posts the batch to the host and blocks until the
- * reply arrives or the interrupt buffer is set (then returns undefined -> Python raises KeyboardInterrupt).
+ * Called synchronously from Python's `_rlm_backend`: sends the batch to the host and blocks until the
+ * reply arrives or the host interrupts the cell (then returns undefined -> Python raises KeyboardInterrupt).
  * An arrow function with a null prototype, so Python holding it cannot walk to `Function`.
  */
 const hostCall = (payload) => {
   const id = ++subSeq;
   post({ type: 'sub', id, payload: String(payload) });
   for (;;) {
-    const seen = Atomics.load(replySignal, 0);
-    let got;
-    while ((got = receiveMessageOnPort(replyPort)) !== undefined) {
-      if (got.message.id === id) return got.message.payload;
-      // a reply to a batch an earlier interrupt abandoned: drop it
-    }
-    if (Atomics.load(interrupt, 0) !== 0) {
+    const msg = channel.receive();
+    if (msg.type === 'sub-reply' && msg.id === id) return msg.payload;
+    if (isInterruptNow(msg)) {
       Atomics.store(interrupt, 0, 0);
       return undefined;
     }
-    Atomics.wait(replySignal, 0, seen, WAIT_SLICE_MS);
+    // a reply to a batch an earlier interrupt abandoned, or a stale interrupt: drop it
   }
 };
 Object.setPrototypeOf(hostCall, null);
@@ -162,6 +161,18 @@ function finishDocuments() {
   lockdown();
   const parsed = JSON.parse(json);
   post({ type: 'loaded', docs: parsed.docs, totalChars: parsed.total, preview: parsed.preview, loadMs: Date.now() - t0 });
+  serve();
+}
+
+/**
+ * From here on the worker only serves the host channel, synchronously: `exec` runs a cell; stale
+ * `sub-reply` / `interrupt` frames (for cells already over) are dropped. It never returns.
+ */
+function serve() {
+  for (;;) {
+    const msg = channel.receive();
+    if (msg && msg.type === 'exec') execute(msg.id, msg.code, msg.limitS);
+  }
 }
 
 function lockdown() {

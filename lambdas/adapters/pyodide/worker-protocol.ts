@@ -2,19 +2,17 @@
  * Messages between the host (`pyodide-session.ts`), the sandbox process's main thread
  * (`sandbox-process.mjs`) and the Pyodide worker inside it (`sandbox-worker.mjs`).
  *
- * Host <-> sandbox process: Node IPC (`serialization: 'advanced'`, so documents travel as bytes). The
- * process's main thread relays host messages to the worker and every worker message to the host; it
- * handles `interrupt` and `sub-reply` itself (they must reach the worker while Python is blocked).
+ * Host -> sandbox process: Node IPC (`serialization: 'advanced'`, so documents travel as bytes): the
+ * settings, the documents, and `interrupt` (the process's main thread sets the interrupt byte while
+ * Python runs). Host <-> worker: a direct socket (fd 3 of the process, `host-channel.ts` /
+ * `sandbox-channel.mjs`) that the worker reads and writes synchronously: cells, sub-calls, FINAL, results.
  *
  * The scripts are plain JavaScript (jest's TypeScript transform does not apply in other processes or
  * threads), so these types document the protocol for the host side; the scripts follow them by convention.
  *
- * Synchronous sub-calls: Python's `llm_query` blocks the worker thread, so the worker cannot receive
- * ordinary messages while it waits. It posts a `sub` request (relayed to the host), then waits on
- * `replySignal` (`Atomics.wait` in short slices, checking the interrupt buffer between slices) and reads
- * the reply with `receiveMessageOnPort(replyPort)`. The process's main thread posts the host's reply on
- * the port first and then increments `replySignal[0]` and notifies, so a changed counter always means a
- * reply is queued.
+ * Synchronous sub-calls: Python's `llm_query` blocks the worker thread. It writes a `sub` frame and
+ * blocks reading the channel until the `sub-reply` with its ID, or an `interrupt` frame for the running
+ * cell, arrives (the host sends both an `interrupt` frame and an IPC `interrupt` when a cell times out).
  *
  * Everything the sandbox sends is untrusted: model code that got JavaScript execution in the worker
  * could post any of these. The host therefore counts sub-calls itself and takes FINAL only from `final`
@@ -54,18 +52,23 @@ export interface WorkerInit {
   wasmHeapBytes: number;
 }
 
-/** Host -> sandbox process. */
-export type HostToSandbox =
+/** Host -> sandbox process main thread, over Node IPC. */
+export type HostToProcess =
   /** First message: start the worker. */
   | { type: 'init'; init: WorkerInit }
   /** One document as UTF-8 bytes. */
   | { type: 'doc'; name: string; bytes: Uint8Array }
-  /** All documents sent: install `documents`/`context`, lock down, report `loaded`. */
+  /** All documents sent: install `documents`/`context`, lock down, report `loaded`, then serve the channel. */
   | { type: 'docs-done' }
+  /** Set the interrupt byte: KeyboardInterrupt in Python code that is running (not waiting). */
+  | { type: 'interrupt' };
+
+/** Host -> worker, over the direct channel (fd 3). */
+export type HostToWorker =
   /** Run one cell; `limitS` is the limit named in a timeout message. */
   | { type: 'exec'; id: number; code: string; limitS: number }
-  /** Raise KeyboardInterrupt in the running cell. */
-  | { type: 'interrupt' }
+  /** Wake a bridge call of cell `id` that waits for a reply: KeyboardInterrupt. */
+  | { type: 'interrupt'; id: number }
   /** Reply to a `sub` request: `payload` is the JSON list of per-prompt results. */
   | { type: 'sub-reply'; id: number; payload: string };
 
@@ -75,7 +78,7 @@ export interface LoadedDoc {
   chars: number;
 }
 
-/** Sandbox process -> host (all of it from the worker, relayed; `fatal` also from the process). */
+/** Worker -> host over the direct channel; `fatal` also from the process's main thread over IPC. */
 export type SandboxToHost =
   | { type: 'booted'; ms: number }
   | { type: 'loaded'; docs: LoadedDoc[]; totalChars: number; preview: string; loadMs: number }
