@@ -12,7 +12,7 @@
  * made and counted on the host; FINAL reaches the host out of band.
  */
 import { randomUUID } from 'node:crypto';
-import { DocumentError, RlmError, SandboxSessionLostError } from '../../core/errors';
+import { ConfigError, DocumentError, RlmError, SandboxSessionLostError } from '../../core/errors';
 import type {
   DocumentStore,
   LanguageModel,
@@ -24,9 +24,9 @@ import type {
 } from '../../core/ports';
 import { silentLogger } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
-import { costOf } from '../../core/pricing';
+import { costOf, priceFor } from '../../core/pricing';
 import { PyodideSession, type WorkerLoaded } from './pyodide-session';
-import { DEFAULT_MEMORY_LIMIT_MB } from './sandbox-launch';
+import { DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from './sandbox-launch';
 import type { SubCallPricer } from './sub-call-ledger';
 
 /** Constructor options of `PyodideSandbox`. */
@@ -59,6 +59,9 @@ export interface StartTimings {
   /** Host-side reading and UTF-8 encoding of the documents (overlaps the boot). */
   readMs: number;
 }
+
+/** Built-in price table; a model without a price costs nothing here (the run reports it as unpriced). */
+const defaultPrice: SubCallPricer = (model, usage) => (priceFor(model) ? costOf(model, usage) : undefined);
 
 /** Live sessions of this process, by ID: `resume` re-attaches to them on each turn. */
 const registry = new Map<string, PyodideSession>();
@@ -111,6 +114,10 @@ export class PyodideSandbox implements Sandbox {
 
   constructor(private readonly options: PyodideSandboxOptions) {
     this.logger = options.logger ?? silentLogger;
+    const limit = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
+    if (!Number.isFinite(limit) || limit < MIN_MEMORY_LIMIT_MB) {
+      throw new ConfigError(`sandbox memory limit must be at least ${MIN_MEMORY_LIMIT_MB} MiB (Pyodide needs about 100 MiB to boot), got ${limit}`);
+    }
   }
 
   async start(options: SandboxStartOptions): Promise<{ session: SandboxSession; loaded: LoadedContext }> {
@@ -124,7 +131,7 @@ export class PyodideSandbox implements Sandbox {
       hardKillGraceMs: this.options.hardKillGraceMs ?? 5_000,
       interruptRetryMs: this.options.interruptRetryMs ?? 1_000,
       memoryLimitMb: this.options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
-      price: this.options.price ?? ((model, usage) => costOf(model, usage)),
+      price: this.options.price ?? defaultPrice,
     }, (closed) => {
       if (registry.get(closed.sessionId) === closed) registry.delete(closed.sessionId);
     });

@@ -12,7 +12,8 @@
  * - `install_sleep(js_sleep)`: replaces `time.sleep` (Pyodide's busy-waits and cannot be interrupted)
  *   with one that blocks in `Atomics.wait` slices and raises `KeyboardInterrupt` on the interrupt.
  * - `install_final(js_final)`: wraps `FINAL` / `FINAL_VAR` in `__main__` so the answer also goes to the host
- *   out of band (the host trusts only that, never the cell report's `final`).
+ *   out of band (the host trusts only that, never the cell report's `final`), and turns the prelude's
+ *   in-sandbox sub-call tally (`_rlm_record`) off: the host's ledger counts the calls.
  * - `add_document(name, buf)`: decodes a JS `Uint8Array` as strict UTF-8; returns an error string or None.
  * - `finish_documents(preview_chars)`: calls the prelude's `_rlm_set_documents` and returns JSON
  *   `{docs: [{name, chars}], total, preview}` with Python character counts.
@@ -66,6 +67,8 @@ def _rlm_make_helpers():
         FINAL.__doc__, FINAL_VAR.__doc__ = orig_final.__doc__, orig_final_var.__doc__
         ns['FINAL'], ns['FINAL_VAR'] = FINAL, FINAL_VAR
         ns['_rlm_protect']()
+        # The host's ledger is the only sub-call accounting here; the prelude's in-sandbox tally is not read.
+        ns['_rlm_record'] = lambda prompt, model, res: None
 
     def add_document(name, buf):
         data = buf.to_bytes()
