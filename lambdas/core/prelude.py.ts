@@ -9,25 +9,51 @@
  *
  * Each adapter supplies the sub-call backend by assigning
  * `_rlm_backend(prompts: list[str], model: str) -> list[dict]` where each dict has
- * `text`, `error` (str or None), `input_tokens`, `output_tokens`, `ms`.
+ * `text`, `error` (str or None), `input_tokens`, `output_tokens`, `ms`, and optionally `truncated`
+ * (the reply stopped at the output-token limit).
  */
+import type { SubCallBudget } from './ports';
+
 export { PYTHON_PRELUDE } from '../sandbox-python/generated';
 
 /** Marker an adapter prints before the JSON report when it reads the report from stdout (AgentCore). */
 export const CELL_REPORT_MARKER = '__RLM_CELL_REPORT__';
 
+/** Base64 of the UTF-8 of `text` (safe inside a Python string literal). */
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/** The budget as the prelude's `_rlm_run_cell(..., budget=)` dict (snake_case JSON). */
+export function pythonBudget(budget: SubCallBudget): Record<string, unknown> {
+  return {
+    calls: budget.calls ?? null,
+    tokens: budget.tokens ?? null,
+    cost_usd: budget.costUsd ?? null,
+    allowed_models: budget.allowedModels,
+    prices: budget.prices ?? {},
+  };
+}
+
 /**
  * Python source that runs `code` as one cell and evaluates to (Pyodide) the JSON report string.
  * `timeoutSeconds` arms SIGALRM inside the sandbox (0 when the host interrupts instead);
- * `limitSeconds` is the limit the timeout message names (default `timeoutSeconds`).
+ * `limitSeconds` is the limit the timeout message names (default `timeoutSeconds`); `budget`, when
+ * given, is enforced by the prelude at each sub-call (defence in depth behind the host's own checks).
+ * Outside values reach Python only as base64 characters.
  */
-export function cellInvocation(code: string, timeoutSeconds: number, limitSeconds?: number): string {
-  const b64 = Buffer.from(code, 'utf8').toString('base64');
-  const limit = limitSeconds === undefined ? '' : `, ${Number(limitSeconds) || 0}`;
-  return `_rlm_run_cell(__import__('base64').b64decode('${b64}').decode('utf-8'), ${Number(timeoutSeconds) || 0}${limit})`;
+export function cellInvocation(code: string, timeoutSeconds: number, limitSeconds?: number, budget?: SubCallBudget): string {
+  const limit = limitSeconds === undefined ? 'None' : String(Number(limitSeconds) || 0);
+  const budgetArg = budget ? `, __import__('json').loads(__import__('base64').b64decode('${b64(JSON.stringify(pythonBudget(budget)))}').decode('utf-8'))` : '';
+  const limitArg = limitSeconds === undefined && !budget ? '' : `, ${limit}`;
+  return `_rlm_run_cell(__import__('base64').b64decode('${b64(code)}').decode('utf-8'), ${Number(timeoutSeconds) || 0}${limitArg}${budgetArg})`;
 }
 
-/** Python source that runs `code` as one cell and prints the report after `CELL_REPORT_MARKER` (AgentCore). */
-export function printedCellInvocation(code: string, timeoutSeconds: number): string {
-  return `print(${JSON.stringify(CELL_REPORT_MARKER)} + ${cellInvocation(code, timeoutSeconds)})`;
+/**
+ * Python source that runs `code` as one cell and prints the report after `CELL_REPORT_MARKER` + `nonce`
+ * (AgentCore). The host picks a fresh random nonce per cell and accepts only the line carrying it, so
+ * text the cell prints (documents, sub-model replies) cannot pass for the report; see
+ * docs/agentcore-sandbox.md for what hostile code can still forge.
+ */
+export function printedCellInvocation(code: string, timeoutSeconds: number, options: { budget?: SubCallBudget; nonce?: string } = {}): string {
+  const nonce = (options.nonce ?? '').replace(/[^0-9A-Za-z]/g, '');
+  return `print(${JSON.stringify(CELL_REPORT_MARKER + nonce)} + ${cellInvocation(code, timeoutSeconds, undefined, options.budget)})`;
 }

@@ -39,22 +39,35 @@ def _rlm_make_backend(cfg):
                 )
             return holder['c']
 
+    max_tokens = cfg.get('sub_max_tokens')
+
     def one(prompt, model):
         t0 = time.time()
         try:
-            resp = client().converse(modelId=model, messages=[{'role': 'user', 'content': [{'text': prompt}]}])
+            request = {'modelId': model, 'messages': [{'role': 'user', 'content': [{'text': prompt}]}]}
+            if max_tokens:
+                request['inferenceConfig'] = {'maxTokens': int(max_tokens)}
+            resp = client().converse(**request)
             blocks = ((resp.get('output') or {}).get('message') or {}).get('content') or []
             text = ''.join(b['text'] for b in blocks if isinstance(b, dict) and isinstance(b.get('text'), str))
             usage = resp.get('usage') or {}
-            return {'text': text, 'error': None, 'input_tokens': int(usage.get('inputTokens') or 0),
-                    'output_tokens': int(usage.get('outputTokens') or 0), 'ms': int((time.time() - t0) * 1000)}
+            res = {'text': text, 'error': None, 'input_tokens': int(usage.get('inputTokens') or 0),
+                   'output_tokens': int(usage.get('outputTokens') or 0), 'ms': int((time.time() - t0) * 1000)}
+            if resp.get('stopReason') in ('max_tokens', 'model_context_window_exceeded'):
+                res['truncated'] = True
+            return res
         except Exception as e:
             return {'text': '', 'error': _rlm_describe_exc(e), 'input_tokens': 0, 'output_tokens': 0,
                     'ms': int((time.time() - t0) * 1000)}
 
+    configured = set(cfg.get('allowed_models') or [])
+
     def backend(prompts, model):
         if not model:
             raise ValueError('no sub-model configured; pass model=')
+        # The prelude checks the cell's allowlist first; this is the session's own (set at setup).
+        if configured and model not in configured:
+            raise PermissionError('model ' + repr(model) + ' is not allowed in this run')
         if len(prompts) == 1:
             return [one(prompts[0], model)]
         workers = max(1, min(int(_RLM['concurrency']), len(prompts)))
@@ -92,18 +105,28 @@ def _rlm_load_documents(cfg):
                 body.close()
         except Exception as e:
             raise _RlmDocumentError(name, 'could not be read from ' + uri + ': ' + _rlm_describe_exc(e))
-        nul = data.find(b'\x00')
-        if nul != -1:
-            raise _RlmDocumentError(name, 'is not a text document: binary content (NUL byte at offset ' + str(nul) + ')')
-        try:
-            text = data.decode('utf-8')
-        except UnicodeDecodeError as e:
-            raise _RlmDocumentError(name, 'is not a text document: not valid UTF-8 (at byte ' + str(e.start) + ')')
+        text, reason = _rlm_decode_document(data)
         del data
-        if text.startswith('\ufeff'):
-            text = text[1:]
+        if reason is not None:
+            raise _RlmDocumentError(name, 'is not a text document: ' + reason)
         docs[name] = text
     return docs
+
+
+def _rlm_decode_document(data):
+    """(text, None) when bytes are a text document, else (None, reason). The same rule as
+    lambdas/adapters/documents/text.ts (test/fixtures/text-rule.json): no NUL byte anywhere, strict
+    UTF-8, one leading byte-order mark dropped."""
+    nul = data.find(b'\x00')
+    if nul != -1:
+        return None, 'binary content (NUL byte at offset ' + str(nul) + ')'
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        return None, 'not valid UTF-8 (at byte ' + str(e.start) + ')'
+    if text.startswith('\ufeff'):
+        text = text[1:]
+    return text, None
 
 
 def _rlm_setup(cfg):
@@ -114,13 +137,10 @@ def _rlm_setup(cfg):
         names = list(docs)
         total = _rlm_set_documents(docs)
         report = {'ok': True, 'documents': [{'name': n, 'chars': len(docs[n])} for n in names],
-                  'total_chars': total, 'preview': context[:int(cfg['preview_chars'])]}
+                  'total_chars': total, 'preview': globals()['context'][:int(cfg['preview_chars'])]}
     except _RlmDocumentError as e:
         report = {'ok': False, 'kind': 'document', 'document': e.document, 'message': str(e)}
     except Exception as e:
         report = {'ok': False, 'kind': 'setup', 'message': _rlm_describe_exc(e)}
     print(cfg['marker'] + _rlm_json.dumps(report))
 
-
-_rlm_setup(_rlm_setup_cfg)
-del _rlm_setup_cfg

@@ -87,6 +87,10 @@ def _rlm_record(prompt, model, res):
         sub['errors'] += 1
     sub['input_tokens'] += int(res.get('input_tokens') or 0)
     sub['output_tokens'] += int(res.get('output_tokens') or 0)
+    price = ((cell.get('budget') or {}).get('prices') or {}).get(model)
+    if price:
+        cell['cost_usd'] += (int(res.get('input_tokens') or 0) * float(price.get('input') or 0)
+                             + int(res.get('output_tokens') or 0) * float(price.get('output') or 0)) / 1e6
     if len(sub['records']) < 200:
         rec = {
             'model': model,
@@ -100,7 +104,42 @@ def _rlm_record(prompt, model, res):
         }
         if err:
             rec['error'] = str(err)
+        if res.get('truncated'):
+            rec['truncated'] = True
         sub['records'].append(rec)
+
+
+def _rlm_cap_hit(cell):
+    """The cap of the cell's budget that is used up, described, or None. Budget amounts are what the
+    run had left when the cell started; the cell's own sub-calls count against them."""
+    budget = cell.get('budget') if cell is not None else None
+    if not budget:
+        return None
+    sub = cell['sub']
+    calls = budget.get('calls')
+    if calls is not None and sub['calls'] >= calls:
+        return 'maxSubCalls (' + format(int(calls), ',') + ' sub-calls were left for this cell)'
+    tokens = budget.get('tokens')
+    if tokens is not None and sub['input_tokens'] + sub['output_tokens'] >= tokens:
+        return 'maxTotalTokens (' + format(int(tokens), ',') + ' tokens were left for this cell)'
+    cost = budget.get('cost_usd')
+    if cost is not None and cell['cost_usd'] >= cost:
+        return 'maxCostUsd ($' + format(float(cost), '.4f') + ' was left for this cell)'
+    return None
+
+
+def _rlm_chunk_size(cell, pending):
+    """How many of `pending` prompts to send before checking the caps again."""
+    budget = cell.get('budget') if cell is not None else None
+    if not budget:
+        return pending
+    n = pending
+    if budget.get('calls') is not None:
+        n = min(n, int(budget['calls']) - cell['sub']['calls'])
+    if budget.get('tokens') is not None or budget.get('cost_usd') is not None:
+        # Usage is known only after a call: send at most one concurrent wave, then check again.
+        n = min(n, max(1, int(_RLM['concurrency'])))
+    return max(1, n)
 
 
 def llm_query_batched(prompts, model=None):
@@ -112,18 +151,36 @@ def llm_query_batched(prompts, model=None):
     if not prompts:
         return []
     use_model = model or _RLM['sub_model']
-    try:
-        results = _rlm_backend(prompts, use_model)
-    except Exception as e:
-        results = [{'text': '', 'error': type(e).__name__ + ': ' + str(e)} for _ in prompts]
+    cell = _RLM['cell']
+    allowed = ((cell or {}).get('budget') or {}).get('allowed_models')
+    if allowed and use_model not in allowed:
+        msg = ('Error: model ' + repr(use_model) + ' is not allowed in this run; '
+               'llm_query may use: ' + ', '.join(allowed))
+        return [msg for _ in prompts]
     out = []
-    for p, res in zip(prompts, results):
-        res = dict(res or {})
-        _rlm_record(p, use_model, res)
-        if res.get('error'):
-            out.append('Error: ' + str(res['error']))
-        else:
-            out.append(res.get('text') or '')
+    while len(out) < len(prompts):
+        hit = _rlm_cap_hit(cell)
+        if hit is not None:
+            cell['cap_reached'] = hit
+            refused = 'Error: sub-call not made: ' + hit.split(' ')[0] + ' cap reached (' + hit + '). The run stops after this cell.'
+            out.extend(refused for _ in range(len(prompts) - len(out)))
+            break
+        chunk = prompts[len(out):len(out) + _rlm_chunk_size(cell, len(prompts) - len(out))]
+        try:
+            results = _rlm_backend(chunk, use_model)
+        except Exception as e:
+            results = [{'text': '', 'error': type(e).__name__ + ': ' + str(e)} for _ in chunk]
+        for p, res in zip(chunk, results):
+            res = dict(res or {})
+            _rlm_record(p, use_model, res)
+            if res.get('error'):
+                out.append('Error: ' + str(res['error']))
+            elif res.get('truncated'):
+                out.append((res.get('text') or '') + "\n[... reply cut off: the sub-model reached its output token limit]")
+            else:
+                out.append(res.get('text') or '')
+        if len(results) < len(chunk):
+            out.extend('Error: the sandbox backend returned no reply for this prompt' for _ in range(len(chunk) - len(results)))
     return out
 
 
@@ -238,11 +295,14 @@ def _rlm_exec(code, ns):
             print(repr(value))
 
 
-def _rlm_run_cell(code, timeout_s=0, limit_s=None):
+def _rlm_run_cell(code, timeout_s=0, limit_s=None, budget=None):
     """Run one cell in __main__'s namespace and return a JSON report. timeout_s arms SIGALRM (0 = the
-    host interrupts instead); limit_s is the limit named in the timeout message (default timeout_s)."""
+    host interrupts instead); limit_s is the limit named in the timeout message (default timeout_s).
+    budget (dict or None): what the run may still spend, enforced at each sub-call: calls, tokens,
+    cost_usd (None = no cap), allowed_models (list), prices ({model: {input, output}} USD per 1M)."""
     _RLM['cell_no'] += 1
-    cell = {'final': None, 'sub': {'calls': 0, 'errors': 0, 'input_tokens': 0, 'output_tokens': 0, 'records': []}}
+    cell = {'final': None, 'sub': {'calls': 0, 'errors': 0, 'input_tokens': 0, 'output_tokens': 0, 'records': []},
+            'budget': budget if isinstance(budget, dict) else None, 'cost_usd': 0.0, 'cap_reached': None}
     _RLM['cell'] = cell
     ns = _rlm_sys.modules['__main__'].__dict__
     _rlm_linecache.cache['<cell>'] = (len(code), None, code.splitlines(True), '<cell>')
@@ -295,4 +355,5 @@ def _rlm_run_cell(code, timeout_s=0, limit_s=None):
         'duration_ms': int(elapsed * 1000),
         'sub': cell['sub'],
         'notices': notices,
+        'cap_reached': cell['cap_reached'],
     })

@@ -30,12 +30,17 @@ export interface SetupParams {
   subMaxAttempts: number;
   /** botocore `read_timeout` of the Bedrock client, seconds. */
   subReadTimeoutSeconds: number;
+  /** Models the session's backend will call at all (the prelude also checks each cell's budget). */
+  allowedModels?: string[];
+  /** `inferenceConfig.maxTokens` of each sub-call (absent = the model's default). */
+  subMaxOutputTokens?: number;
 }
 
 /**
  * Defines `_rlm_make_backend(cfg)` and `_rlm_load_documents(cfg)` and runs the setup, printing
  * `SETUP_REPORT_MARKER` + JSON: `{ok: true, documents: [{name, chars}], total_chars, preview}` or
- * `{ok: false, kind: 'document' | 'setup', document?, message}`. Expects `_rlm_setup_cfg` to be defined.
+ * `{ok: false, kind: 'document' | 'setup', document?, message}` when `_rlm_setup(cfg)` is called
+ * (`renderSetupScript` appends the call).
  */
 export { SETUP_PY };
 
@@ -59,10 +64,12 @@ export function renderSetupScript(params: SetupParams): string {
     preview_chars: params.previewChars,
     sub_max_attempts: params.subMaxAttempts,
     sub_read_timeout: params.subReadTimeoutSeconds,
+    allowed_models: params.allowedModels ?? [params.subModelId],
+    sub_max_tokens: params.subMaxOutputTokens ?? null,
     marker: SETUP_REPORT_MARKER,
   };
   const load = `_rlm_setup_cfg = _rlm_json.loads(__import__('base64').b64decode('${b64json(cfg)}').decode('utf-8'))`;
-  return `${PYTHON_PRELUDE}\n${load}\n${SETUP_PY}`;
+  return `${PYTHON_PRELUDE}\n${load}\n${SETUP_PY}\n_rlm_setup(_rlm_setup_cfg)\ndel _rlm_setup_cfg\n`;
 }
 
 /** Parsed setup report. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { emptySubStats, parseCellReport } from '../../core/cell-report';
 import { DocumentError, SandboxError, SandboxSessionLostError, describeError } from '../../core/errors';
 import { cellInvocation, PYTHON_PRELUDE } from '../../core/prelude.py';
-import { CONTEXT_PREVIEW_CHARS, type LanguageModel, type SandboxSession } from '../../core/ports';
+import { CONTEXT_PREVIEW_CHARS, type CellExecOptions, type LanguageModel, type SandboxSession, type SubCallBudget } from '../../core/ports';
 import type { CellResult } from '../../core/types';
 import { Limiter, parseSubRequest, runSubBatch, type SubCallResult } from './sub-calls';
 import { BLOCKED_MODULES, HELPERS_PY, LOCKDOWN_PY } from './worker-python';
@@ -128,13 +128,13 @@ export class PyodideSession implements SandboxSession {
     this.worker.postMessage(msg, transfer);
   }
 
-  async execute(code: string, options: { timeoutMs: number }): Promise<CellResult> {
-    const run = this.queue.then(() => this.runCell(code, options.timeoutMs));
+  async execute(code: string, options: CellExecOptions): Promise<CellResult> {
+    const run = this.queue.then(() => this.runCell(code, options.timeoutMs, options.budget));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async runCell(code: string, timeoutMs: number): Promise<CellResult> {
+  private async runCell(code: string, timeoutMs: number, budget?: SubCallBudget): Promise<CellResult> {
     if (!this.live) throw new SandboxSessionLostError(`sandbox session ${this.sessionId} is gone: ${this.lost}`);
     const id = ++this.execSeq;
     const t0 = Date.now();
@@ -142,7 +142,7 @@ export class PyodideSession implements SandboxSession {
     this.worker.ref();
     const outcome = await new Promise<ExecOutcome>((resolve) => {
       this.pendingExec = { id, resolve };
-      this.post({ type: 'exec', id, source: cellInvocation(code, 0, timeoutMs / 1000) });
+      this.post({ type: 'exec', id, source: cellInvocation(code, 0, timeoutMs / 1000, budget) });
       timers.push(setTimeout(() => {
         Atomics.store(this.interrupt, 0, SIGINT);
         timers.push(setInterval(() => Atomics.store(this.interrupt, 0, SIGINT), this.settings.interruptRetryMs));
