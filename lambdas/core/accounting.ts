@@ -51,12 +51,17 @@ export function computeTotals(turns: TurnRecord[], config: RunConfig, prices?: P
   return turns.reduce((acc, turn) => addTurn(acc, turn, config, prices), zeroTotals());
 }
 
+/** Root + sub tokens (input + output, cache included) the totals count against `maxTotalTokens`. */
+export function tokensUsed(t: RunTotals): number {
+  return t.rootInputTokens + t.rootOutputTokens + t.rootCacheReadTokens + t.rootCacheWriteTokens + t.subInputTokens + t.subOutputTokens;
+}
+
 /** The first optional limit the totals have reached, described for the model and the result; undefined if none. */
 export function exceededLimit(totals: RunTotals, config: RunConfig): string | undefined {
   if (config.maxSubCalls !== undefined && totals.subCalls >= config.maxSubCalls) {
     return `maxSubCalls (${totals.subCalls} of ${config.maxSubCalls} sub-calls made)`;
   }
-  const tokens = totals.rootInputTokens + totals.rootOutputTokens + totals.rootCacheReadTokens + totals.rootCacheWriteTokens + totals.subInputTokens + totals.subOutputTokens;
+  const tokens = tokensUsed(totals);
   if (config.maxTotalTokens !== undefined && tokens >= config.maxTotalTokens) {
     return `maxTotalTokens (${tokens} of ${config.maxTotalTokens} tokens used)`;
   }

@@ -4,7 +4,7 @@
  * of this turn. The sandbox enforces it at each sub-call; after a cell whose result has `capReached`,
  * the rest of the turn is not executed and the run stops as `limit` (turn-step's final tool-less call).
  */
-import { costOfSubCalls } from './accounting';
+import { costOfSubCalls, tokensUsed } from './accounting';
 import type { SubCallBudget } from './ports';
 import { costOf, priceFor, DEFAULT_PRICES, type ModelPrice, type PriceTable } from './pricing';
 import type { CellResult, RunConfig, RunTotals, TokenUsage, TurnRecord } from './types';
@@ -12,11 +12,6 @@ import type { CellResult, RunConfig, RunTotals, TokenUsage, TurnRecord } from '.
 /** The models a run's sub-calls may name: the sub model first (the default), then the root model. */
 export function allowedModelsOf(config: Pick<RunConfig, 'subModelId' | 'rootModelId'>): string[] {
   return [...new Set([config.subModelId, config.rootModelId].filter((m) => m))];
-}
-
-/** Root + sub tokens (input + output, cache included) the totals count against `maxTotalTokens`. */
-export function tokensUsed(t: RunTotals): number {
-  return t.rootInputTokens + t.rootOutputTokens + t.rootCacheReadTokens + t.rootCacheWriteTokens + t.subInputTokens + t.subOutputTokens;
 }
 
 /** The budget of the next cell. Amounts never go below 0 (0 = no sub-call may be made). */
