@@ -87,7 +87,7 @@ def _rlm_record(prompt, model, res):
         sub['errors'] += 1
     sub['input_tokens'] += int(res.get('input_tokens') or 0)
     sub['output_tokens'] += int(res.get('output_tokens') or 0)
-    price = ((cell.get('budget') or {}).get('prices') or {}).get(model)
+    price = (cell['budget'].get('prices') or {}).get(model) if cell['budget'] else None
     if price:
         cell['cost_usd'] += (int(res.get('input_tokens') or 0) * float(price.get('input') or 0)
                              + int(res.get('output_tokens') or 0) * float(price.get('output') or 0)) / 1e6
@@ -152,20 +152,25 @@ def llm_query_batched(prompts, model=None):
         return []
     use_model = model or _RLM['sub_model']
     cell = _RLM['cell']
-    allowed = ((cell or {}).get('budget') or {}).get('allowed_models')
-    if allowed and use_model not in allowed:
-        msg = ('Error: model ' + repr(use_model) + ' is not allowed in this run; '
-               'llm_query may use: ' + ', '.join(allowed))
-        return [msg for _ in prompts]
+    budget = cell['budget'] if cell is not None else None
+    if budget:
+        allowed = budget.get('allowed_models')
+        if allowed and use_model not in allowed:
+            msg = ('Error: model ' + repr(use_model) + ' is not allowed in this run; '
+                   'llm_query may use: ' + ', '.join(allowed))
+            return [msg for _ in prompts]
     out = []
     while len(out) < len(prompts):
-        hit = _rlm_cap_hit(cell)
-        if hit is not None:
-            cell['cap_reached'] = hit
-            refused = 'Error: sub-call not made: ' + hit.split(' ')[0] + ' cap reached (' + hit + '). The run stops after this cell.'
-            out.extend(refused for _ in range(len(prompts) - len(out)))
-            break
-        chunk = prompts[len(out):len(out) + _rlm_chunk_size(cell, len(prompts) - len(out))]
+        size = len(prompts) - len(out)
+        if budget:
+            hit = _rlm_cap_hit(cell)
+            if hit is not None:
+                cell['cap_reached'] = hit
+                refused = 'Error: sub-call not made: ' + hit.split(' ')[0] + ' cap reached (' + hit + '). The run stops after this cell.'
+                out.extend(refused for _ in range(size))
+                break
+            size = _rlm_chunk_size(cell, size)
+        chunk = prompts[len(out):len(out) + size] if size < len(prompts) else prompts
         try:
             results = _rlm_backend(chunk, use_model)
         except Exception as e:
