@@ -5,7 +5,7 @@
  * missing (CI has both); pyflakes comes from Debian's pyflakes3, which .ci/run installs.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { EMBEDDED_FILES, SANDBOX_PYTHON_DIR } from '../../scripts/embed-sandbox-python';
@@ -38,14 +38,15 @@ withPython('every sandbox .py file compiles', () => {
   expect(r.status).toBe(0);
 });
 
-(haveFlakes ? test : test.skip)('pyflakes finds nothing in the sandbox Python', () => {
+(haveFlakes ? test : test.skip)('pyflakes finds nothing in the sandbox Python, its tests and its bench', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'rlm-pyflakes-'));
   const files = lintUnits().map(({ name, text }) => {
     const f = path.join(dir, name);
     writeFileSync(f, text);
     return f;
   });
-  const r = run('pyflakes3', files, 60_000);
+  const tests = readdirSync(path.join(root, 'test', 'python')).filter((f) => f.endsWith('.py')).map((f) => path.join(root, 'test', 'python', f));
+  const r = run('pyflakes3', [...files, ...tests, path.join(root, 'bench', 'prelude-bench.py')], 60_000);
   expect(r.stdout + r.stderr).toBe('');
   expect(r.status).toBe(0);
 });
