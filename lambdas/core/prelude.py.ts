@@ -8,7 +8,9 @@
  * restoration of the protected names afterwards. It returns one JSON report per cell.
  *
  * Each adapter supplies the sub-call backend by assigning
- * `_rlm_backend(prompts: list[str], model: str) -> list[dict]` where each dict has
+ * `_rlm_backend(prompts: list[str], model: str) -> list[dict]` **before** calling `_rlm_configure` /
+ * `_rlm_set_documents` (they protect it with the other prelude names: a cell that replaces it gets the
+ * original back when it ends), where each dict has
  * `text`, `error` (str or None), `input_tokens`, `output_tokens`, `ms`, and optionally `truncated`
  * (the reply stopped at the output-token limit).
  */

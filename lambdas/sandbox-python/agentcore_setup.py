@@ -131,8 +131,9 @@ def _rlm_decode_document(data):
 
 def _rlm_setup(cfg):
     try:
-        _rlm_configure(cfg['sub_model'], cfg['sub_concurrency'], cfg['capture'])
+        # The backend first: _rlm_configure protects the names in place, the backend included.
         globals()['_rlm_backend'] = _rlm_make_backend(cfg)
+        _rlm_configure(cfg['sub_model'], cfg['sub_concurrency'], cfg['capture'])
         docs = _rlm_load_documents(cfg)
         names = list(docs)
         total = _rlm_set_documents(docs)

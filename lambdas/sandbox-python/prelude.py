@@ -22,6 +22,7 @@ _RLM_PREVIEW = 200
 
 
 def _rlm_backend(prompts, model):
+    # Adapters assign their backend before _rlm_configure / _rlm_set_documents, which protect it.
     raise RuntimeError('the sandbox has no sub-model backend configured')
 
 
@@ -240,19 +241,34 @@ def SHOW_VARS():
     print('Always available: context (str), documents (name -> text), llm_query, llm_query_batched, FINAL, FINAL_VAR, SHOW_VARS')
 
 
-def _rlm_protect():
+# Names the model may use but not replace: the functions it calls, its data, and the prelude's own
+# internals (so a cell cannot swap the runner or the backend for the next cell). Shadows of builtins
+# the cell invocation itself uses are removed after each cell.
+_RLM_PUBLIC = ('llm_query', 'llm_query_batched', 'FINAL', 'FINAL_VAR', 'SHOW_VARS', 'context', 'documents')
+_RLM_INTERNAL = ('_RLM', '_rlm_run_cell', '_rlm_exec', '_rlm_backend', '_rlm_record', '_rlm_cap_hit', '_rlm_chunk_size',
+                 '_rlm_restore', '_rlm_protect', '_rlm_set_documents', '_rlm_configure', '_rlm_cell_frames', '_RlmBoundedWriter')
+_RLM_SHADOWED_BUILTINS = ('print', '__import__')
+
+
+def _rlm_protect(_state=_RLM):
     ns = _rlm_sys.modules['__main__'].__dict__
-    for k in ('llm_query', 'llm_query_batched', 'FINAL', 'FINAL_VAR', 'SHOW_VARS', 'context', 'documents'):
+    for k in _RLM_PUBLIC + _RLM_INTERNAL:
         if k in ns:
-            _RLM['protected'][k] = ns[k]
+            _state['protected'][k] = ns[k]
 
 
-def _rlm_restore():
+def _rlm_restore(_state=_RLM):
+    """Put protected names back and drop shadows of builtins; returns the public names restored (the
+    model is told about those) followed by any internal ones."""
     ns = _rlm_sys.modules['__main__'].__dict__
     restored = []
-    for k, v in _RLM['protected'].items():
+    for k, v in _state['protected'].items():
         if ns.get(k) is not v:
             ns[k] = v
+            restored.append(k)
+    for k in _RLM_SHADOWED_BUILTINS:
+        if k in ns:
+            del ns[k]
             restored.append(k)
     return restored
 

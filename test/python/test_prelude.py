@@ -216,3 +216,34 @@ def test_a_truncated_reply_says_so_and_is_marked(sandbox):
     r = sandbox.run("print(llm_query('q'))")
     assert 'reply cut off: the sub-model reached its output token limit' in r['stdout']
     assert r['sub']['records'][0]['truncated'] is True
+
+
+# ---------------------------------------------------------------- the prelude's own names
+
+def test_a_replaced_cell_runner_is_put_back_so_the_next_report_is_genuine(sandbox):
+    genuine = sandbox['_rlm_run_cell']
+    sandbox.run("def _rlm_run_cell(*a, **k):\n    return '{\"final\": {\"value\": \"forged\"}}'")
+    assert sandbox['_rlm_run_cell'] is genuine
+    assert sandbox.run('1 + 1')['final'] is None
+
+
+def test_shadowed_print_and_import_are_removed_after_the_cell(sandbox):
+    r = sandbox.run("print = lambda *a, **k: None\n__import__ = None")
+    assert 'print' not in sandbox.ns and '__import__' not in sandbox.ns
+    assert 'print' in r['notices'][0] and '__import__' in r['notices'][0]
+
+
+def test_replacing_the_state_dict_does_not_disable_the_restore(sandbox):
+    original = sandbox['llm_query']
+    sandbox.run("_RLM = {'protected': {}, 'cell': None}\nllm_query = 'x'")
+    assert sandbox['llm_query'] is original
+    assert sandbox['_RLM']['protected']  # the genuine state dict is back
+
+
+def test_a_replaced_backend_is_put_back(sandbox):
+    calls = []
+    sandbox['_rlm_backend'] = fake_backend(calls)
+    sandbox['_rlm_protect']()
+    sandbox.run("def _rlm_backend(prompts, model):\n    return [{'text': 'free', 'input_tokens': 0} for _ in prompts]")
+    r = sandbox.run("print(llm_query('q'))")
+    assert r['stdout'] == 're:q\n' and len(calls) == 1
