@@ -126,6 +126,7 @@ export class PyodideSandbox implements Sandbox {
     const session = new PyodideSession(sessionId, {
       subModel: this.options.subModel,
       subModelId: options.subModelId,
+      ...(options.allowedModels ? { allowedModels: options.allowedModels } : {}),
       subConcurrency: options.subConcurrency,
       maxCaptureChars: options.maxCaptureChars,
       hardKillGraceMs: this.options.hardKillGraceMs ?? 5_000,

@@ -22,6 +22,8 @@ import type { HostToProcess, HostToWorker, LoadedDoc, SandboxToHost, WorkerInit 
 export interface SessionSettings {
   subModel: LanguageModel;
   subModelId: string;
+  /** Models `llm_query(model=...)` may name when a cell has no budget (default: only `subModelId`). */
+  allowedModels?: string[];
   subConcurrency: number;
   maxCaptureChars: number;
   /** How long a timed-out cell may ignore the interrupt before the sandbox process is killed. */
@@ -194,6 +196,7 @@ export class PyodideSession implements SandboxSession {
       model: this.settings.subModel,
       limiter: this.limiter,
       defaultModelId: this.settings.subModelId,
+      sessionModels: this.settings.allowedModels,
       budget: options.budget,
       price: this.settings.price,
       onSubCalls: options.onSubCalls,

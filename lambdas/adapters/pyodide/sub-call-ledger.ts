@@ -6,6 +6,7 @@
  * reports about sub-calls is ignored, so model code cannot undercount or forge usage.
  */
 import { describeError } from '../../core/errors';
+import { costOf, priceFor } from '../../core/pricing';
 import type { LanguageModel, SubCallBudget, SubCallProgress } from '../../core/ports';
 import type { SubCallRecord, SubCallStats, TokenUsage } from '../../core/types';
 import type { Limiter, SubCallResult } from './sub-calls';
@@ -20,8 +21,10 @@ export const PREVIEW_CHARS = 200;
 export interface LedgerOptions {
   model: LanguageModel;
   limiter: Limiter;
-  /** The session's default sub model: the only one allowed when the cell has no budget. */
+  /** The session's default sub model. */
   defaultModelId: string;
+  /** Models allowed when the cell has no budget (the session's `allowedModels`; default: the sub model). */
+  sessionModels?: string[];
   budget?: SubCallBudget;
   price: SubCallPricer;
   onSubCalls?: (progress: SubCallProgress) => void;
@@ -60,8 +63,15 @@ export class CellLedger {
   private cap: string | undefined;
   private closed = false;
 
+  private readonly price: SubCallPricer;
+
   constructor(private readonly options: LedgerOptions) {
-    this.allowed = options.budget?.allowedModels.length ? options.budget.allowedModels : [options.defaultModelId];
+    const budget = options.budget;
+    this.allowed = budget?.allowedModels.length ? budget.allowedModels
+      : options.sessionModels?.length ? options.sessionModels : [options.defaultModelId];
+    // The run's own price table travels with the budget; otherwise the sandbox's pricer.
+    const table = budget?.prices;
+    this.price = table ? (model, usage) => (priceFor(model, table) ? costOf(model, usage, table) : undefined) : options.price;
   }
 
   /** Aborts every sub-call of this cell still waiting or in flight (interrupt, session closed). */
@@ -153,7 +163,7 @@ export class CellLedger {
   private addUsage(model: string, usage: TokenUsage): void {
     this.inputTokens += Math.max(0, usage.inputTokens);
     this.outputTokens += Math.max(0, usage.outputTokens);
-    const cost = this.options.price(model, usage);
+    const cost = this.price(model, usage);
     if (cost !== undefined && Number.isFinite(cost) && cost > 0) this.costUsd += cost;
   }
 
