@@ -1,5 +1,5 @@
 /**
- * Pyodide sandbox, one shared session (real Pyodide in a worker thread, fake sub model, in-memory
+ * Pyodide sandbox, one shared session (real Pyodide in its own sandbox process, fake sub model, in-memory
  * documents). Tests run in order and build on each other's variables where noted.
  */
 import net from 'node:net';
