@@ -1,6 +1,7 @@
 /** Pyodide sandbox: start failures, lost sessions and stopping (real Pyodide, fake sub model). */
-import { PyodideSandbox, pyodideSessionCount, stopAllPyodideSessions } from '../../lambdas/adapters/pyodide';
-import { DocumentError, SandboxSessionLostError } from '../../lambdas/core/errors';
+import fs from 'node:fs';
+import { PyodideSandbox, pyodideSessionCount, stopAllPyodideSessions, type PyodideSession } from '../../lambdas/adapters/pyodide';
+import { ConfigError, DocumentError, SandboxSessionLostError } from '../../lambdas/core/errors';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
 import { FakeSubModel, memoryStore, ref } from './pyodide-fakes';
 
@@ -75,5 +76,52 @@ describe('lost sessions', () => {
     const r = await pending;
     expect(r.notices?.join(' ')).toContain('session was lost');
     await expect(sandbox.resume(session.sessionId, options([]))).rejects.toBeInstanceOf(SandboxSessionLostError);
+  });
+});
+
+describe('process and memory', () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('refuses a memory limit Pyodide cannot boot in', () => {
+    expect(() => new PyodideSandbox({ documents: memoryStore({}), subModel: new FakeSubModel(1), memoryLimitMb: 64 })).toThrow(ConfigError);
+  });
+
+  it('each session is its own process with an empty environment; past the cap is a MemoryError; close returns the memory', async () => {
+    process.env.RLM_LIFECYCLE_CANARY = 'must-not-leak';
+    const small = new PyodideSandbox({ documents: memoryStore({ 'mem://ok.txt': 'fine' }), subModel: new FakeSubModel(1), memoryLimitMb: 512 });
+    const { session } = await small.start(options([ref('ok.txt')], 'run-memory'));
+    const pid = (session as PyodideSession).pid!;
+    expect(pid).not.toBe(process.pid);
+    expect(alive(pid)).toBe(true);
+    const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+    expect(env).not.toContain('must-not-leak');
+    const r = await session.execute('try:\n    x = bytearray(600 * 1024 * 1024)\nexcept MemoryError:\n    print("MemoryError")\ny = bytearray(50 * 1024 * 1024)\nprint(len(y))', { timeoutMs: 30_000 });
+    expect(r.stdout).toBe('MemoryError\n52428800\n');
+    await small.closeAll();
+    expect(alive(pid)).toBe(false);
+    delete process.env.RLM_LIFECYCLE_CANARY;
+  });
+
+  it('a JavaScript-heap bomb loses only that session (the model is told why); the host goes on', async () => {
+    const small = new PyodideSandbox({ documents: memoryStore({ 'mem://ok.txt': 'fine' }), subModel: new FakeSubModel(1), memoryLimitMb: 512 });
+    const { session } = await small.start(options([ref('ok.txt')], 'run-js-bomb'));
+    const pid = (session as PyodideSession).pid!;
+    const bomb = 'import gc, types\nffi = [o for o in gc.get_objects() if isinstance(o, types.ModuleType) and o.__name__ == "pyodide.ffi"][0]\nkeep = []\nwhile True:\n    keep.append(ffi.to_js(list(range(2_000_000))))';
+    const r = await session.execute(bomb, { timeoutMs: 60_000 });
+    expect(r.notices?.join(' ')).toContain('session was lost');
+    expect(r.stderr).toMatch(/out of memory|MemoryError/);
+    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(alive(pid)).toBe(false);
+    await expect(session.execute('1', { timeoutMs: 1000 })).rejects.toBeInstanceOf(SandboxSessionLostError);
+    const again = await small.start(options([ref('ok.txt')], 'run-js-bomb-2'));
+    expect((await again.session.execute('print(context)', { timeoutMs: 5000 })).stdout).toBe('fine\n');
+    await small.closeAll();
   });
 });
