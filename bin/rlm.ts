@@ -2,6 +2,8 @@
 /** The `rlm` command line: run, batch, submit/status/result (deployed stack), eval. */
 import './cli/quiet-sdk';
 import { describeError } from '../lambdas/core/errors';
+import { exitCodeForError } from './cli/exit-codes';
+import { watchSignals } from './cli/signals';
 import { parseRunArgs, RUN_HELP, runCommand } from './commands/run';
 import { BATCH_HELP, batchCommand } from './commands/batch';
 import { EVAL_HELP, evalCommand } from './commands/eval';
@@ -29,15 +31,17 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  // Local runs stop on SIGINT/SIGTERM: the run is cancelled and recorded (see bin/cli/signals.ts).
+  const cancel = command === 'run' || command === 'batch' ? watchSignals({ stderr: io.stderr }) : undefined;
   try {
     switch (command) {
       case 'run': {
         if (wantsHelp) { io.stdout(RUN_HELP); return 0; }
-        return (await runCommand(parseRunArgs(rest), io)).exitCode;
+        return (await runCommand(parseRunArgs(rest), io, cancel)).exitCode;
       }
       case 'batch': {
         if (wantsHelp) { io.stdout(BATCH_HELP); return 0; }
-        return await batchCommand(rest, io);
+        return await batchCommand(rest, io, cancel);
       }
       case 'eval': {
         if (wantsHelp) { io.stdout(EVAL_HELP); return 0; }
@@ -54,7 +58,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const { name, message } = describeError(err);
     io.stderr(`rlm ${command}: ${name}: ${message}`);
-    return name === 'InvalidInputError' || name === 'ConfigError' || name === 'TypeError' ? 2 : 1;
+    return exitCodeForError(err, cancel?.received());
+  } finally {
+    cancel?.dispose();
   }
 }
 

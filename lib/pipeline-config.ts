@@ -5,7 +5,7 @@
  * Pure: no aws-cdk-lib import. Invalid values throw `ConfigError` naming the context key and what
  * is allowed, so a bad `-c` fails `cdk synth` instead of the first run.
  */
-import { DEFAULT_RUN_CONFIG } from '../lambdas/core/config';
+import { DEFAULT_RUN_CONFIG, MIN_CELL_TIME_MS } from '../lambdas/core/config';
 import { serializeWatchProfiles, parseWatchProfilesJson, validateWatchProfiles, type WatchProfiles } from '../lambdas/core/batch/watch-profiles';
 import { ConfigError } from '../lambdas/core/errors';
 
@@ -153,7 +153,7 @@ export function resolvePipelineConfig(input: PipelineConfigInput = {}): Pipeline
     fail('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')} (days), got ${JSON.stringify(merged.logRetentionDays)}`);
   }
 
-  const cellTimeoutMs = intIn('cellTimeoutMs', merged.cellTimeoutMs, 1000, MAX_CELL_TIMEOUT_MS,
+  const cellTimeoutMs = intIn('cellTimeoutMs', merged.cellTimeoutMs, MIN_CELL_TIME_MS, MAX_CELL_TIMEOUT_MS,
     ` (ms; the root-turn Lambda timeout is ${ROOT_TURN_TIMEOUT_SECONDS} s and ${CELL_TIMEOUT_MARGIN_SECONDS} s are kept for the model call)`);
 
   let schedule: string | undefined;

@@ -1,4 +1,6 @@
 /** The run-option flags shared by `rlm run`, `rlm batch` and `rlm submit`, and their parsing into `RunConfig`. */
+import { MIN_CELL_TIME_MS } from '../../lambdas/core/config';
+import { InvalidInputError } from '../../lambdas/core/errors';
 import type { RunConfig } from '../../lambdas/core/types';
 import { intFlag, numberFlag } from './args';
 
@@ -22,6 +24,9 @@ export const SCRIPTED_MODEL_IDS = { rootModelId: 'scripted-root', subModelId: 's
  */
 export function runOptionsFromFlags(values: RunOptionValues, opts: { scripted?: boolean } = {}): Partial<RunConfig> {
   const cellTimeout = numberFlag('cell-timeout', values['cell-timeout']);
+  if (cellTimeout !== undefined && cellTimeout * 1000 < MIN_CELL_TIME_MS) {
+    throw new InvalidInputError(`--cell-timeout must be at least ${MIN_CELL_TIME_MS / 1000} seconds (a shorter cell could never start), got ${cellTimeout}`);
+  }
   const options: Partial<RunConfig> = {
     rootModelId: values['root-model'] ?? (opts.scripted ? SCRIPTED_MODEL_IDS.rootModelId : undefined),
     subModelId: values['sub-model'] ?? (opts.scripted ? SCRIPTED_MODEL_IDS.subModelId : undefined),

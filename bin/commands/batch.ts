@@ -19,6 +19,8 @@ import type { RunConfig } from '../../lambdas/core/types';
 import { intFlag, pricesFlag } from '../cli/args';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { LocalEngine } from '../local/local-engine';
+import { EXIT, signalExitCode } from '../cli/exit-codes';
+import type { CommandCancellation } from './run';
 
 /** Help text of `rlm batch`. */
 export const BATCH_HELP = `rlm batch MANIFEST [options]
@@ -95,7 +97,9 @@ export interface BatchOutcome {
 }
 
 /** Run every item of the manifest; writes results.jsonl and summary.json and returns them. */
-export async function runBatch(opts: BatchCommandOptions, io: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<BatchOutcome> {
+export async function runBatch(
+  opts: BatchCommandOptions, io: { stdout: (s: string) => void; stderr: (s: string) => void }, cancel?: Pick<CommandCancellation, 'signal'>,
+): Promise<BatchOutcome> {
   const manifestPath = path.resolve(opts.manifest);
   const stat = await fs.stat(manifestPath).catch(() => undefined);
   if (!stat?.isFile()) throw new InvalidInputError(`manifest ${opts.manifest} is not a file`);
@@ -110,7 +114,10 @@ export async function runBatch(opts: BatchCommandOptions, io: { stdout: (s: stri
   log(`rlm batch: ${items.length} items (${invalid} invalid) from ${opts.manifest}, concurrency ${opts.concurrency}; results in ${outDir}`);
 
   const model = await createLanguageModel(opts.llm);
-  const engine = await LocalEngine.start({ model, stateDir: opts.stateDir, runDefaults: opts.runDefaults, ...(opts.prices ? { prices: opts.prices } : {}) });
+  const engine = await LocalEngine.start({
+    model, stateDir: opts.stateDir, runDefaults: opts.runDefaults, ...(opts.prices ? { prices: opts.prices } : {}),
+    ...(cancel ? { signal: cancel.signal } : {}),
+  });
   const startedAt = new Date().toISOString();
   let done = 0;
   let lines: BatchResultLine[];
@@ -146,13 +153,18 @@ async function runItem(engine: LocalEngine, item: BatchItem): Promise<BatchResul
   }
 }
 
-/** `rlm batch ARGS`: parse, run, print the summary; returns the exit code. */
-export async function batchCommand(argv: string[], io: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<number> {
+/**
+ * `rlm batch ARGS`: parse, run, print the summary; returns the exit code. Cancelled by a signal, the
+ * items in flight are recorded `cancelled`, items not started fail as cancelled, and the exit code is 130/143.
+ */
+export async function batchCommand(argv: string[], io: { stdout: (s: string) => void; stderr: (s: string) => void }, cancel?: CommandCancellation): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout(BATCH_HELP);
     return 0;
   }
-  const { summary } = await runBatch(parseBatchArgs(argv), io);
+  const { summary } = await runBatch(parseBatchArgs(argv), io, cancel);
   io.stdout(JSON.stringify(summary, null, 2));
-  return summary.failed ? 1 : 0;
+  const by = cancel?.received();
+  if (by) return signalExitCode(by);
+  return summary.failed ? EXIT.failed : EXIT.ok;
 }

@@ -4,12 +4,13 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLanguageModel, RecordingModel } from '../../lambdas/adapters/models';
 import { InvalidInputError } from '../../lambdas/core/errors';
-import type { LanguageModel } from '../../lambdas/core/ports';
+import type { LanguageModel, ProgressListener, RetryInfo } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary } from '../../lambdas/core/types';
 import { choiceFlag, pricesFlag } from '../cli/args';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { stderrProgress } from '../cli/progress';
+import { exitCodeForSummary } from '../cli/exit-codes';
 import { LocalEngine } from '../local/local-engine';
 import { toFileUri } from '../../lambdas/adapters/documents';
 
@@ -76,15 +77,40 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   };
 }
 
-/** Run it; returns the summary and the process exit code (0 succeeded, 1 failed). */
-export async function runCommand(opts: RunCommandOptions, io: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<{ summary: RunSummary; exitCode: number }> {
+/** How a command is cancelled: the signal that fires, and which OS signal fired it (for the exit code). */
+export interface CommandCancellation {
+  signal: AbortSignal;
+  received(): NodeJS.Signals | undefined;
+}
+
+/** One stderr line for a retry an adapter is about to make. */
+export function retryLine(info: RetryInfo): string {
+  const wait = `${(info.delayMs / 1000).toFixed(1)} s`;
+  // Root turns are retried by the state machine with full jitter: the delay given is its upper bound.
+  return `rlm: ${info.role} model call failed (${info.error}); retry ${info.attempt}/${info.maxAttempts} in ${info.role === 'root' ? `up to ${wait}` : wait}`;
+}
+
+/** Per-turn lines and retry lines on stderr (nothing with --quiet). */
+export function cliProgress(write: (line: string) => void): ProgressListener {
+  const base = stderrProgress(write);
+  return { ...base, retrying: base.retrying ?? ((info) => write(retryLine(info))) };
+}
+
+/**
+ * Run it; returns the summary and the process exit code (see bin/cli/exit-codes.ts: 0 succeeded,
+ * 1 failed, 2 refused input, 130/143 cancelled by SIGINT/SIGTERM through `cancel`).
+ */
+export async function runCommand(
+  opts: RunCommandOptions, io: { stdout: (s: string) => void; stderr: (s: string) => void }, cancel?: CommandCancellation,
+): Promise<{ summary: RunSummary; exitCode: number }> {
   const base: LanguageModel = await createLanguageModel(opts.llm);
   const recorder = opts.record ? new RecordingModel(base) : undefined;
   const model = recorder ?? base;
   const engine = await LocalEngine.start({
     model, stateDir: opts.stateDir, runDefaults: opts.runDefaults,
     ...(opts.prices ? { prices: opts.prices } : {}),
-    ...(opts.quiet ? {} : { progress: stderrProgress(io.stderr) }),
+    ...(opts.quiet ? {} : { progress: cliProgress(io.stderr) }),
+    ...(cancel ? { signal: cancel.signal } : {}),
   });
   let summary: RunSummary;
   try {
@@ -104,5 +130,5 @@ export async function runCommand(opts: RunCommandOptions, io: { stdout: (s: stri
     io.stderr(`rlm: ${summary.status} (${summary.stopReason}${summary.stopDetail ? `: ${summary.stopDetail}` : ''}) after ${summary.iterations} turns · root ${summary.usage.rootInputTokens + summary.usage.rootOutputTokens} tok · ${summary.usage.subCalls} sub-calls · ~$${summary.costUsd.toFixed(4)} · trajectory ${summary.trajectoryPath}`);
     if (summary.error) io.stderr(`rlm: error ${summary.error.name}: ${summary.error.message}`);
   }
-  return { summary, exitCode: summary.status === 'failed' ? 1 : 0 };
+  return { summary, exitCode: exitCodeForSummary(summary, cancel?.received()) };
 }

@@ -10,6 +10,7 @@ import { buildRunDefinition, localFunctionArns, substituteDefinition, TASK_STATE
 import { usageOf, zeroTotals } from '../../lambdas/core/accounting';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import { describeError } from '../../lambdas/core/errors';
+import { cancelRun } from '../../lambdas/core/run-cancel';
 import { summarize } from '../../lambdas/core/run-lifecycle';
 import type { EventPublisher, LanguageModel, Logger, ProgressListener, RunFinishedEvent } from '../../lambdas/core/ports';
 import { noMetrics, silentLogger } from '../../lambdas/core/ports';
@@ -19,6 +20,8 @@ import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb';
 import { createConversationTable, startDynalite, type EmbeddedDynalite } from '../../lambdas/adapters/dynamodb/embedded-dynalite';
 import { LocalDocumentStore } from '../../lambdas/adapters/documents';
 import { PyodideSandbox } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
+import { isRetryableModelError, RetryingModel } from '../../lambdas/adapters/models/retrying-model';
+import { CancellableModel, CancellableSandbox, cancellationOf } from './cancellation';
 import {
   createFinalizeRunHandler, createRecordFailureHandler, createRootTurnHandler, createStartRunHandler,
 } from '../../lambdas/handlers/task-handlers';
@@ -40,7 +43,34 @@ export interface LocalEngineOptions {
   progress?: ProgressListener;
   /** Override the definition's Retry backoff (milliseconds) on every task, e.g. 0 in tests. */
   retryDelayOverrideMs?: number;
+  /**
+   * Cancels every run of this engine when it fires (Ctrl-C): model calls abort, cells are interrupted
+   * (sessions stopped), and each run is recorded `cancelled` with its transcript. Same as {@link LocalEngine.cancel}.
+   */
+  signal?: AbortSignal;
 }
+
+/**
+ * aws-local-stepfunctions times out a Task without `TimeoutSeconds` after 60 s, where AWS sets no state
+ * timeout (the Lambda's own timeout applies): locally a root turn with a long cell, or a slow sandbox
+ * start, failed as `States.Timeout` and its handler kept running. There is no Lambda timeout locally (the
+ * model-call and cell timeouts bound a task), so tasks get the longest timer Node allows (~24.8 days).
+ */
+export const LOCAL_TASK_TIMEOUT_SECONDS = 2_147_483;
+
+/** The definition with every Task state given {@link LOCAL_TASK_TIMEOUT_SECONDS} unless it sets its own. */
+function withLocalTaskTimeouts(definition: Record<string, unknown>): Record<string, unknown> {
+  const states = definition.States as Record<string, Record<string, unknown>>;
+  for (const state of Object.values(states)) {
+    if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
+      state.TimeoutSeconds = LOCAL_TASK_TIMEOUT_SECONDS;
+    }
+  }
+  return definition;
+}
+
+/** How long a cancelled run waits for its in-flight task to notice (model calls abort, the cell is stopped). */
+const CANCEL_SETTLE_MS = 5_000;
 
 /** Collects run-finished events (locally there is no EventBridge). */
 class CollectingPublisher implements EventPublisher {
@@ -55,21 +85,29 @@ export class LocalEngine {
   readonly stateDir: string;
   readonly deps: EngineDeps;
   readonly events = new CollectingPublisher();
-  private readonly machine = new StateMachine(substituteDefinition(buildRunDefinition(), localFunctionArns()) as never);
+  private readonly definition = withLocalTaskTimeouts(buildRunDefinition());
+  private readonly machine = new StateMachine(substituteDefinition(this.definition, localFunctionArns()) as never);
+  /** Failed attempts of each run's current root turn (the state machine retries them; reported as retries). */
+  private readonly rootFailures = new Map<string, number>();
   private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>;
-  private readonly runIds = new Set<string>();
   private readonly retryDelayOverrideMs?: number;
+  /** In-flight task handler calls (a cancelled run waits for them to settle). */
+  private readonly inflight = new Set<Promise<unknown>>();
 
-  private constructor(private readonly db: EmbeddedDynalite, deps: Omit<EngineDeps, 'events'>, options: LocalEngineOptions, stateDir: string) {
+  private constructor(
+    private readonly db: EmbeddedDynalite, deps: Omit<EngineDeps, 'events'>, options: LocalEngineOptions, stateDir: string,
+    private readonly cancelling: AbortController, private readonly sandbox: CancellableSandbox,
+    private readonly runIds: Set<string>,
+  ) {
     this.stateDir = stateDir;
     this.deps = { ...deps, events: this.events };
     this.retryDelayOverrideMs = options.retryDelayOverrideMs;
     const settings = { runDefaults: options.runDefaults ?? {} };
     this.handlers = {
-      [TASK_STATES.startRun]: createStartRunHandler(this.deps, settings),
-      [TASK_STATES.rootTurn]: createRootTurnHandler(this.deps),
-      [TASK_STATES.finalizeRun]: createFinalizeRunHandler(this.deps),
-      [TASK_STATES.recordFailure]: createRecordFailureHandler(this.deps),
+      [TASK_STATES.startRun]: this.tracked(createStartRunHandler(this.deps, settings)),
+      [TASK_STATES.rootTurn]: this.tracked(this.reportingRootRetries(createRootTurnHandler(this.deps))),
+      [TASK_STATES.finalizeRun]: this.tracked(createFinalizeRunHandler(this.deps)),
+      [TASK_STATES.recordFailure]: this.tracked(createRecordFailureHandler(this.deps)),
     };
   }
 
@@ -79,24 +117,82 @@ export class LocalEngine {
     const db = await startDynalite(options.persist ? { path: path.join(stateDir, 'db') } : {});
     await createConversationTable(db.client, LOCAL_TABLE_NAME);
     const documents = new LocalDocumentStore({ artifactsDir: path.join(stateDir, 'results') });
+    const cancelling = new AbortController();
+    if (options.signal?.aborted) cancelling.abort(options.signal.reason);
+    options.signal?.addEventListener('abort', () => cancelling.abort(options.signal?.reason), { once: true });
+    // Sub-calls are retried here (root calls by the state machine's Retry); every call hears the cancel.
+    const runIds = new Set<string>();
+    const progress = options.progress;
+    const model = new CancellableModel(new RetryingModel(options.model, {
+      // A sub-call does not carry its run ID here; with one run in flight (rlm run) it is that run's.
+      onRetry: (info) => progress?.retrying?.({ runId: runIds.size === 1 ? [...runIds][0] : '', ...info }),
+    }), cancelling.signal);
+    const sandbox = new CancellableSandbox(new PyodideSandbox({ documents, subModel: model }), cancelling.signal);
     const deps = {
       store: new DynamoConversationStore({ client: db.client, tableName: LOCAL_TABLE_NAME }),
-      sandbox: new PyodideSandbox({ documents, subModel: options.model }),
-      model: options.model,
+      sandbox,
+      model,
       documents,
       logger: options.logger ?? silentLogger,
       metrics: noMetrics,
       ...(options.prices ? { prices: options.prices } : {}),
       ...(options.progress ? { progress: options.progress } : {}),
     };
-    return new LocalEngine(db, deps, options, stateDir);
+    return new LocalEngine(db, deps, options, stateDir, cancelling, sandbox, runIds);
+  }
+
+  /** Wrap a task handler so a cancel can wait for its in-flight calls. */
+  private tracked(fn: (input: unknown) => Promise<unknown>): (input: unknown) => Promise<unknown> {
+    return (input: unknown) => {
+      const p = fn(input);
+      this.inflight.add(p);
+      const done = () => { this.inflight.delete(p); };
+      p.then(done, done);
+      return p;
+    };
+  }
+
+  /**
+   * Root turns are retried by the definition's Retry, invisibly: tell `progress.retrying` about each
+   * retryable failure (delay: the upper bound of the state machine's full-jitter wait, or the override).
+   */
+  private reportingRootRetries(fn: (input: unknown) => Promise<unknown>): (input: unknown) => Promise<unknown> {
+    const retry = ((this.definition.States as Record<string, { Retry?: Array<Record<string, number>> }>)[TASK_STATES.rootTurn]?.Retry ?? [])[0];
+    return async (input: unknown) => {
+      const runId = String((input as { runId?: unknown } | null)?.runId ?? '');
+      try {
+        const out = await fn(input);
+        this.rootFailures.delete(runId);
+        return out;
+      } catch (err) {
+        const attempt = (this.rootFailures.get(runId) ?? 0) + 1;
+        this.rootFailures.set(runId, attempt);
+        const maxAttempts = retry?.MaxAttempts ?? 0;
+        if (retry && isRetryableModelError(err) && attempt <= maxAttempts && !this.cancelled) {
+          const capMs = Math.min(retry.MaxDelaySeconds ?? Infinity, retry.IntervalSeconds * retry.BackoffRate ** (attempt - 1)) * 1000;
+          this.deps.progress?.retrying?.({ runId, role: 'root', attempt, maxAttempts, delayMs: this.retryDelayOverrideMs ?? capMs, error: (err as Error).name });
+        }
+        throw err;
+      }
+    };
+  }
+
+  /** True once {@link cancel} was called (or the `signal` option fired). */
+  get cancelled(): boolean {
+    return this.cancelling.signal.aborted;
+  }
+
+  /** Cancel every run of this engine; each `run()` then resolves with a `cancelled` summary. Idempotent. */
+  cancel(reason = 'cancelled'): void {
+    if (!this.cancelling.signal.aborted) this.cancelling.abort(cancellationOf(AbortSignal.abort(reason)));
   }
 
   /** Run one request through the state machine; resolves with the summary whether it succeeded or failed. */
   async run(request: StartRunRequest, opts: { runId?: string } = {}): Promise<RunSummary> {
     const runId = opts.runId ?? newRunId();
-    this.runIds.add(runId);
     const started = Date.now();
+    if (this.cancelled) return this.cancelledSummary(runId, 0);
+    this.runIds.add(runId);
     const execution = this.machine.run(request as never, {
       overrides: {
         taskResourceLocalHandlers: this.handlers as never,
@@ -107,11 +203,16 @@ export class LocalEngine {
       context: { Execution: { Name: runId, Input: request, StartTime: new Date(started).toISOString() } } as never,
     });
     let executionError: { name: string; message: string } | undefined;
+    const abortExecution = () => execution.abort();
+    this.cancelling.signal.addEventListener('abort', abortExecution, { once: true });
     try {
       await execution.result;
     } catch (err) {
       executionError = describeError(err);
+    } finally {
+      this.cancelling.signal.removeEventListener('abort', abortExecution);
     }
+    if (this.cancelled) return this.recordCancelled(runId, started);
     const elapsedMs = Date.now() - started;
     let run;
     try {
@@ -128,6 +229,30 @@ export class LocalEngine {
     const summary = summarize(run, turns, this.deps.prices, { elapsedMs, trajectoryPath });
     if (!summary.error && run.status === 'failed' && executionError) summary.error = executionError;
     return summary;
+  }
+
+  /**
+   * A cancelled run: stop its sandbox sessions (interrupting the cell), let the in-flight task settle
+   * (its model calls were aborted), then record it `cancelled` with its turns and write its artifacts.
+   */
+  private async recordCancelled(runId: string, started: number): Promise<RunSummary> {
+    const reason = cancellationOf(this.cancelling.signal).message;
+    await this.sandbox.stopRun(runId);
+    const settle = Promise.allSettled([...this.inflight]);
+    await Promise.race([settle, new Promise((resolve) => setTimeout(resolve, CANCEL_SETTLE_MS).unref())]);
+    await this.sandbox.stopRun(runId);
+    const elapsedMs = Date.now() - started;
+    const { summary } = await cancelRun(this.deps, runId, reason);
+    if (summary) return { ...summary, elapsedMs, trajectoryPath: path.join(this.stateDir, 'results', runId, 'trajectory.json') };
+    return this.cancelledSummary(runId, elapsedMs);
+  }
+
+  /** The summary of a cancelled run that left no record (cancelled before or during StartRun). */
+  private cancelledSummary(runId: string, elapsedMs: number): RunSummary {
+    return {
+      runId, status: 'cancelled', answer: null, stopReason: 'cancelled', stopDetail: cancellationOf(this.cancelling.signal).message,
+      iterations: 0, costUsd: 0, elapsedMs, usage: usageOf(zeroTotals()),
+    };
   }
 
   /** Stop the sandbox sessions of this engine's runs (finalize normally has) and the database. */

@@ -1,4 +1,5 @@
 import { emptySubStats } from './cell-report';
+import { MIN_CELL_TIME_MS } from './config';
 import { combineOutput, modelVisibleOutput } from './conversation';
 import { sandboxOptionsFor, type EngineDeps } from './engine-deps';
 import { SandboxSessionLostError } from './errors';
@@ -12,8 +13,8 @@ import { truncateMiddle } from './truncate';
 export const INLINE_FULL_OUTPUT_CHARS = 100_000;
 /** Time kept back from the turn's deadline for recording the turn. */
 export const TURN_SAFETY_MARGIN_MS = 20_000;
-/** A cell is not started with less time than this left in the turn. */
-export const MIN_CELL_TIME_MS = 5_000;
+/** A cell is not started with less time than this left in the turn (defined with the run limits in config.ts). */
+export { MIN_CELL_TIME_MS } from './config';
 
 const LOST_NOTICE =
   'The sandbox session was lost and a new one was started: variables from earlier turns are gone; context and documents are loaded again.';

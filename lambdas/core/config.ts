@@ -17,6 +17,12 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   maxConsecutiveErrors: 8,
 };
 
+/**
+ * A cell is not started with less time than this left in the turn (cell-runner), so a `cellTimeoutMs`
+ * below it could never run any code: it is refused here.
+ */
+export const MIN_CELL_TIME_MS = 5_000;
+
 /** Largest stdout+stderr the sandbox captures per cell (head and tail kept); the model sees at most maxOutputChars. */
 export const MAX_CAPTURE_CHARS = 1_000_000;
 
@@ -52,6 +58,9 @@ export function resolveRunConfig(overrides: Partial<Record<string, unknown>> = {
     }
   }
   if ((merged.maxIterations as number) > 200) throw new ConfigError('maxIterations must be at most 200');
+  if ((merged.cellTimeoutMs as number) < MIN_CELL_TIME_MS) {
+    throw new ConfigError(`cellTimeoutMs must be at least ${MIN_CELL_TIME_MS} (${MIN_CELL_TIME_MS / 1000} s): a shorter cell could never start, got ${merged.cellTimeoutMs as number}`);
+  }
   if ((merged.cellTimeoutMs as number) > 3_600_000) throw new ConfigError('cellTimeoutMs must be at most 3,600,000 (1 hour)');
   if ((merged.subConcurrency as number) > 64) throw new ConfigError('subConcurrency must be at most 64');
   return merged as unknown as RunConfig;

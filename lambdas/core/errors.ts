@@ -57,6 +57,15 @@ export class RunStateConflictError extends RlmError {}
 export class ConfigError extends RlmError {}
 
 /**
+ * A call was aborted by its caller's `AbortSignal` (run cancelled, cell interrupted, session closed).
+ * Named `AbortError` as `ModelCallOptions.signal` promises. Never retried.
+ */
+export class AbortError extends RlmError {}
+
+/** The run was cancelled (SIGINT/SIGTERM to the CLI, or a caller's cancel). Not retried; the run ends `cancelled`. */
+export class RunCancelledError extends RlmError {}
+
+/**
  * Names of errors the state machine retries (jittered backoff); lib/state-machine-definition.ts builds its
  * Retry from this list. `ConversationStoreThrottledError` is the DynamoDB adapter's (adapters/dynamodb/errors.ts).
  */

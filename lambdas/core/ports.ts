@@ -7,6 +7,7 @@ import type {
   CellResult,
   DocumentRef,
   RunRecord,
+  RunStatus,
   RunTotals,
   StopReason,
   TokenUsage,
@@ -193,7 +194,7 @@ export interface RunProgress {
 
 /** Fields written when a run ends. */
 export interface RunOutcome {
-  status: 'succeeded' | 'failed';
+  status: Exclude<RunStatus, 'running'>;
   answer?: string;
   stopReason: StopReason;
   stopDetail?: string;

@@ -97,7 +97,7 @@ export function summarize(run: RunRecord, turns: TurnRecord[], prices?: PriceTab
 }
 
 /** Write the result (`summary` plus the question) and the full trajectory as artifacts; returns their URIs. */
-async function writeArtifacts(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], summary: RunSummary): Promise<{ resultUri: string; trajectoryUri: string }> {
+export async function writeArtifacts(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], summary: RunSummary): Promise<{ resultUri: string; trajectoryUri: string }> {
   const trajectoryUri = await deps.documents.putArtifact(`${run.runId}/trajectory.json`, JSON.stringify({ run, turns }, null, 2), 'application/json');
   const result = { ...summary, trajectoryPath: trajectoryUri, question: run.question };
   const resultUri = await deps.documents.putArtifact(`${run.runId}/result.json`, JSON.stringify(result, null, 2), 'application/json');

@@ -129,13 +129,17 @@ export interface TurnOutcome {
   detail?: string;
 }
 
-/** Lifecycle of a run item: `running` until FinalizeRun (`succeeded`) or RecordFailure (`failed`). */
-export type RunStatus = 'running' | 'succeeded' | 'failed';
+/**
+ * Lifecycle of a run item: `running` until FinalizeRun (`succeeded`) or RecordFailure (`failed`), or
+ * `cancelled` when the caller stopped it (Ctrl-C / SIGTERM locally); every status but `running` is final.
+ */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 /**
  * Why a run stopped: `final` executed code called FINAL/FINAL_VAR; `iteration_cap` maxIterations turns ran;
- * `limit` an optional limit was reached or the root conversation outgrew the context window; `error` the run failed.
+ * `limit` an optional limit was reached or the root conversation outgrew the context window; `error` the run failed;
+ * `cancelled` the caller stopped the run.
  */
-export type StopReason = 'final' | 'iteration_cap' | 'limit' | 'error';
+export type StopReason = 'final' | 'iteration_cap' | 'limit' | 'error' | 'cancelled';
 
 /** Running totals of a run. */
 export interface RunTotals {

@@ -152,7 +152,7 @@ describe('rlm submit', () => {
     expect(() => parseSubmitArgs(['--question', 'q', '--document', 'x', '--poll', '2'])).toThrow(/only applies with --wait/);
     expect(() => parseSubmitArgs(['--question', 'q', '--document', 'x', '--run-id', 'has space'])).toThrow(InvalidInputError);
     expect(() => parseSubmitArgs(['--question', 'q', '--document', 'x', '--tag', 'novalue'])).toThrow(/KEY=VALUE/);
-    expect(parseSubmitArgs(['--question', 'q', '--document', 'x', '--cell-timeout', '1.5']).submit.options).toEqual({ cellTimeoutMs: 1500 });
+    expect(parseSubmitArgs(['--question', 'q', '--document', 'x', '--cell-timeout', '7.5']).submit.options).toEqual({ cellTimeoutMs: 7500 });
   });
 
   it('refuses a --run-id that already has an execution before uploading; maps ExecutionAlreadyExists too', async () => {

@@ -37,7 +37,7 @@ describe('resolvePipelineConfig', () => {
     ['networkMode', { networkMode: 'PRIVATE' as never }, /^networkMode must be one of PUBLIC, VPC, got "PRIVATE"/],
     ['removalPolicy', { removalPolicy: 'snapshot' as never }, /^removalPolicy must be one of retain, destroy/],
     ['logRetentionDays', { logRetentionDays: 10 }, /^logRetentionDays must be one of 1, 3, 5, 7, 14, 30, .* got 10/],
-    ['cellTimeoutMs too high', { cellTimeoutMs: 800_000 }, new RegExp(`^cellTimeoutMs must be an integer from 1000 to ${MAX_CELL_TIMEOUT_MS} \\(ms; the root-turn Lambda timeout is 900 s`)],
+    ['cellTimeoutMs too high', { cellTimeoutMs: 800_000 }, new RegExp(`^cellTimeoutMs must be an integer from 5000 to ${MAX_CELL_TIMEOUT_MS} \\(ms; the root-turn Lambda timeout is 900 s`)],
     ['cellTimeoutMs not int', { cellTimeoutMs: 1.5 }, /^cellTimeoutMs must be an integer/],
     ['sessionTimeoutSeconds', { sessionTimeoutSeconds: 9 * 3600 }, /^sessionTimeoutSeconds must be an integer from 900 to 28800 .*8 hours/],
     ['maxIterations', { maxIterations: 0 }, /^maxIterations must be an integer from 1 to 200, got 0/],

@@ -135,6 +135,6 @@ describe('VPC mode', () => {
 
 test('bad config fails the synth with a ConfigError naming the key', () => {
   expect(() => synth({ cellTimeoutMs: 900_000 })).toThrow(ConfigError);
-  expect(() => synth({ cellTimeoutMs: 900_000 })).toThrow(/^cellTimeoutMs must be an integer from 1000 to 720000/);
+  expect(() => synth({ cellTimeoutMs: 900_000 })).toThrow(/^cellTimeoutMs must be an integer from 5000 to 720000/);
   expect(() => synth({ networkMode: 'SANDBOX' as never })).toThrow(/^networkMode must be one of PUBLIC, VPC/);
 });

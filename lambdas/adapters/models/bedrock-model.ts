@@ -22,11 +22,14 @@ import type {
   ChatMessage,
   ContentBlock,
   LanguageModel,
+  ModelCallOptions,
   ModelRequest,
   ModelResponse,
   ModelStopReason,
 } from '../../core/ports';
 import { AWS_THROTTLING_ERROR_NAMES } from '../aws-errors';
+import { abortError, callSignal, throwIfAborted } from './call-signal';
+import { DEFAULT_MODEL_TIMEOUT_MS } from './openai-model';
 
 /** Options of {@link BedrockConverseModel}. */
 export interface BedrockConverseModelOptions {
@@ -34,6 +37,8 @@ export interface BedrockConverseModelOptions {
   client?: BedrockRuntimeClient;
   /** Region for the client created when `client` is absent (else the SDK's default resolution). */
   region?: string;
+  /** Abort a call after this many milliseconds (default {@link DEFAULT_MODEL_TIMEOUT_MS}); it fails as `ModelUnavailableError`. */
+  timeoutMs?: number;
 }
 
 /**
@@ -223,20 +228,30 @@ export function mapBedrockError(err: unknown, modelId: string): Error {
 export class BedrockConverseModel implements LanguageModel {
   readonly description = 'bedrock';
   private readonly client: BedrockRuntimeClient;
+  private readonly timeoutMs: number;
 
-  /** @param options an injected client, or the region for a new one. */
+  /** @param options an injected client, or the region for a new one; the per-call timeout. */
   constructor(options: BedrockConverseModelOptions = {}) {
     this.client = options.client ?? new BedrockRuntimeClient(options.region ? { region: options.region } : {});
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS;
   }
 
-  /** One Converse call. Throws the named errors of {@link mapBedrockError}. */
-  async converse(request: ModelRequest): Promise<ModelResponse> {
+  /**
+   * One Converse call. Throws the named errors of {@link mapBedrockError}; a call past the timeout is
+   * `ModelUnavailableError`, and `options.signal` aborts it at once with an `AbortError` (not retried).
+   */
+  async converse(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
+    const what = `Bedrock call for model ${request.modelId}`;
+    throwIfAborted(options.signal, what);
     const input = toConverseInput(request);
+    const call = callSignal(options.signal, this.timeoutMs);
     const started = Date.now();
     let output: ConverseCommandOutput;
     try {
-      output = await this.client.send(new ConverseCommand(input));
+      output = await this.client.send(new ConverseCommand(input), { abortSignal: call.signal as never });
     } catch (err) {
+      if (call.callerAborted()) throw abortError(what, options.signal, err);
+      if (call.timedOut()) throw new ModelUnavailableError(`Bedrock did not answer within ${this.timeoutMs} ms for model ${request.modelId}`, { cause: err });
       throw mapBedrockError(err, request.modelId);
     }
     return fromConverseOutput(output, request.modelId, Date.now() - started);

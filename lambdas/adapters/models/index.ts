@@ -9,7 +9,8 @@ import { OpenAICompatibleModel } from './openai-model';
 import { loadScript, ScriptedModel } from './scripted-model';
 
 export { BedrockConverseModel, supportsPromptCaching } from './bedrock-model';
-export { OpenAICompatibleModel, resolveOpenAIModel } from './openai-model';
+export { DEFAULT_MODEL_TIMEOUT_MS, OpenAICompatibleModel, resolveOpenAIModel } from './openai-model';
+export { DEFAULT_RETRY_POLICY, RetryingModel, isRetryableModelError } from './retrying-model';
 export { loadScript, validateScript, ScriptedModel, type Script } from './scripted-model';
 export { RecordingModel } from './recording-model';
 
@@ -71,6 +72,7 @@ function openAIModel(baseUrl: string, env: NodeJS.ProcessEnv, deps: ModelFactory
 /**
  * Build a `LanguageModel` from an `--llm` spec:
  * - `bedrock` — Bedrock Converse; checks first that AWS credentials resolve, else `ModelNotConfiguredError`;
+ *   per-call timeout from `RLM_BEDROCK_TIMEOUT_MS`;
  * - `openai` — base URL from `RLM_OPENAI_BASE_URL` or `OPENAI_BASE_URL`, model from `RLM_OPENAI_MODEL`,
  *   key from `RLM_OPENAI_API_KEY` or `OPENAI_API_KEY`, timeout from `RLM_OPENAI_TIMEOUT_MS`;
  * - `openai:<baseUrl>` — the same with the base URL inline;
@@ -91,7 +93,7 @@ export async function createLanguageModel(
     } catch (err) {
       throw notConfigured(`--llm bedrock needs AWS credentials and a region, and none resolved (${(err as Error)?.message ?? String(err)}).`, err);
     }
-    return new BedrockConverseModel({ client });
+    return new BedrockConverseModel({ client, timeoutMs: positiveInt(env, 'RLM_BEDROCK_TIMEOUT_MS') });
   }
   if (s === 'openai') {
     const baseUrl = env.RLM_OPENAI_BASE_URL || env.OPENAI_BASE_URL;

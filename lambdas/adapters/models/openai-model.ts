@@ -8,8 +8,9 @@ import {
   ModelThrottledError,
   ModelUnavailableError,
 } from '../../core/errors';
-import type { ContentBlock, LanguageModel, ModelRequest, ModelResponse, ModelStopReason } from '../../core/ports';
+import type { ContentBlock, LanguageModel, ModelCallOptions, ModelRequest, ModelResponse, ModelStopReason } from '../../core/ports';
 import { EXECUTE_PYTHON_TOOL_NAME } from '../../core/reply-parser';
+import { abortError, callSignal, throwIfAborted } from './call-signal';
 
 /** Options of {@link OpenAICompatibleModel}. */
 export interface OpenAICompatibleModelOptions {
@@ -21,11 +22,15 @@ export interface OpenAICompatibleModelOptions {
   model?: string;
   /** Replaces global `fetch` (tests, proxies). */
   fetchImpl?: typeof fetch;
-  /** Abort a request after this many milliseconds (default 600,000). */
+  /** Abort a request after this many milliseconds (default {@link DEFAULT_MODEL_TIMEOUT_MS}). */
   timeoutMs?: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 600_000;
+/**
+ * Per-call timeout of the model adapters (ms). A hung server fails one attempt after this long; the
+ * state machine (root) or `RetryingModel` (sub) retries it. docs/cli.md adds up the worst case.
+ */
+export const DEFAULT_MODEL_TIMEOUT_MS = 120_000;
 
 /** True for IDs that only Bedrock understands (`anthropic.claude-…`, `us.amazon.nova-…`, ARNs). */
 export function looksLikeBedrockModelId(id: string): boolean {
@@ -116,25 +121,23 @@ export function fromOpenAIBody(body: unknown, modelId: string, latencyMs: number
     : Array.isArray(raw) ? raw.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('') : '';
   if (text !== '') content.push({ type: 'text', text });
   let toolUses = 0;
-  (choice.message.tool_calls ?? []).forEach((c, i) => {
-    const call = c as { id?: string; function?: { name?: string; arguments?: unknown } };
-    const name = call.function?.name ?? '';
-    const args = call.function?.arguments;
+  for (const [i, call] of toolCallsOf(choice.message.tool_calls, modelId).entries()) {
+    const { id, name, args } = call;
     let input: unknown = args;
     if (typeof args === 'string') {
       try { input = JSON.parse(args); } catch { input = undefined; }
     }
     if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
-      content.push({ type: 'tool_use', id: call.id || `call-${i}`, name, input: input as Record<string, unknown> });
+      content.push({ type: 'tool_use', id: id || `call-${i}`, name, input: input as Record<string, unknown> });
       toolUses++;
-    } else if (name === EXECUTE_PYTHON_TOOL_NAME && (typeof input === 'string' || typeof args === 'string')) {
+    } else if (name === EXECUTE_PYTHON_TOOL_NAME && typeof args === 'string') {
       // Invalid JSON (or a bare JSON string) for the code tool: the raw text is the code.
-      content.push({ type: 'tool_use', id: call.id || `call-${i}`, name, input: { code: typeof input === 'string' ? input : String(args) } });
+      content.push({ type: 'tool_use', id: id || `call-${i}`, name, input: { code: typeof input === 'string' ? input : args } });
       toolUses++;
     } else {
-      content.push({ type: 'text', text: typeof args === 'string' ? args : JSON.stringify(args ?? '') });
+      throw new ModelInvocationError(`OpenAI-compatible server returned tool call ${i} (${name}) for model ${modelId} with arguments that are not a JSON object: ${String(typeof args === 'string' ? args : JSON.stringify(args)).slice(0, 200)}`);
     }
-  });
+  }
   const cached = b.usage?.prompt_tokens_details?.cached_tokens ?? 0;
   let stopReason = FINISH[choice.finish_reason ?? ''] ?? 'other';
   if (toolUses > 0 && stopReason === 'end_turn') stopReason = 'tool_use'; // servers that say "stop" after tool calls
@@ -150,6 +153,32 @@ export function fromOpenAIBody(body: unknown, modelId: string, latencyMs: number
     modelId,
     latencyMs,
   };
+}
+
+/** One tool call as sent by the server, checked for shape. */
+interface ParsedToolCall { id: string; name: string; args: unknown }
+
+/**
+ * Check the shape of `message.tool_calls`: an array of `{id?, function: {name: string, arguments}}`
+ * with `arguments` a string or an object. Anything else is a `ModelInvocationError` naming what is wrong.
+ */
+function toolCallsOf(raw: unknown, modelId: string): ParsedToolCall[] {
+  if (raw === undefined || raw === null) return [];
+  const bad = (what: string) => new ModelInvocationError(`OpenAI-compatible server returned malformed tool_calls for model ${modelId}: ${what}`);
+  if (!Array.isArray(raw)) throw bad(`expected an array, got ${typeof raw} ${JSON.stringify(raw).slice(0, 100)}`);
+  return raw.map((c: unknown, i) => {
+    const call = c as { id?: unknown; function?: { name?: unknown; arguments?: unknown } } | null;
+    if (call === null || typeof call !== 'object' || call.function === null || typeof call.function !== 'object') {
+      throw bad(`tool call ${i} has no "function" object`);
+    }
+    const name = call.function.name;
+    if (typeof name !== 'string' || name === '') throw bad(`tool call ${i} has no function name`);
+    const args = call.function.arguments ?? '{}';
+    if (typeof args !== 'string' && (typeof args !== 'object' || Array.isArray(args))) {
+      throw bad(`tool call ${i} (${name}) has arguments of type ${Array.isArray(args) ? 'array' : typeof args}`);
+    }
+    return { id: typeof call.id === 'string' ? call.id : '', name, args };
+  });
 }
 
 function errorText(e: unknown): string {
@@ -191,12 +220,18 @@ export class OpenAICompatibleModel implements LanguageModel {
     this.url = `${base}/chat/completions`;
     this.description = `openai:${base}`;
     this.fetchImpl = options.fetchImpl ?? fetch;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS;
   }
 
-  /** One chat-completions call. Throws throttled/unavailable/context/invocation errors by status. */
-  async converse(request: ModelRequest): Promise<ModelResponse> {
+  /**
+   * One chat-completions call. Throws throttled/unavailable/context/invocation errors by status;
+   * `options.signal` aborts the request at once with an `AbortError` (not retried).
+   */
+  async converse(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
     const model = resolveOpenAIModel(request.modelId, this.options.model);
+    const what = `OpenAI-compatible call to ${this.url} for model ${model}`;
+    throwIfAborted(options.signal, what);
+    const call = callSignal(options.signal, this.timeoutMs);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     const started = Date.now();
@@ -207,12 +242,13 @@ export class OpenAICompatibleModel implements LanguageModel {
         method: 'POST',
         headers,
         body: JSON.stringify(toOpenAIBody(request, model)),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: call.signal,
       });
       text = await res.text();
     } catch (err) {
+      if (call.callerAborted()) throw abortError(what, options.signal, err);
       const e = err as { name?: string; message?: string; cause?: { code?: string } };
-      const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timed out after ${this.timeoutMs} ms`
+      const why = call.timedOut() ? `timed out after ${this.timeoutMs} ms`
         : `failed: ${e.message ?? String(err)}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
       throw new ModelUnavailableError(`OpenAI-compatible server ${this.url} for model ${model} ${why}`, { cause: err });
     }

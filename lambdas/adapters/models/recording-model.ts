@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LanguageModel, ModelRequest, ModelResponse } from '../../core/ports';
+import type { LanguageModel, ModelCallOptions, ModelRequest, ModelResponse } from '../../core/ports';
 import { rootTurnIndex, subPrompt, type Script, type ScriptRootTurn } from './scripted-model';
 
 /** Text of a root turn that was never seen by the recorder (a gap, e.g. a resumed run). */
@@ -26,9 +26,9 @@ export class RecordingModel implements LanguageModel {
     this.description = inner.description;
   }
 
-  /** Forward the call and record the reply. */
-  async converse(request: ModelRequest): Promise<ModelResponse> {
-    const response = await this.inner.converse(request);
+  /** Forward the call (and its options) and record the reply. */
+  async converse(request: ModelRequest, options?: ModelCallOptions): Promise<ModelResponse> {
+    const response = await this.inner.converse(request, options);
     const text = response.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n');
     if (request.role === 'sub') {
       const prompt = subPrompt(request.messages);

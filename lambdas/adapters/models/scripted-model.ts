@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, ModelInvocationError, ScriptExhaustedError } from '../../core/errors';
-import type { ChatMessage, ContentBlock, LanguageModel, ModelRequest, ModelResponse } from '../../core/ports';
+import type { ChatMessage, ContentBlock, LanguageModel, ModelCallOptions, ModelRequest, ModelResponse } from '../../core/ports';
 import { EXECUTE_PYTHON_TOOL_NAME } from '../../core/reply-parser';
+import { abortableSleep, throwIfAborted } from './call-signal';
 
 /** One scripted root turn: optional prose and/or code (each code string becomes one `execute_python` call). */
 export interface ScriptRootTurn {
@@ -161,7 +162,6 @@ function requestChars(request: ModelRequest): number {
   return n;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Options of {@link ScriptedModel}. */
 export interface ScriptedModelOptions {
@@ -187,11 +187,13 @@ export class ScriptedModel implements LanguageModel {
     this.rules = (this.script.sub?.rules ?? []).map((rule) => ({ re: new RegExp(rule.match, rule.flags), rule }));
   }
 
-  /** Reply to a root or sub request from the script. */
-  async converse(request: ModelRequest): Promise<ModelResponse> {
+  /** Reply to a root or sub request from the script; `options.signal` aborts the scripted latency. */
+  async converse(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
     const started = Date.now();
+    const what = `scripted ${request.role} call`;
+    throwIfAborted(options.signal, what);
     const { content, latencyMs } = request.role === 'sub' ? this.subReply(request) : this.rootReply(request);
-    if (latencyMs > 0) await sleep(latencyMs);
+    if (latencyMs > 0) await abortableSleep(latencyMs, options.signal, what);
     const outChars = content.reduce((n, b) => n + (b.type === 'text' ? b.text.length : String(b.type === 'tool_use' ? b.input.code : '').length), 0);
     return {
       content,

@@ -37,7 +37,7 @@ export function resultLineFromSummary(item: ItemRef, summary: RunSummary, latenc
   const u = summary.usage;
   const input = u.rootInputTokens + u.rootCacheReadTokens + u.rootCacheWriteTokens + u.subInputTokens;
   const output = u.rootOutputTokens + u.subOutputTokens;
-  const failed = summary.status === 'failed';
+  const failed = summary.status !== 'succeeded';
   const error = failed ? (summary.error ? `${summary.error.name}: ${summary.error.message}` : summary.stopDetail ?? 'the run failed') : null;
   const latency = latencyMs ?? summary.elapsedMs;
   return {

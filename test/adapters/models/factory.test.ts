@@ -40,6 +40,13 @@ describe('createLanguageModel', () => {
     }
   });
 
+  it('bedrock: RLM_BEDROCK_TIMEOUT_MS must be a positive integer', async () => {
+    const ok = async () => undefined;
+    await expect(createLanguageModel('bedrock', { RLM_BEDROCK_TIMEOUT_MS: '30000' }, { checkAwsCredentials: ok })).resolves.toBeInstanceOf(BedrockConverseModel);
+    await expect(createLanguageModel('bedrock', { RLM_BEDROCK_TIMEOUT_MS: 'soon' }, { checkAwsCredentials: ok }))
+      .rejects.toMatchObject({ name: 'ConfigError', message: 'RLM_BEDROCK_TIMEOUT_MS must be a positive integer, got "soon"' });
+  });
+
   it('the default check uses the client credential chain (here: the fake test credentials)', async () => {
     await expect(createLanguageModel('bedrock', { AWS_REGION: 'us-east-1' })).resolves.toBeInstanceOf(BedrockConverseModel);
   });
