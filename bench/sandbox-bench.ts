@@ -3,14 +3,18 @@
  *
  *   npx tsx bench/sandbox-bench.ts            # both parts
  *   npx tsx bench/sandbox-bench.ts --quick    # 16M document only
+ *   npx tsx bench/sandbox-bench.ts --bridge   # bridge round-trip and cell start only
  *
  * (a) 64 prompts to a fake sub model with 200 ms latency: one `llm_query_batched` at concurrency 16
  *     vs 64 `llm_query` calls in one cell. Target: >= 12x.
+ * (c) bridge round-trip: `llm_query` against a zero-latency model (the cost of the host bridge alone), and
+ *     cell-start cost: a cell of `pass` (the cost of one `execute` round-trip). Must not get slower.
  * (b) 16M- and 100M-character generated documents: start() to ready, the worker-side document load,
  *     and a regex scan over `context` in a cell. Target: 100M ready in under 5 s.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { PyodideSandbox, stopAllPyodideSessions } from '../lambdas/adapters/pyodide';
+import { PyodideSandbox, stopAllPyodideSessions, type PyodideSession } from '../lambdas/adapters/pyodide';
 import type { DocumentStore, LanguageModel, ModelRequest, ModelResponse, SandboxSession } from '../lambdas/core/ports';
 
 const SUB_LATENCY_MS = 200;
@@ -18,6 +22,15 @@ const PROMPTS = 64;
 const CONCURRENCY = 16;
 const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
 const rss = () => process.memoryUsage().rss;
+/** Resident memory of another process (the session's sandbox process), 0 when unknown. */
+const rssOf = (pid: number | undefined) => {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+};
 
 class SlowModel implements LanguageModel {
   readonly description = 'bench-fake';
@@ -27,6 +40,45 @@ class SlowModel implements LanguageModel {
     const text = `reply to ${first?.type === 'text' ? first.text : ''}`;
     return { content: [{ type: 'text', text }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 5 }, modelId: req.modelId, latencyMs: SUB_LATENCY_MS };
   }
+}
+
+class InstantModel implements LanguageModel {
+  readonly description = 'bench-instant';
+  async converse(req: ModelRequest): Promise<ModelResponse> {
+    return { content: [{ type: 'text', text: 'ok' }], stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1 }, modelId: req.modelId, latencyMs: 0 };
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Bridge round-trip (zero-latency model) and cell-start cost, medians over repeated rounds. */
+async function bridgeAndCellStart(): Promise<string[]> {
+  const sandbox = new PyodideSandbox({ documents: storeOf({}), subModel: new InstantModel() });
+  const { session } = await sandbox.start({ runId: 'bench-bridge', documents: [], subModelId: 'fake', subConcurrency: 16, maxCaptureChars: 100_000 });
+  const CALLS = 500;
+  const CELLS = 200;
+  await cell(session, `r = [llm_query("warm") for _ in range(50)]`);
+  for (let i = 0; i < 20; i++) await cell(session, 'pass');
+  const perCall: number[] = [];
+  const perBatched: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const seq = await cell(session, `r = [llm_query("p") for _ in range(${CALLS})]\nprint(len(r))`);
+    perCall.push((seq.wallMs * 1000) / CALLS);
+    const bat = await cell(session, `r = llm_query_batched(["p"] * ${CALLS})\nprint(len(r))`);
+    perBatched.push((bat.wallMs * 1000) / CALLS);
+  }
+  const perCell: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < CELLS; i++) await cell(session, 'pass');
+    perCell.push(Number(process.hrtime.bigint() - t0) / 1e3 / CELLS);
+  }
+  await sandbox.stop(session.sessionId);
+  return [
+    `| bridge: one \`llm_query\` round-trip, zero-latency model (median of 5 x ${CALLS}) | ${median(perCall).toFixed(0)} µs | |`,
+    `| bridge: per prompt in one \`llm_query_batched\` of ${CALLS} (median of 5) | ${median(perBatched).toFixed(0)} µs | |`,
+    `| cell start: \`execute('pass')\` round-trip (median of 5 x ${CELLS}) | ${median(perCell).toFixed(0)} µs | |`,
+  ];
 }
 
 /** A log-like document of exactly `chars` characters; returns it with the number of `ERROR <n>` matches. */
@@ -86,6 +138,7 @@ async function loadAndScan(chars: number): Promise<string[]> {
   const readyMs = Date.now() - t0;
   const timings = sandbox.lastStart!;
   const rssLoaded = rss();
+  const sandboxRss = rssOf((session as PyodideSession).pid);
   if (loaded.totalChars !== chars) throw new Error(`loaded ${loaded.totalChars} chars, expected ${chars}`);
   const scan = await cell(session, `import re\nprint(len(re.findall(r'ERROR \\d+', context)))`);
   if (Number(scan.stdout) !== errors) throw new Error(`scan found ${scan.stdout}, expected ${errors}`);
@@ -98,7 +151,8 @@ async function loadAndScan(chars: number): Promise<string[]> {
     `| ${label}: document load in the worker (decode + install) | ${timings.loadMs} ms | |`,
     `| ${label}: cell \`len(re.findall(r'ERROR \\d+', context))\` | ${scan.wallMs} ms | ${errors.toLocaleString('en-US')} matches |`,
     `| ${label}: cell \`context.count('ERROR ')\` | ${count.wallMs} ms | |`,
-    `| ${label}: process RSS before / loaded / after scan | ${mb(rss0)} / ${mb(rssLoaded)} / ${mb(rssScan)} | host string + worker heap |`,
+    `| ${label}: CLI process RSS before / loaded / after scan | ${mb(rss0)} / ${mb(rssLoaded)} / ${mb(rssScan)} | host string |`,
+    `| ${label}: sandbox process RSS when loaded | ${mb(sandboxRss)} | CPython heap with the document |`,
   ];
 }
 
@@ -106,6 +160,11 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), node ${process.version}, ${mb(os.totalmem())} RAM`);
   const rows = ['| measurement | figure | note |', '|---|---|---|'];
+  rows.push(...(await bridgeAndCellStart()));
+  if (process.argv.includes('--bridge')) {
+    console.log(rows.join('\n'));
+    return;
+  }
   if (!quick) rows.push(...(await fanOut()));
   rows.push(...(await loadAndScan(16_000_000)));
   if (!quick) rows.push(...(await loadAndScan(100_000_000)));

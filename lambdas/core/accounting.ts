@@ -1,5 +1,5 @@
 import { costOf, type PriceTable, DEFAULT_PRICES } from './pricing';
-import type { RunConfig, RunTotals, RunUsage, TurnRecord } from './types';
+import type { RunConfig, RunTotals, RunUsage, SubCallStats, TurnRecord } from './types';
 
 /** Totals of a run with nothing recorded yet. */
 export function zeroTotals(): RunTotals {
@@ -32,14 +32,18 @@ export function addTurn(totals: RunTotals, turn: TurnRecord, config: RunConfig, 
     t.subCalls += sub.calls;
     t.subCallErrors += sub.errors;
     t.cellSeconds += cell.result.durationMs / 1000;
-    if (sub.records.length === sub.calls) {
-      for (const r of sub.records) t.costUsd += costOf(r.model || config.subModelId, { inputTokens: r.inputTokens, outputTokens: r.outputTokens }, prices);
-    } else {
-      t.costUsd += costOf(config.subModelId, { inputTokens: sub.inputTokens, outputTokens: sub.outputTokens }, prices);
-    }
+    t.costUsd += costOfSubCalls(sub, config, prices);
   }
   t.consecutiveErrors = isErrorTurn(turn) ? t.consecutiveErrors + 1 : 0;
   return t;
+}
+
+/** Cost of one cell's sub-calls: each record's own model when every call was recorded, else the sub model's price. */
+export function costOfSubCalls(sub: SubCallStats, config: Pick<RunConfig, 'subModelId'>, prices: PriceTable = DEFAULT_PRICES): number {
+  if (sub.records.length === sub.calls) {
+    return sub.records.reduce((n, r) => n + costOf(r.model || config.subModelId, { inputTokens: r.inputTokens, outputTokens: r.outputTokens }, prices), 0);
+  }
+  return costOf(config.subModelId, { inputTokens: sub.inputTokens, outputTokens: sub.outputTokens }, prices);
 }
 
 /** Totals of a whole run, derived from its turns (the run item's copy is a cache of this). */
@@ -47,12 +51,17 @@ export function computeTotals(turns: TurnRecord[], config: RunConfig, prices?: P
   return turns.reduce((acc, turn) => addTurn(acc, turn, config, prices), zeroTotals());
 }
 
+/** Root + sub tokens (input + output, cache included) the totals count against `maxTotalTokens`. */
+export function tokensUsed(t: RunTotals): number {
+  return t.rootInputTokens + t.rootOutputTokens + t.rootCacheReadTokens + t.rootCacheWriteTokens + t.subInputTokens + t.subOutputTokens;
+}
+
 /** The first optional limit the totals have reached, described for the model and the result; undefined if none. */
 export function exceededLimit(totals: RunTotals, config: RunConfig): string | undefined {
   if (config.maxSubCalls !== undefined && totals.subCalls >= config.maxSubCalls) {
     return `maxSubCalls (${totals.subCalls} of ${config.maxSubCalls} sub-calls made)`;
   }
-  const tokens = totals.rootInputTokens + totals.rootOutputTokens + totals.rootCacheReadTokens + totals.rootCacheWriteTokens + totals.subInputTokens + totals.subOutputTokens;
+  const tokens = tokensUsed(totals);
   if (config.maxTotalTokens !== undefined && tokens >= config.maxTotalTokens) {
     return `maxTotalTokens (${tokens} of ${config.maxTotalTokens} tokens used)`;
   }

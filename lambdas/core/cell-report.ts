@@ -9,6 +9,8 @@ interface RawCellReport {
   raised?: boolean;
   duration_ms?: number;
   notices?: string[];
+  /** The cap a refused sub-call hit (described), or null. */
+  cap_reached?: string | null;
   sub?: {
     calls?: number;
     errors?: number;
@@ -32,6 +34,7 @@ export function parseCellReport(json: string): CellResult {
     outputTokens: Number(r.output_tokens ?? 0),
     durationMs: Number(r.ms ?? 0),
     ...(r.error ? { error: String(r.error) } : {}),
+    ...(r.truncated === true ? { truncated: true } : {}),
   }));
   return {
     stdout: raw.stdout ?? '',
@@ -48,6 +51,7 @@ export function parseCellReport(json: string): CellResult {
       records,
     },
     ...(raw.notices && raw.notices.length ? { notices: raw.notices } : {}),
+    ...(typeof raw.cap_reached === 'string' && raw.cap_reached ? { capReached: raw.cap_reached } : {}),
   };
 }
 

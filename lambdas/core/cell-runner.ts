@@ -1,12 +1,14 @@
+import { zeroTotals } from './accounting';
+import { cellBudget, notExecutedAfterCap, withCell } from './budget';
 import { emptySubStats } from './cell-report';
 import { MIN_CELL_TIME_MS } from './config';
 import { combineOutput, modelVisibleOutput } from './conversation';
 import { sandboxOptionsFor, type EngineDeps } from './engine-deps';
 import { SandboxSessionLostError } from './errors';
-import type { SandboxSession } from './ports';
+import type { CellExecOptions, SandboxSession } from './ports';
 import { turnFooter } from './prompts';
 import type { CodeRequest } from './reply-parser';
-import type { CellRecord, CellResult, RunRecord } from './types';
+import type { CellRecord, CellResult, RunRecord, RunTotals } from './types';
 import { truncateMiddle } from './truncate';
 
 /** Full outputs longer than this go to the artifact store; the turn keeps a head/tail copy and the URI. */
@@ -45,11 +47,14 @@ export interface CellRunContext {
   iteration: number;
   /** Epoch ms by which the turn must be recorded (Lambda deadline); undefined = no deadline. */
   deadline?: number;
+  /** Spent by the run so far, this turn's root call included; cells get the rest as their budget. */
+  spent?: RunTotals;
 }
 
 /**
- * Execute a turn's code requests in order. Stops executing after a cell that called FINAL (later
- * cells are answered "not executed"); skips cells when the turn's time budget is spent.
+ * Execute a turn's code requests in order. Stops executing after a cell that called FINAL or reached a
+ * cap at call time (later cells are answered "not executed"); skips cells when the turn's time budget is
+ * spent. Each cell gets what the run may still spend (`cellBudget`) as its sub-call budget.
  */
 export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: CodeRequest[]): Promise<CellRecord[]> {
   const now = deps.now ?? Date.now;
@@ -58,10 +63,14 @@ export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: 
   const records: CellRecord[] = [];
   let attached: { session: SandboxSession; notice?: string } | undefined;
   let finished = false;
+  let spent = ctx.spent ?? zeroTotals();
+  let cap: string | undefined;
   for (const [i, req] of requests.entries()) {
     let result: CellResult;
     if (req.invalid) {
       result = syntheticResult(req.invalid, true);
+    } else if (cap !== undefined) {
+      result = syntheticResult(notExecutedAfterCap(cap), false);
     } else if (finished) {
       result = syntheticResult('Not executed: an earlier block in this reply already called FINAL, so the run is over.', false);
     } else {
@@ -72,7 +81,10 @@ export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: 
       if (budget < MIN_CELL_TIME_MS) {
         result = syntheticResult('Not executed: this turn ran out of time. Run it again in your next reply.', false);
       } else {
-        result = await executeOne(deps, ctx, attached, req.code, Math.min(run.config.cellTimeoutMs, budget));
+        const subCallBudget = cellBudget(run.config, spent, deps.prices);
+        result = await executeOne(deps, ctx, attached, req.code, { timeoutMs: Math.min(run.config.cellTimeoutMs, budget), budget: subCallBudget });
+        spent = withCell(spent, result, run.config, deps.prices);
+        cap = result.capReached;
       }
       if (attached.notice) {
         result.notices = [attached.notice, ...(result.notices ?? [])];
@@ -85,9 +97,9 @@ export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: 
   return records;
 }
 
-async function executeOne(deps: EngineDeps, ctx: CellRunContext, attached: { session: SandboxSession; notice?: string }, code: string, timeoutMs: number): Promise<CellResult> {
+async function executeOne(deps: EngineDeps, ctx: CellRunContext, attached: { session: SandboxSession; notice?: string }, code: string, options: CellExecOptions): Promise<CellResult> {
   try {
-    return await attached.session.execute(code, { timeoutMs });
+    return await attached.session.execute(code, options);
   } catch (err) {
     if (!(err instanceof SandboxSessionLostError)) throw err;
     deps.logger.warn('sandbox session lost during a cell; restarting', { runId: ctx.run.runId, iteration: ctx.iteration });

@@ -3,6 +3,7 @@ import type {
   ConversationStore, DocumentStore, EventPublisher, LanguageModel, Logger, MetricsSink,
   ProgressListener, Sandbox, SandboxStartOptions,
 } from './ports';
+import { allowedModelsOf } from './budget';
 import { MAX_CAPTURE_CHARS } from './config';
 import type { RunRecord } from './types';
 
@@ -30,6 +31,7 @@ export function sandboxOptionsFor(run: Pick<RunRecord, 'runId' | 'documents' | '
     subModelId: run.config.subModelId,
     subConcurrency: run.config.subConcurrency,
     maxCaptureChars: MAX_CAPTURE_CHARS,
+    allowedModels: allowedModelsOf(run.config),
   };
 }
 

@@ -3,6 +3,7 @@
  * (Bedrock / OpenAI-compatible / scripted models; AgentCore / Pyodide sandboxes; DynamoDB store;
  * S3 / local-file documents). Core imports nothing else that does I/O.
  */
+import type { ModelPrice } from './pricing';
 import type {
   CellResult,
   DocumentRef,
@@ -113,6 +114,8 @@ export interface SandboxStartOptions {
   subConcurrency: number;
   /** Largest stdout+stderr the sandbox captures per cell (head and tail kept). */
   maxCaptureChars: number;
+  /** Every model sub-calls may name in this run (sub model first); absent = only `subModelId`. */
+  allowedModels?: string[];
 }
 
 /**
@@ -129,6 +132,11 @@ export interface SubCallBudget {
   costUsd?: number;
   /** Model IDs `llm_query(model=...)` may name; the first is the default sub model. */
   allowedModels: string[];
+  /**
+   * Price of each allowed model that has one (USD per 1M tokens), so the sandbox side can enforce
+   * `costUsd` as calls finish; a model without an entry is unpriced (see RunSummary.unpricedModels).
+   */
+  prices?: Record<string, ModelPrice>;
 }
 
 /** Live sub-call counters of the cell in flight (progress lines). */

@@ -1,5 +1,6 @@
 /**
- * The Python prelude installed in every sandbox session (Pyodide locally, AgentCore on AWS).
+ * The Python prelude installed in every sandbox session (Pyodide locally, AgentCore on AWS). Its source is
+ * lambdas/sandbox-python/prelude.py (embedded by `npm run gen:python`); this module adds the cell invocations.
  *
  * It defines the functions the model uses (`llm_query`, `llm_query_batched`, `FINAL`, `FINAL_VAR`,
  * `SHOW_VARS`) and the cell runner `_rlm_run_cell`, which executes one cell with bounded stdout/stderr
@@ -7,324 +8,54 @@
  * restoration of the protected names afterwards. It returns one JSON report per cell.
  *
  * Each adapter supplies the sub-call backend by assigning
- * `_rlm_backend(prompts: list[str], model: str) -> list[dict]` where each dict has
- * `text`, `error` (str or None), `input_tokens`, `output_tokens`, `ms`.
+ * `_rlm_backend(prompts: list[str], model: str) -> list[dict]` **before** calling `_rlm_configure` /
+ * `_rlm_set_documents` (they protect it with the other prelude names: a cell that replaces it gets the
+ * original back when it ends), where each dict has
+ * `text`, `error` (str or None), `input_tokens`, `output_tokens`, `ms`, and optionally `truncated`
+ * (the reply stopped at the output-token limit).
  */
-export const PYTHON_PRELUDE = String.raw`
-import ast as _rlm_ast
-import io as _rlm_io
-import json as _rlm_json
-import linecache as _rlm_linecache
-import signal as _rlm_signal
-import sys as _rlm_sys
-import threading as _rlm_threading
-import time as _rlm_time
-import traceback as _rlm_traceback
-import types as _rlm_types
+import type { SubCallBudget } from './ports';
 
-_RLM = {
-    'sub_model': None,
-    'concurrency': 16,
-    'capture': 1000000,
-    'cell': None,
-    'protected': {},
-    'cell_no': 0,
-}
-_RLM_PREVIEW = 200
-
-
-def _rlm_backend(prompts, model):
-    raise RuntimeError('the sandbox has no sub-model backend configured')
-
-
-class _RlmCellTimeout(BaseException):
-    """Raised inside a cell when it exceeds its time limit."""
-
-
-class _RlmBoundedWriter(_rlm_io.TextIOBase):
-    """Keeps the first and last half of a capped amount of text, counting what is dropped."""
-
-    def __init__(self, cap):
-        self.cap = max(int(cap), 2)
-        self.head = []
-        self.head_len = 0
-        self.tail = []
-        self.tail_len = 0
-        self.total = 0
-
-    def writable(self):
-        return True
-
-    def write(self, s):
-        if not isinstance(s, str):
-            s = str(s)
-        n = len(s)
-        self.total += n
-        half = self.cap // 2
-        if self.head_len < half:
-            take = s[: half - self.head_len]
-            self.head.append(take)
-            self.head_len += len(take)
-            s = s[len(take):]
-        if s:
-            self.tail.append(s)
-            self.tail_len += len(s)
-            if self.tail_len > 2 * half:
-                joined = ''.join(self.tail)[-half:]
-                self.tail = [joined]
-                self.tail_len = len(joined)
-        return n
-
-    def getvalue(self):
-        head = ''.join(self.head)
-        tail = ''.join(self.tail)
-        half = self.cap // 2
-        if len(tail) > half:
-            tail = tail[-half:]
-        dropped = self.total - len(head) - len(tail)
-        if dropped > 0:
-            return head + '\n[... ' + format(dropped, ',') + ' characters not captured by the sandbox ...]\n' + tail
-        return head + tail
-
-
-def _rlm_record(prompt, model, res):
-    cell = _RLM['cell']
-    if cell is None:
-        return
-    sub = cell['sub']
-    sub['calls'] += 1
-    text = res.get('text') or ''
-    err = res.get('error')
-    if err:
-        sub['errors'] += 1
-    sub['input_tokens'] += int(res.get('input_tokens') or 0)
-    sub['output_tokens'] += int(res.get('output_tokens') or 0)
-    if len(sub['records']) < 200:
-        rec = {
-            'model': model,
-            'prompt_chars': len(prompt),
-            'response_chars': len(text),
-            'prompt_preview': prompt[:_RLM_PREVIEW],
-            'response_preview': (err or text)[:_RLM_PREVIEW],
-            'input_tokens': int(res.get('input_tokens') or 0),
-            'output_tokens': int(res.get('output_tokens') or 0),
-            'ms': int(res.get('ms') or 0),
-        }
-        if err:
-            rec['error'] = str(err)
-        sub['records'].append(rec)
-
-
-def llm_query_batched(prompts, model=None):
-    """Ask a sub-LLM several prompts concurrently. Returns replies in the same order.
-    A failed prompt yields a string starting with 'Error: ' instead of raising."""
-    if isinstance(prompts, str):
-        raise TypeError('llm_query_batched takes a list of prompts; use llm_query for one prompt')
-    prompts = [p if isinstance(p, str) else str(p) for p in prompts]
-    if not prompts:
-        return []
-    use_model = model or _RLM['sub_model']
-    try:
-        results = _rlm_backend(prompts, use_model)
-    except Exception as e:
-        results = [{'text': '', 'error': type(e).__name__ + ': ' + str(e)} for _ in prompts]
-    out = []
-    for p, res in zip(prompts, results):
-        res = dict(res or {})
-        _rlm_record(p, use_model, res)
-        if res.get('error'):
-            out.append('Error: ' + str(res['error']))
-        else:
-            out.append(res.get('text') or '')
-    return out
-
-
-def llm_query(prompt, model=None):
-    """Ask a sub-LLM one prompt (it sees only this prompt). Returns its reply as a string;
-    on failure returns a string starting with 'Error: '."""
-    if not isinstance(prompt, str):
-        prompt = str(prompt)
-    return llm_query_batched([prompt], model)[0]
-
-
-def FINAL(value):
-    """Finish the run with this answer (converted to str)."""
-    cell = _RLM['cell']
-    if cell is not None:
-        cell['final'] = {'value': value if isinstance(value, str) else str(value)}
-    print('[FINAL answer recorded: ' + format(len(str(value)), ',') + ' characters]')
-
-
-def FINAL_VAR(name):
-    """Finish the run with the value of the variable called name (a string)."""
-    if not isinstance(name, str):
-        FINAL(name)
-        return
-    ns = _rlm_sys.modules['__main__'].__dict__
-    key = name.strip().strip('"').strip("'")
-    if key not in ns:
-        raise NameError('FINAL_VAR: no variable named ' + repr(key) + '; define it first, or call FINAL(value)')
-    value = ns[key]
-    cell = _RLM['cell']
-    if cell is not None:
-        cell['final'] = {'value': value if isinstance(value, str) else str(value), 'variable': key}
-    print('[FINAL answer recorded from variable ' + key + ': ' + format(len(str(value)), ',') + ' characters]')
-
-
-def SHOW_VARS():
-    """Print the variables you have defined, with their types and sizes."""
-    ns = _rlm_sys.modules['__main__'].__dict__
-    rows = []
-    for k, v in ns.items():
-        if k.startswith('_') or k in _RLM['protected'] or isinstance(v, _rlm_types.ModuleType):
-            continue
-        if callable(v) and getattr(v, '__module__', None) != '__main__':
-            continue
-        size = ''
-        try:
-            size = ' len=' + format(len(v), ',')
-        except Exception:
-            pass
-        rows.append('  ' + k + ': ' + type(v).__name__ + size)
-    print('Variables:\n' + ('\n'.join(rows) if rows else '  (none yet)'))
-    print('Always available: context (str), documents (name -> text), llm_query, llm_query_batched, FINAL, FINAL_VAR, SHOW_VARS')
-
-
-def _rlm_protect():
-    ns = _rlm_sys.modules['__main__'].__dict__
-    for k in ('llm_query', 'llm_query_batched', 'FINAL', 'FINAL_VAR', 'SHOW_VARS', 'context', 'documents'):
-        if k in ns:
-            _RLM['protected'][k] = ns[k]
-
-
-def _rlm_restore():
-    ns = _rlm_sys.modules['__main__'].__dict__
-    restored = []
-    for k, v in _RLM['protected'].items():
-        if ns.get(k) is not v:
-            ns[k] = v
-            restored.append(k)
-    return restored
-
-
-def _rlm_set_documents(docs):
-    """Install documents (dict name -> text) as 'documents' (read-only mapping) and 'context'."""
-    ns = _rlm_sys.modules['__main__'].__dict__
-    names = list(docs.keys())
-    if len(names) == 1:
-        ctx = docs[names[0]]
-    else:
-        parts = []
-        for i, n in enumerate(names):
-            t = docs[n]
-            parts.append('===== DOCUMENT ' + str(i + 1) + '/' + str(len(names)) + ': ' + n + ' (' + format(len(t), ',') + ' chars) =====\n' + t)
-        ctx = '\n\n'.join(parts)
-    ns['documents'] = _rlm_types.MappingProxyType(dict(docs))
-    ns['context'] = ctx
-    _rlm_protect()
-    return len(ctx)
-
-
-def _rlm_configure(sub_model, concurrency, capture):
-    _RLM['sub_model'] = sub_model
-    _RLM['concurrency'] = int(concurrency)
-    _RLM['capture'] = int(capture)
-    _rlm_protect()
-
-
-def _rlm_cell_frames(tb):
-    while tb is not None and tb.tb_frame.f_code.co_filename != '<cell>':
-        tb = tb.tb_next
-    return tb
-
-
-def _rlm_exec(code, ns):
-    tree = _rlm_ast.parse(code, '<cell>', 'exec')
-    last = None
-    if tree.body and isinstance(tree.body[-1], _rlm_ast.Expr):
-        last = _rlm_ast.Expression(tree.body.pop().value)
-    exec(compile(tree, '<cell>', 'exec'), ns)
-    if last is not None:
-        value = eval(compile(last, '<cell>', 'eval'), ns)
-        if value is not None:
-            print(repr(value))
-
-
-def _rlm_run_cell(code, timeout_s=0, limit_s=None):
-    """Run one cell in __main__'s namespace and return a JSON report. timeout_s arms SIGALRM (0 = the
-    host interrupts instead); limit_s is the limit named in the timeout message (default timeout_s)."""
-    _RLM['cell_no'] += 1
-    cell = {'final': None, 'sub': {'calls': 0, 'errors': 0, 'input_tokens': 0, 'output_tokens': 0, 'records': []}}
-    _RLM['cell'] = cell
-    ns = _rlm_sys.modules['__main__'].__dict__
-    _rlm_linecache.cache['<cell>'] = (len(code), None, code.splitlines(True), '<cell>')
-    out = _RlmBoundedWriter(_RLM['capture'])
-    err = _RlmBoundedWriter(_RLM['capture'])
-    saved = (_rlm_sys.stdout, _rlm_sys.stderr)
-    timed_out = False
-    raised = False
-    alarm = False
-    t0 = _rlm_time.time()
-    _rlm_sys.stdout, _rlm_sys.stderr = out, err
-    try:
-        if timeout_s and timeout_s > 0 and hasattr(_rlm_signal, 'setitimer') and _rlm_threading.current_thread() is _rlm_threading.main_thread():
-            def _on_alarm(signum, frame):
-                raise _RlmCellTimeout()
-            _rlm_signal.signal(_rlm_signal.SIGALRM, _on_alarm)
-            _rlm_signal.setitimer(_rlm_signal.ITIMER_REAL, float(timeout_s))
-            alarm = True
-        _rlm_exec(code, ns)
-    except (_RlmCellTimeout, KeyboardInterrupt):
-        timed_out = True
-    except BaseException as e:
-        raised = True
-        tb = _rlm_cell_frames(e.__traceback__)
-        err.write(''.join(_rlm_traceback.format_exception(type(e), e, tb)))
-    finally:
-        if alarm:
-            try:
-                _rlm_signal.setitimer(_rlm_signal.ITIMER_REAL, 0)
-            except BaseException:
-                pass
-        _rlm_sys.stdout, _rlm_sys.stderr = saved
-        _RLM['cell'] = None
-    elapsed = _rlm_time.time() - t0
-    if timed_out:
-        shown = limit_s if limit_s else timeout_s
-        limit = format(shown, 'g') + 's' if shown else 'its time limit'
-        err.write('TimeoutError: the cell ran longer than ' + limit + ' and was interrupted. '
-                  'Variables assigned before the interruption are kept; split the work into smaller steps.\n')
-    restored = _rlm_restore()
-    notices = []
-    if restored:
-        notices.append('Restored built-in names your code overwrote: ' + ', '.join(restored) + '. Use other variable names.')
-    return _rlm_json.dumps({
-        'stdout': out.getvalue(),
-        'stderr': err.getvalue(),
-        'final': cell['final'],
-        'timed_out': timed_out,
-        'raised': raised,
-        'duration_ms': int(elapsed * 1000),
-        'sub': cell['sub'],
-        'notices': notices,
-    })
-`;
+export { PYTHON_PRELUDE } from '../sandbox-python/generated';
 
 /** Marker an adapter prints before the JSON report when it reads the report from stdout (AgentCore). */
 export const CELL_REPORT_MARKER = '__RLM_CELL_REPORT__';
 
+/** Base64 of the UTF-8 of `text` (safe inside a Python string literal). */
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/** The budget as the prelude's `_rlm_run_cell(..., budget=)` dict (snake_case JSON). */
+export function pythonBudget(budget: SubCallBudget): Record<string, unknown> {
+  return {
+    calls: budget.calls ?? null,
+    tokens: budget.tokens ?? null,
+    cost_usd: budget.costUsd ?? null,
+    allowed_models: budget.allowedModels,
+    prices: budget.prices ?? {},
+  };
+}
+
 /**
  * Python source that runs `code` as one cell and evaluates to (Pyodide) the JSON report string.
  * `timeoutSeconds` arms SIGALRM inside the sandbox (0 when the host interrupts instead);
- * `limitSeconds` is the limit the timeout message names (default `timeoutSeconds`).
+ * `limitSeconds` is the limit the timeout message names (default `timeoutSeconds`); `budget`, when
+ * given, is enforced by the prelude at each sub-call (defence in depth behind the host's own checks).
+ * Outside values reach Python only as base64 characters.
  */
-export function cellInvocation(code: string, timeoutSeconds: number, limitSeconds?: number): string {
-  const b64 = Buffer.from(code, 'utf8').toString('base64');
-  const limit = limitSeconds === undefined ? '' : `, ${Number(limitSeconds) || 0}`;
-  return `_rlm_run_cell(__import__('base64').b64decode('${b64}').decode('utf-8'), ${Number(timeoutSeconds) || 0}${limit})`;
+export function cellInvocation(code: string, timeoutSeconds: number, limitSeconds?: number, budget?: SubCallBudget): string {
+  const limit = limitSeconds === undefined ? 'None' : String(Number(limitSeconds) || 0);
+  const budgetArg = budget ? `, __import__('json').loads(__import__('base64').b64decode('${b64(JSON.stringify(pythonBudget(budget)))}').decode('utf-8'))` : '';
+  const limitArg = limitSeconds === undefined && !budget ? '' : `, ${limit}`;
+  return `_rlm_run_cell(__import__('base64').b64decode('${b64(code)}').decode('utf-8'), ${Number(timeoutSeconds) || 0}${limitArg}${budgetArg})`;
 }
 
-/** Python source that runs `code` as one cell and prints the report after `CELL_REPORT_MARKER` (AgentCore). */
-export function printedCellInvocation(code: string, timeoutSeconds: number): string {
-  return `print(${JSON.stringify(CELL_REPORT_MARKER)} + ${cellInvocation(code, timeoutSeconds)})`;
+/**
+ * Python source that runs `code` as one cell and prints the report after `CELL_REPORT_MARKER` + `nonce`
+ * (AgentCore). The host picks a fresh random nonce per cell and accepts only the line carrying it, so
+ * text the cell prints (documents, sub-model replies) cannot pass for the report; see
+ * docs/agentcore-sandbox.md for what hostile code can still forge.
+ */
+export function printedCellInvocation(code: string, timeoutSeconds: number, options: { budget?: SubCallBudget; nonce?: string } = {}): string {
+  const nonce = (options.nonce ?? '').replace(/[^0-9A-Za-z]/g, '');
+  return `print(${JSON.stringify(CELL_REPORT_MARKER + nonce)} + ${cellInvocation(code, timeoutSeconds, undefined, options.budget)})`;
 }

@@ -1,5 +1,5 @@
 import { ConfigError } from './errors';
-import type { TokenUsage } from './types';
+import type { RunConfig, TokenUsage, TurnRecord } from './types';
 
 /** USD per million tokens. */
 export interface ModelPrice {
@@ -14,7 +14,9 @@ export type PriceTable = Record<string, ModelPrice>;
 
 /**
  * Default on-demand Bedrock prices (USD per 1M tokens, us-east-1 list prices at the time of writing).
- * Override locally with `rlm run --prices FILE`. Models missing from the table are priced at 0.
+ * Override locally with `rlm run --prices FILE`. A model missing from the table is never silently $0:
+ * with an explicit table it is a `ConfigError` at start (`requirePrices`); with this default table the
+ * run's summary lists it in `unpricedModels` and its cost is a lower bound (`unpricedModelsOf`).
  */
 export const DEFAULT_PRICES: PriceTable = {
   'claude-sonnet-4-5': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
@@ -35,7 +37,7 @@ export function priceFor(modelId: string, table: PriceTable = DEFAULT_PRICES): M
   return key ? table[key] : undefined;
 }
 
-/** Cost in USD of a usage under a price table (0 for unknown models). */
+/** Cost in USD of a usage under a price table (0 for unknown models: see `unpricedModelsOf`). */
 export function costOf(modelId: string, usage: TokenUsage, table: PriceTable = DEFAULT_PRICES): number {
   const p = priceFor(modelId, table);
   if (!p) return 0;
@@ -64,4 +66,33 @@ export function validatePriceTable(raw: unknown): PriceTable {
     }
   }
   return raw as PriceTable;
+}
+
+/**
+ * Check a run's models against the price table at start. With an explicit table (`explicit`, e.g. from
+ * `--prices`) every configured root/sub model needs an entry; with any table a cost cap needs prices
+ * for every model it bounds, since an unpriced model would spend past it unseen. Throws `ConfigError`
+ * naming the models.
+ */
+export function requirePrices(config: Pick<RunConfig, 'rootModelId' | 'subModelId' | 'maxCostUsd'>, table: PriceTable | undefined): void {
+  const models = [...new Set([config.rootModelId, config.subModelId])];
+  const missing = models.filter((m) => !priceFor(m, table ?? DEFAULT_PRICES));
+  if (missing.length === 0) return;
+  const list = missing.map((m) => JSON.stringify(m)).join(', ');
+  if (table) throw new ConfigError(`the price table has no entry for ${list}: add one (USD per 1M tokens), or the run's cost would count it as $0`);
+  if (config.maxCostUsd !== undefined) throw new ConfigError(`maxCostUsd cannot be enforced: no price for ${list} in the default table; pass a price table (--prices FILE) with an entry for it`);
+}
+
+/** Models a run used that the table has no price for (their usage is not in `costUsd`), sorted. */
+export function unpricedModelsOf(turns: TurnRecord[], config: Pick<RunConfig, 'subModelId'>, table: PriceTable = DEFAULT_PRICES): string[] {
+  const used = new Set<string>();
+  for (const t of turns) {
+    if (t.rootUsage.inputTokens + t.rootUsage.outputTokens > 0) used.add(t.rootModelId);
+    for (const c of t.cells) {
+      const sub = c.result.sub;
+      if (sub.records.length === sub.calls) for (const r of sub.records) used.add(r.model || config.subModelId);
+      else if (sub.calls > 0) used.add(config.subModelId);
+    }
+  }
+  return [...used].filter((m) => m && !priceFor(m, table)).sort();
 }

@@ -3,7 +3,7 @@ import { resolveRunConfig } from './config';
 import { isoNow, sandboxOptionsFor, type EngineDeps } from './engine-deps';
 import { describeError, InvalidInputError, RunNotFoundError, RunStateConflictError } from './errors';
 import type { RunOutcome } from './ports';
-import type { PriceTable } from './pricing';
+import { requirePrices, unpricedModelsOf, type PriceTable } from './pricing';
 import { validateStartRequest } from './start-request';
 import type { DocumentRef, RunConfig, RunRecord, RunState, RunSummary, StartRunRequest, TurnRecord } from './types';
 
@@ -18,6 +18,7 @@ export async function startRun(deps: EngineDeps, input: StartRunInput, defaults:
   if (!input.runId || typeof input.runId !== 'string') throw new InvalidInputError('runId is missing');
   const request = validateStartRequest(input.request);
   const config = resolveRunConfig({ ...defaults, ...(request.options ?? {}) });
+  requirePrices(config, deps.prices);
   try {
     return runStateOf(await deps.store.getRun(input.runId));
   } catch (err) {
@@ -82,6 +83,7 @@ export function uniqueNames(refs: DocumentRef[]): DocumentRef[] {
 export function summarize(run: RunRecord, turns: TurnRecord[], prices?: PriceTable, extra: Partial<RunSummary> = {}): RunSummary {
   const totals = turns.length ? computeTotals(turns, run.config, prices) : run.totals;
   const outcome = turns[turns.length - 1]?.outcome;
+  const unpriced = unpricedModelsOf(turns, run.config, prices);
   return {
     runId: run.runId,
     status: run.status,
@@ -91,6 +93,7 @@ export function summarize(run: RunRecord, turns: TurnRecord[], prices?: PriceTab
     iterations: turns.length || run.iterations,
     usage: usageOf(totals),
     costUsd: Number(totals.costUsd.toFixed(6)),
+    ...(unpriced.length ? { unpricedModels: unpriced } : {}),
     ...(run.error ? { error: run.error } : {}),
     ...extra,
   };

@@ -1,4 +1,5 @@
 import { addTurn, computeTotals, exceededLimit } from './accounting';
+import { capReachedIn, withRootCall } from './budget';
 import { runCells } from './cell-runner';
 import { buildConversation, flattenForToollessCall } from './conversation';
 import { isoNow, type EngineDeps } from './engine-deps';
@@ -35,14 +36,14 @@ export async function runRootTurn(deps: EngineDeps, input: RootTurnInput, option
 
   const index = turns.length + 1;
   deps.progress?.turnStarted?.({ runId: run.runId, iteration: index, maxIterations: run.config.maxIterations });
-  const limit = exceededLimit(totals, run.config);
+  const limit = exceededLimit(totals, run.config) ?? capReachedIn(last);
   let turn: TurnRecord;
   if (turns.length >= run.config.maxIterations) {
     turn = await finalCallTurn(deps, run, turns, index, 'iteration_cap', `${run.config.maxIterations} turns`);
   } else if (limit) {
     turn = await finalCallTurn(deps, run, turns, index, 'limit', limit);
   } else {
-    turn = await codeTurn(deps, run, turns, index, options.deadline);
+    turn = await codeTurn(deps, run, turns, index, options.deadline, totals);
   }
   return recordTurn(deps, run, turns, totals, turn);
 }
@@ -62,7 +63,7 @@ async function repairProgress(deps: EngineDeps, run: RunRecord, turns: TurnRecor
   }
 }
 
-async function codeTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], index: number, deadline?: number): Promise<TurnRecord> {
+async function codeTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], index: number, deadline?: number, totals?: RunTotals): Promise<TurnRecord> {
   const startedAt = isoNow(deps);
   let response: ModelResponse;
   try {
@@ -80,7 +81,8 @@ async function codeTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], i
     const cutOff = response.stopReason === 'max_tokens' ? ' Your reply was cut off at the output token limit: write shorter code.' : '';
     return { ...base, kind: 'no_code', cells: [], feedback: noCodeFeedback(index, run.config.maxIterations) + cutOff, endedAt: isoNow(deps) };
   }
-  const cells = await runCells(deps, { run, iteration: index, deadline }, parsed.requests);
+  const spent = totals && withRootCall(totals, base.rootModelId, response.usage, deps.prices);
+  const cells = await runCells(deps, { run, iteration: index, deadline, spent }, parsed.requests);
   const finalCell = cells.find((c) => c.result.final);
   const outcome: TurnOutcome | undefined = finalCell?.result.final
     ? { stopReason: 'final', answer: finalCell.result.final.value, detail: finalCell.result.final.variable ? `FINAL_VAR(${finalCell.result.final.variable})` : 'FINAL' }

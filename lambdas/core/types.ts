@@ -216,7 +216,10 @@ export interface RunSummary {
   stopDetail?: string;
   iterations: number;
   usage: RunUsage;
+  /** USD of the priced usage; a lower bound when `unpricedModels` is present. */
   costUsd: number;
+  /** Models used without a price in the table (default table only; an explicit table must price every model). */
+  unpricedModels?: string[];
   elapsedMs?: number;
   trajectoryPath?: string;
   resultUri?: string;

@@ -153,6 +153,38 @@ describePython('AgentCoreSandbox with a real CPython kernel', () => {
     expect(mock.commandCalls(StopCodeInterpreterSessionCommand).length - stopsBefore).toBe(3);
   }, 30_000);
 
+  it('enforces the cell budget inside the sandbox: calls past the cap never reach Bedrock, the report says which cap', async () => {
+    const before = kernel.awsLog().filter((e) => e.service === 'converse').length;
+    const code = "r = [llm_query('capped %d' % i) for i in range(10)]\nprint(sum('cap reached' in x for x in r))";
+    const result = await session.execute(code, { timeoutMs: 20_000, budget: { calls: 3, allowedModels: [SUB_MODEL] } });
+    expect(result.stdout).toBe('7\n');
+    expect(result.capReached).toMatch(/^maxSubCalls/);
+    expect(result.sub.calls).toBe(3);
+    expect(kernel.awsLog().filter((e) => e.service === 'converse').length - before).toBe(3);
+  }, 30_000);
+
+  it('refuses a model outside the allowlist without calling Bedrock, in the prelude and in the backend itself', async () => {
+    const before = kernel.awsLog().filter((e) => e.service === 'converse').length;
+    const viaPrelude = await session.execute("print(llm_query('x', model='us.anthropic.claude-opus-4-1'))", { timeoutMs: 10_000, budget: { allowedModels: [SUB_MODEL] } });
+    expect(viaPrelude.stdout).toMatch(/^Error: model 'us.anthropic.claude-opus-4-1' is not allowed in this run/);
+    const direct = await session.execute("print(_rlm_backend(['x'], 'us.anthropic.claude-opus-4-1'))", { timeoutMs: 10_000 });
+    expect(direct.stderr).toMatch(/PermissionError: model 'us.anthropic.claude-opus-4-1' is not allowed in this run/);
+    expect(kernel.awsLog().filter((e) => e.service === 'converse').length).toBe(before);
+  });
+
+  it('sends maxTokens when configured and marks a reply cut at the limit as truncated', async () => {
+    const capped = new AgentCoreSandbox({
+      client: new BedrockAgentCoreClient({ region: 'us-east-1' }), codeInterpreterId: 'ci-1', region: 'us-west-2',
+      s3Region: 'eu-west-1', sessionTimeoutSeconds: 3600, subMaxOutputTokens: 64,
+    });
+    const started = await capped.start(options([{ name: 'logs/b.log', key: 'logs/b.log' }]));
+    const result = await started.session.execute("print(llm_query('CUT this'))", { timeoutMs: 10_000 });
+    expect(result.stdout).toBe('echo:CUT this\n[... reply cut off: the sub-model reached its output token limit]\n');
+    expect(result.sub.records[0]).toMatchObject({ truncated: true });
+    const call = kernel.awsLog().filter((e) => e.service === 'converse').at(-1);
+    expect(call).toMatchObject({ prompt: 'CUT this', inferenceConfig: { maxTokens: 64 } });
+  });
+
   it('reports a kernel that lost the prelude as a lost session', async () => {
     await kernel.run('del _rlm_run_cell');
     await expect(session.execute('print(1)', { timeoutMs: 5_000 })).rejects.toBeInstanceOf(SandboxSessionLostError);

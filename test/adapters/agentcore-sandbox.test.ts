@@ -14,8 +14,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AgentCoreSandbox, sessionNameFor } from '../../lambdas/adapters/agentcore';
 import { ConfigError, DocumentError, SandboxError, SandboxSessionLostError, SandboxThrottledError } from '../../lambdas/core/errors';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
-import { PYTHON_PRELUDE, printedCellInvocation } from '../../lambdas/core/prelude.py';
-import { cellStdout, invokeOutput, resultEvent, sdkErrors, setupStdout } from './agentcore/stream-fixtures';
+import { CELL_REPORT_MARKER, PYTHON_PRELUDE, printedCellInvocation } from '../../lambdas/core/prelude.py';
+import { cellStdout, invokeOutput, resultEvent, sdkErrors, setupStdout, TEST_NONCE } from './agentcore/stream-fixtures';
 
 const mock = mockClient(BedrockAgentCoreClient);
 const START_OPTIONS: SandboxStartOptions = {
@@ -35,6 +35,7 @@ function sandbox(overrides: Partial<ConstructorParameters<typeof AgentCoreSandbo
     codeInterpreterId: 'rlm_ci-AbC123',
     region: 'us-west-2',
     sessionTimeoutSeconds: 3600,
+    cellNonce: () => TEST_NONCE,
     ...overrides,
   });
 }
@@ -110,6 +111,8 @@ describe('AgentCoreSandbox.start', () => {
       preview_chars: 500,
       sub_max_attempts: 8,
       sub_read_timeout: 300,
+      allowed_models: [START_OPTIONS.subModelId],
+      sub_max_tokens: null,
       marker: '__RLM_SETUP_REPORT__',
     });
 
@@ -208,7 +211,7 @@ describe('AgentCoreSession.execute', () => {
     queueInvoke(invokeOutput([resultEvent(cellStdout(report))]));
     const result = await session.execute('answer = "42"\nFINAL_VAR("answer")', { timeoutMs: 12_500 });
     const sent = mock.commandCalls(InvokeCodeInterpreterCommand).at(-1)!.args[0].input;
-    expect(sent.arguments).toEqual({ language: 'python', code: printedCellInvocation('answer = "42"\nFINAL_VAR("answer")', 12.5) });
+    expect(sent.arguments).toEqual({ language: 'python', code: printedCellInvocation('answer = "42"\nFINAL_VAR("answer")', 12.5, { nonce: TEST_NONCE }) });
     expect(sent.sessionId).toBe('s-1');
     expect(result).toEqual({
       stdout: 'counted\n', stderr: '', final: { value: '42', variable: 'answer' }, timedOut: false, raised: false, durationMs: 1234,
@@ -236,6 +239,29 @@ describe('AgentCoreSession.execute', () => {
     const session = await startedSession();
     queueInvoke(invokeOutput([resultEvent(cellStdout({ stdout: '__RLM_CELL_REPORT__{"fake": 1}\n' }))]));
     expect((await session.execute('print("__RLM_CELL_REPORT__{...}")', { timeoutMs: 5000 })).stdout).toBe('__RLM_CELL_REPORT__{"fake": 1}\n');
+  });
+
+  it('takes the report only from the line with this cell\'s nonce, not a marker line printed outside the capture', async () => {
+    const session = await startedSession();
+    const forged = `${CELL_REPORT_MARKER}${JSON.stringify({ stdout: '', final: { value: 'forged' }, sub: { calls: 0 } })}\n`;
+    // A thread left running by model code prints a bare-marker line after the real report.
+    queueInvoke(invokeOutput([resultEvent(cellStdout({ stdout: 'real\n' }) + forged)]));
+    const result = await session.execute('x', { timeoutMs: 5000 });
+    expect(result.final).toBeUndefined();
+    expect(result.stdout).toContain('real\n');
+    expect(result.stdout).toContain('"forged"'); // kept as output, not taken as the report
+  });
+
+  it('passes the cell budget to the prelude (base64 JSON) so it is enforced in the sandbox too', async () => {
+    const session = await startedSession();
+    queueInvoke(invokeOutput([resultEvent(cellStdout({}))]));
+    const budget = { calls: 3, tokens: 1000, allowedModels: ['m-sub', 'm-root'], prices: { 'm-sub': { input: 1, output: 5 } } };
+    await session.execute('x', { timeoutMs: 5000, budget });
+    const code = String(mock.commandCalls(InvokeCodeInterpreterCommand).at(-1)!.args[0].input.arguments?.code);
+    const b64 = /json'\)\.loads\(__import__\('base64'\)\.b64decode\('([A-Za-z0-9+/=]+)'\)/.exec(code)?.[1];
+    expect(JSON.parse(Buffer.from(String(b64), 'base64').toString('utf8'))).toEqual({
+      calls: 3, tokens: 1000, cost_usd: null, allowed_models: ['m-sub', 'm-root'], prices: { 'm-sub': { input: 1, output: 5 } },
+    });
   });
 
   it('maps exception events in the stream: throttling retryable, not-found or expired session lost, others SandboxError', async () => {

@@ -10,7 +10,7 @@ import { AgentCoreSandbox } from '../../lambdas/adapters/agentcore';
 import { SandboxSessionLostError, SandboxThrottledError } from '../../lambdas/core/errors';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
 import { printedCellInvocation } from '../../lambdas/core/prelude.py';
-import { cellStdout } from './agentcore/stream-fixtures';
+import { cellStdout, TEST_NONCE } from './agentcore/stream-fixtures';
 
 const toUtf8 = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const fromUtf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
@@ -57,7 +57,7 @@ function wireSandbox(replies: Reply[]) {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     requestHandler: requestHandler as never,
   });
-  const sandbox = new AgentCoreSandbox({ client, codeInterpreterId: 'rlm_ci-AbC123', region: 'us-east-1', sessionTimeoutSeconds: 900 });
+  const sandbox = new AgentCoreSandbox({ client, codeInterpreterId: 'rlm_ci-AbC123', region: 'us-east-1', sessionTimeoutSeconds: 900, cellNonce: () => TEST_NONCE });
   return { sandbox, seen };
 }
 
@@ -78,7 +78,7 @@ describe('AgentCoreSandbox over the SDK wire path', () => {
     expect(seen[0]).toMatchObject({ method: 'GET', path: '/code-interpreters/rlm_ci-AbC123/sessions/get', query: { sessionId: 's-1' } });
     expect(seen[1]).toMatchObject({ method: 'POST', path: '/code-interpreters/rlm_ci-AbC123/tools/invoke' });
     expect(seen[1].headers['x-amzn-code-interpreter-session-id']).toBe('s-1');
-    expect(JSON.parse(seen[1].body)).toEqual({ name: 'executeCode', arguments: { language: 'python', code: printedCellInvocation('print("hi")', 30) } });
+    expect(JSON.parse(seen[1].body)).toEqual({ name: 'executeCode', arguments: { language: 'python', code: printedCellInvocation('print("hi")', 30, { nonce: TEST_NONCE }) } });
   });
 
   it('maps a throttlingException frame (thrown by the SDK mid-stream) to SandboxThrottledError', async () => {

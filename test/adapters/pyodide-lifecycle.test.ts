@@ -1,6 +1,7 @@
 /** Pyodide sandbox: start failures, lost sessions and stopping (real Pyodide, fake sub model). */
-import { PyodideSandbox, pyodideSessionCount, stopAllPyodideSessions } from '../../lambdas/adapters/pyodide';
-import { DocumentError, SandboxSessionLostError } from '../../lambdas/core/errors';
+import fs from 'node:fs';
+import { PyodideSandbox, pyodideSessionCount, stopAllPyodideSessions, type PyodideSession } from '../../lambdas/adapters/pyodide';
+import { ConfigError, DocumentError, SandboxSessionLostError } from '../../lambdas/core/errors';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
 import { FakeSubModel, memoryStore, ref } from './pyodide-fakes';
 
@@ -75,5 +76,36 @@ describe('lost sessions', () => {
     const r = await pending;
     expect(r.notices?.join(' ')).toContain('session was lost');
     await expect(sandbox.resume(session.sessionId, options([]))).rejects.toBeInstanceOf(SandboxSessionLostError);
+  });
+});
+
+describe('process and memory', () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('refuses a memory limit Pyodide cannot boot in', () => {
+    expect(() => new PyodideSandbox({ documents: memoryStore({}), subModel: new FakeSubModel(1), memoryLimitMb: 64 })).toThrow(ConfigError);
+  });
+
+  it('each session is its own process with an empty environment; past the cap is a MemoryError; close returns the memory', async () => {
+    process.env.RLM_LIFECYCLE_CANARY = 'must-not-leak';
+    const small = new PyodideSandbox({ documents: memoryStore({ 'mem://ok.txt': 'fine' }), subModel: new FakeSubModel(1), memoryLimitMb: 512 });
+    const { session } = await small.start(options([ref('ok.txt')], 'run-memory'));
+    const pid = (session as PyodideSession).pid!;
+    expect(pid).not.toBe(process.pid);
+    expect(alive(pid)).toBe(true);
+    const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+    expect(env).not.toContain('must-not-leak');
+    const r = await session.execute('try:\n    x = bytearray(600 * 1024 * 1024)\nexcept MemoryError:\n    print("MemoryError")\ny = bytearray(50 * 1024 * 1024)\nprint(len(y))', { timeoutMs: 30_000 });
+    expect(r.stdout).toBe('MemoryError\n52428800\n');
+    await small.closeAll();
+    expect(alive(pid)).toBe(false);
+    delete process.env.RLM_LIFECYCLE_CANARY;
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Pyodide sandbox, one shared session (real Pyodide in a worker thread, fake sub model, in-memory
+ * Pyodide sandbox, one shared session (real Pyodide in its own sandbox process, fake sub model, in-memory
  * documents). Tests run in order and build on each other's variables where noted.
  */
 import net from 'node:net';
@@ -107,9 +107,18 @@ describe('llm_query bridge', () => {
     expect(r.sub).toMatchObject({ calls: 1, errors: 0, inputTokens: 'hello there'.length, outputTokens: 'echo:hello there'.length });
     expect(r.sub.records[0]).toMatchObject({ model: 'fake-sub-model', promptPreview: 'hello there', responsePreview: 'echo:hello there' });
     expect(model.calls[0]).toMatchObject({ role: 'sub', modelId: 'fake-sub-model' });
-    const other = await run('llm_query("q", model="other-model")');
+    const budget = { allowedModels: ['fake-sub-model', 'other-model'] };
+    const other = await session.execute('llm_query("q", model="other-model")', { timeoutMs: 10_000, budget });
     expect(other.sub.records[0]?.model).toBe('other-model');
     expect(model.calls[1]?.modelId).toBe('other-model');
+  });
+
+  it('refuses a model that is not allowed, without calling it', async () => {
+    const before = model.calls.length;
+    const r = await run('print(llm_query("q", model="sneaky-model"))');
+    expect(r.stdout).toMatch(/^Error: model sneaky-model is not allowed/);
+    expect(r.sub.calls).toBe(0);
+    expect(model.calls.length).toBe(before);
   });
 
   it('llm_query_batched keeps order, bounds concurrency and isolates a failing prompt', async () => {

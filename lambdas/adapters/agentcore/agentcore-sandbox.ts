@@ -9,10 +9,12 @@ import {
   StopCodeInterpreterSessionCommand,
   type BedrockAgentCoreClient,
 } from '@aws-sdk/client-bedrock-agentcore';
+import { randomBytes } from 'node:crypto';
 import { emptySubStats, parseCellReport } from '../../core/cell-report';
 import { ConfigError, DocumentError, SandboxError, SandboxSessionLostError } from '../../core/errors';
 import {
   CONTEXT_PREVIEW_CHARS,
+  type CellExecOptions,
   type LoadedContext,
   type Sandbox,
   type SandboxSession,
@@ -42,6 +44,10 @@ export interface AgentCoreSandboxOptions {
   subMaxAttempts?: number;
   /** botocore `read_timeout` of the in-sandbox Bedrock client in seconds (default 300). */
   subReadTimeoutSeconds?: number;
+  /** `inferenceConfig.maxTokens` of each in-sandbox sub-call (default: not sent, the model's own default). */
+  subMaxOutputTokens?: number;
+  /** Nonce of each cell's report line, [0-9A-Za-z] (default 24 random hex digits; tests pin it). */
+  cellNonce?: () => string;
 }
 
 /** AgentCore session names allow 1..100 characters; we keep to letters, digits and dashes. */
@@ -66,7 +72,7 @@ function checkDocuments(options: SandboxStartOptions): void {
 export class AgentCoreSandbox implements Sandbox {
   readonly description: string;
   private readonly client: BedrockAgentCoreClient;
-  private readonly opts: Required<Omit<AgentCoreSandboxOptions, 'client'>>;
+  private readonly opts: Required<Omit<AgentCoreSandboxOptions, 'client' | 'subMaxOutputTokens'>> & { subMaxOutputTokens?: number };
 
   constructor(options: AgentCoreSandboxOptions) {
     const t = options.sessionTimeoutSeconds;
@@ -85,6 +91,8 @@ export class AgentCoreSandbox implements Sandbox {
       setupTimeoutMs: options.setupTimeoutMs ?? 300_000,
       subMaxAttempts: options.subMaxAttempts ?? 8,
       subReadTimeoutSeconds: options.subReadTimeoutSeconds ?? 300,
+      cellNonce: options.cellNonce ?? (() => randomBytes(12).toString('hex')),
+      ...(options.subMaxOutputTokens !== undefined ? { subMaxOutputTokens: options.subMaxOutputTokens } : {}),
     };
     this.description = `agentcore:${options.codeInterpreterId}`;
   }
@@ -130,6 +138,8 @@ export class AgentCoreSandbox implements Sandbox {
       previewChars: CONTEXT_PREVIEW_CHARS,
       subMaxAttempts: this.opts.subMaxAttempts,
       subReadTimeoutSeconds: this.opts.subReadTimeoutSeconds,
+      allowedModels: options.allowedModels ?? [options.subModelId],
+      subMaxOutputTokens: this.opts.subMaxOutputTokens,
     });
     const out = await this.invoke(sessionId, code, this.opts.setupTimeoutMs, 'session setup');
     const { report } = extractReport(out.stdout, SETUP_REPORT_MARKER);
@@ -168,6 +178,11 @@ export class AgentCoreSandbox implements Sandbox {
     return new AgentCoreSession(this, sessionId, this.opts.hardTimeoutGraceMs);
   }
 
+  /** @internal A fresh nonce for one cell's report line. */
+  nonce(): string {
+    return this.opts.cellNonce();
+  }
+
   async stop(sessionId: string): Promise<void> {
     try {
       await this.client.send(
@@ -204,18 +219,21 @@ export class AgentCoreSession implements SandboxSession {
     private readonly graceMs: number,
   ) {}
 
-  async execute(code: string, options: { timeoutMs: number }): Promise<CellResult> {
+  async execute(code: string, options: CellExecOptions): Promise<CellResult> {
     if (this.closed) throw new SandboxSessionLostError(`AgentCore session ${this.sessionId} was closed`);
     const timeoutSeconds = Math.max(1, options.timeoutMs) / 1000;
     const t0 = Date.now();
+    // A fresh nonce per cell: only the line printed by this cell's invocation carries it.
+    const nonce = this.owner.nonce();
+    const invocation = printedCellInvocation(code, timeoutSeconds, { budget: options.budget, nonce });
     let out: KernelOutput;
     try {
-      out = await this.owner.invoke(this.sessionId, printedCellInvocation(code, timeoutSeconds), options.timeoutMs + this.graceMs, 'cell');
+      out = await this.owner.invoke(this.sessionId, invocation, options.timeoutMs + this.graceMs, 'cell');
     } catch (err) {
       if (!(err instanceof InvokeDeadlineError)) throw err;
       return this.abandon(timeoutSeconds, Date.now() - t0);
     }
-    const { report, rest } = extractReport(out.stdout, CELL_REPORT_MARKER);
+    const { report, rest } = extractReport(out.stdout, CELL_REPORT_MARKER + nonce);
     if (report === undefined) {
       if (RUNNER_MISSING.test(out.stderr) || RUNNER_MISSING.test(out.stdout)) {
         throw new SandboxSessionLostError(`AgentCore session ${this.sessionId} lost its Python state (the kernel was restarted)`);

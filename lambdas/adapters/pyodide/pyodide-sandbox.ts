@@ -1,21 +1,18 @@
 /**
- * The local sandbox: CPython compiled to WebAssembly (Pyodide) in a `worker_threads` Worker, one worker
- * per session. Implements the core `Sandbox` port.
+ * The local sandbox: CPython compiled to WebAssembly (Pyodide), one OS process per session. Implements
+ * the core `Sandbox` port.
  *
- * Isolation, honestly: this is a convenience sandbox for running the pipeline on one machine, not a
- * hardened security boundary (on AWS, the AgentCore Code Interpreter is the boundary). What it does:
- * the worker starts with an empty environment; Pyodide sees only its in-memory file system (no NODEFS
- * mount, so no host files); its sockets are disabled (no network); `js`, `pyodide_js`, `pyodide.*`
- * (including `pyodide.http`/`pyfetch` and `run_js`) and `micropip` cannot be imported by model code and
- * JS references are scrubbed from loaded modules; the host-call bridge is a prototype-less function
- * that only takes and returns strings; `time.sleep` and `input()` cannot hang the worker. Determined
- * Python introspection still gets out: e.g. `gc.get_objects()` finds the unloaded `pyodide.ffi` module,
- * `to_js({})` yields a JS object, `.constructor.constructor` is `Function`, and that reaches the
- * worker's Node `process` (the environment is empty, but Node's built-in modules are not). Treat it
- * like running the model's code on your own machine; use AgentCore when that is not acceptable.
+ * The boundary (details and the hostile-code probes in docs/architecture.md, "Local threat model"):
+ * each session is a `node` process under Node's permission model (reads only of Pyodide's own files,
+ * no writes, no child processes, no addons), with an empty environment, code generation from strings
+ * disabled, its stdout discarded and a memory cap. Inside it, CPython's `system()` and
+ * `emscripten_run_script` are replaced by functions that do nothing, `require`/`fetch`/`process` and
+ * the function constructors are removed after boot, Emscripten sockets are disabled, and the
+ * JavaScript modules cannot be imported from Python. Sub-calls are checked against the cell's budget,
+ * made and counted on the host; FINAL reaches the host out of band.
  */
 import { randomUUID } from 'node:crypto';
-import { DocumentError, RlmError, SandboxSessionLostError } from '../../core/errors';
+import { ConfigError, DocumentError, RlmError, SandboxSessionLostError } from '../../core/errors';
 import type {
   DocumentStore,
   LanguageModel,
@@ -27,7 +24,10 @@ import type {
 } from '../../core/ports';
 import { silentLogger } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
+import { costOf, priceFor } from '../../core/pricing';
 import { PyodideSession, type WorkerLoaded } from './pyodide-session';
+import { DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from './sandbox-launch';
+import type { SubCallPricer } from './sub-call-ledger';
 
 /** Constructor options of `PyodideSandbox`. */
 export interface PyodideSandboxOptions {
@@ -36,7 +36,11 @@ export interface PyodideSandboxOptions {
   /** Answers `llm_query` / `llm_query_batched` from the sandbox. */
   subModel: LanguageModel;
   logger?: Logger;
-  /** How long a timed-out cell may ignore the interrupt before its worker is terminated. Default 5000. */
+  /** Memory cap of each session's process in MiB (JS heap + CPython heap). Default 2048. */
+  memoryLimitMb?: number;
+  /** Prices sub-calls (USD) for the cost cap; default: the built-in price table (`core/pricing.ts`). */
+  price?: SubCallPricer;
+  /** How long a timed-out cell may ignore the interrupt before its process is killed. Default 5000. */
   hardKillGraceMs?: number;
   /** How often the interrupt is re-sent while a timed-out cell keeps running. Default 1000. */
   interruptRetryMs?: number;
@@ -55,6 +59,9 @@ export interface StartTimings {
   /** Host-side reading and UTF-8 encoding of the documents (overlaps the boot). */
   readMs: number;
 }
+
+/** Built-in price table; a model without a price costs nothing here (the run reports it as unpriced). */
+const defaultPrice: SubCallPricer = (model, usage) => (priceFor(model) ? costOf(model, usage) : undefined);
 
 /** Live sessions of this process, by ID: `resume` re-attaches to them on each turn. */
 const registry = new Map<string, PyodideSession>();
@@ -97,9 +104,9 @@ async function readDocumentBytes(store: DocumentStore, ref: DocumentRef): Promis
   return new TextEncoder().encode(text);
 }
 
-/** `Sandbox` backed by Pyodide worker threads. */
+/** `Sandbox` backed by one Pyodide process per session. */
 export class PyodideSandbox implements Sandbox {
-  readonly description = 'pyodide (local worker thread)';
+  readonly description = 'pyodide (local sandbox process)';
   /** Timings of the most recent successful start. */
   lastStart: StartTimings | null = null;
   private readonly logger: Logger;
@@ -107,6 +114,10 @@ export class PyodideSandbox implements Sandbox {
 
   constructor(private readonly options: PyodideSandboxOptions) {
     this.logger = options.logger ?? silentLogger;
+    const limit = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
+    if (!Number.isFinite(limit) || limit < MIN_MEMORY_LIMIT_MB) {
+      throw new ConfigError(`sandbox memory limit must be at least ${MIN_MEMORY_LIMIT_MB} MiB (Pyodide needs about 100 MiB to boot), got ${limit}`);
+    }
   }
 
   async start(options: SandboxStartOptions): Promise<{ session: SandboxSession; loaded: LoadedContext }> {
@@ -115,10 +126,13 @@ export class PyodideSandbox implements Sandbox {
     const session = new PyodideSession(sessionId, {
       subModel: this.options.subModel,
       subModelId: options.subModelId,
+      ...(options.allowedModels ? { allowedModels: options.allowedModels } : {}),
       subConcurrency: options.subConcurrency,
       maxCaptureChars: options.maxCaptureChars,
       hardKillGraceMs: this.options.hardKillGraceMs ?? 5_000,
       interruptRetryMs: this.options.interruptRetryMs ?? 1_000,
+      memoryLimitMb: this.options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
+      price: this.options.price ?? defaultPrice,
     }, (closed) => {
       if (registry.get(closed.sessionId) === closed) registry.delete(closed.sessionId);
     });

@@ -1,31 +1,39 @@
 /**
- * One Pyodide sandbox session: a worker thread running CPython (WASM) with the prelude, the documents
- * and the model's variables. Created by `PyodideSandbox` (see `pyodide-sandbox.ts`).
+ * One Pyodide sandbox session: its own OS process (see `sandbox-launch.ts`) running CPython (WASM) in
+ * a worker thread, with the prelude, the documents and the model's variables. Created by
+ * `PyodideSandbox` (see `pyodide-sandbox.ts`). Sub-calls are made, capped and counted here, on the
+ * host side of the bridge (`sub-call-ledger.ts`); FINAL arrives out of band.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import path from 'node:path';
-import { emptySubStats, parseCellReport } from '../../core/cell-report';
+import type { ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { DocumentError, SandboxError, SandboxSessionLostError, describeError } from '../../core/errors';
-import { cellInvocation, PYTHON_PRELUDE } from '../../core/prelude.py';
-import { CONTEXT_PREVIEW_CHARS, type LanguageModel, type SandboxSession } from '../../core/ports';
+import { PYTHON_PRELUDE } from '../../core/prelude.py';
+import { CONTEXT_PREVIEW_CHARS, type CellExecOptions, type LanguageModel, type SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
-import { Limiter, parseSubRequest, runSubBatch, type SubCallResult } from './sub-calls';
+import { seconds, toCellResult, type ExecOutcome } from './cell-outcome';
+import { readFrames, writeFrame } from './host-channel';
+import { memorySplit, pyodideDir, pyodideModuleUrl, spawnSandboxProcess } from './sandbox-launch';
+import { CellLedger, type SubCallPricer } from './sub-call-ledger';
+import { Limiter, parseSubRequest, type SubCallResult } from './sub-calls';
 import { BLOCKED_MODULES, HELPERS_PY, LOCKDOWN_PY } from './worker-python';
-import { SIGINT, type HostToWorker, type LoadedDoc, type SubReply, type WorkerInit, type WorkerToHost } from './worker-protocol';
-
-/** Path of the worker script (plain JS next to this file, so it runs the same under jest, tsx and node). */
-export const WORKER_SCRIPT = path.join(__dirname, 'sandbox-worker.mjs');
+import type { HostToProcess, HostToWorker, LoadedDoc, SandboxToHost, WorkerInit } from './worker-protocol';
 
 /** Settings of one session. */
 export interface SessionSettings {
   subModel: LanguageModel;
   subModelId: string;
+  /** Models `llm_query(model=...)` may name when a cell has no budget (default: only `subModelId`). */
+  allowedModels?: string[];
   subConcurrency: number;
   maxCaptureChars: number;
-  /** How long a timed-out cell may ignore the interrupt before the worker is terminated. */
+  /** How long a timed-out cell may ignore the interrupt before the sandbox process is killed. */
   hardKillGraceMs: number;
   /** How often the interrupt is re-sent while a timed-out cell keeps running. */
   interruptRetryMs: number;
+  /** Memory cap of the session's process (MiB). */
+  memoryLimitMb: number;
+  /** Prices sub-calls for `budget.costUsd`. */
+  price: SubCallPricer;
 }
 
 /** What the worker reported after installing the documents. */
@@ -37,26 +45,26 @@ export interface WorkerLoaded {
   loadMs: number;
 }
 
-type ExecOutcome =
-  | { kind: 'report'; json: string }
-  | { kind: 'interrupted' }
-  | { kind: 'error'; message: string; lost: boolean }
-  | { kind: 'killed' }
-  | { kind: 'died'; message: string };
+interface PendingCell {
+  id: number;
+  resolve: (o: ExecOutcome) => void;
+  ledger: CellLedger;
+  final?: { value: string; variable?: string };
+}
 
-const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
+const STDERR_KEEP = 4000;
 
 /** A live Pyodide session. Failures of model code come back as `CellResult` data. */
 export class PyodideSession implements SandboxSession {
-  private readonly worker: Worker;
-  private readonly replyPort: MessagePort;
-  private readonly replySignal = new Int32Array(new SharedArrayBuffer(4));
-  private readonly interrupt = new Uint8Array(new SharedArrayBuffer(1));
+  private readonly child: ChildProcess;
+  private readonly channel: Duplex;
   private readonly limiter: Limiter;
+  private readonly exited: Promise<void>;
+  private stderrTail = '';
   private lostReason: string | null = null;
   private closed = false;
   private execSeq = 0;
-  private pendingExec: { id: number; resolve: (o: ExecOutcome) => void } | null = null;
+  private pending: PendingCell | null = null;
   private loadWaiter: { resolve: (l: WorkerLoaded) => void; reject: (e: Error) => void } | null = null;
   private bootMs = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -68,8 +76,6 @@ export class PyodideSession implements SandboxSession {
     private readonly onClose: (s: PyodideSession) => void = () => {},
   ) {
     this.limiter = new Limiter(settings.subConcurrency);
-    const { port1, port2 } = new MessageChannel();
-    this.replyPort = port1;
     const init: WorkerInit = {
       python: { prelude: PYTHON_PRELUDE, helpers: HELPERS_PY, lockdown: LOCKDOWN_PY },
       subModelId: settings.subModelId,
@@ -77,17 +83,27 @@ export class PyodideSession implements SandboxSession {
       maxCaptureChars: settings.maxCaptureChars,
       previewChars: CONTEXT_PREVIEW_CHARS,
       blockedModules: BLOCKED_MODULES,
-      replySignal: this.replySignal.buffer as SharedArrayBuffer,
-      interrupt: this.interrupt.buffer as SharedArrayBuffer,
-      replyPort: port2,
+      pyodideUrl: pyodideModuleUrl(),
+      pyodideDir: pyodideDir(),
+      ...memorySplit(settings.memoryLimitMb),
     };
-    this.worker = new Worker(WORKER_SCRIPT, { workerData: init, transferList: [port2], env: {}, argv: [], execArgv: [] });
-    this.worker.on('message', (msg: WorkerToHost) => this.onMessage(msg));
-    this.worker.on('error', (err) => this.onGone(`worker error: ${err.message}`));
-    this.worker.on('exit', (code) => this.onGone(`worker exited with code ${code}`));
+    this.child = spawnSandboxProcess();
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_KEEP)));
+    this.channel = this.child.stdio[3] as Duplex;
+    this.channel.on('error', () => undefined); // the process's exit is reported by 'exit'
+    readFrames(this.channel, (msg) => this.onMessage(msg as SandboxToHost), (reason) => {
+      this.fail(reason);
+      this.child.kill('SIGKILL');
+    });
+    this.child.on('message', (msg: SandboxToHost) => this.onMessage(msg));
+    this.child.on('error', (err) => this.onGone(`sandbox process error: ${err.message}`));
+    this.child.on('exit', (code, signal) => this.onGone(`sandbox process exited (${signal ?? `code ${code}`})`));
+    this.send({ type: 'init', init });
   }
 
-  /** False once the session was closed or its worker is gone. */
+  /** False once the session was closed or its process is gone. */
   get live(): boolean {
     return !this.closed && this.lostReason === null;
   }
@@ -97,14 +113,19 @@ export class PyodideSession implements SandboxSession {
     return this.closed ? 'session was stopped' : this.lostReason;
   }
 
-  /** Send one document (UTF-8 bytes; the buffer is transferred, not copied). */
+  /** OS process ID of the sandbox (tests check it is gone after close). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Send one document (UTF-8 bytes). */
   sendDocument(name: string, bytes: Uint8Array): void {
-    this.post({ type: 'doc', name, bytes }, [bytes.buffer as ArrayBuffer]);
+    this.send({ type: 'doc', name, bytes });
   }
 
   /** Resolves when the worker installed the documents; rejects with `DocumentError`/`SandboxError`. */
   waitLoaded(timeoutMs: number): Promise<WorkerLoaded> {
-    this.worker.ref();
+    this.hold(true);
     const p = new Promise<WorkerLoaded>((resolve, reject) => {
       const timer = setTimeout(() => reject(new SandboxError(`Pyodide sandbox did not start within ${seconds(timeoutMs)}`)), timeoutMs);
       this.loadWaiter = {
@@ -114,86 +135,106 @@ export class PyodideSession implements SandboxSession {
     });
     return p.finally(() => {
       this.loadWaiter = null;
-      if (!this.closed) this.worker.unref();
+      this.hold(false);
     });
   }
 
   /** Tell the worker all documents were sent. */
   documentsDone(): void {
-    this.post({ type: 'docs-done' });
+    this.send({ type: 'docs-done' });
   }
 
-  /** Post a protocol message to the worker (`transfer` moves buffers instead of copying them). */
-  private post(msg: HostToWorker, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(msg, transfer);
+  /** Keep the CLI's event loop alive for this child only while a start or a cell is in progress. */
+  private hold(on: boolean): void {
+    if (this.closed || this.lostReason) return;
+    const ipc = this.child.channel as { ref?: () => void; unref?: () => void } | null | undefined;
+    const direct = this.channel as Duplex & { ref?: () => void; unref?: () => void };
+    if (on) {
+      this.child.ref();
+      ipc?.ref?.();
+      direct.ref?.();
+    } else {
+      this.child.unref();
+      ipc?.unref?.();
+      direct.unref?.();
+    }
   }
 
-  async execute(code: string, options: { timeoutMs: number }): Promise<CellResult> {
-    const run = this.queue.then(() => this.runCell(code, options.timeoutMs));
+  /** Write a frame on the direct channel to the worker. */
+  private tell(msg: HostToWorker): void {
+    writeFrame(this.channel, msg);
+  }
+
+  /** Interrupt cell `id`: the IPC message stops running Python, the frame wakes a waiting bridge call. */
+  private interrupt(id: number): void {
+    this.send({ type: 'interrupt' });
+    this.tell({ type: 'interrupt', id });
+  }
+
+  private send(msg: HostToProcess): void {
+    if (!this.child.connected) return;
+    try {
+      this.child.send(msg);
+    } catch (err) {
+      this.onGone(`sandbox process unreachable: ${describeError(err).message}`);
+    }
+  }
+
+  async execute(code: string, options: CellExecOptions): Promise<CellResult> {
+    const run = this.queue.then(() => this.runCell(code, options));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async runCell(code: string, timeoutMs: number): Promise<CellResult> {
+  private async runCell(code: string, options: CellExecOptions): Promise<CellResult> {
     if (!this.live) throw new SandboxSessionLostError(`sandbox session ${this.sessionId} is gone: ${this.lost}`);
+    const { timeoutMs } = options;
     const id = ++this.execSeq;
     const t0 = Date.now();
     const timers: NodeJS.Timeout[] = [];
-    this.worker.ref();
+    const ledger = new CellLedger({
+      model: this.settings.subModel,
+      limiter: this.limiter,
+      defaultModelId: this.settings.subModelId,
+      sessionModels: this.settings.allowedModels,
+      budget: options.budget,
+      price: this.settings.price,
+      onSubCalls: options.onSubCalls,
+    });
+    const cell: PendingCell = { id, resolve: () => {}, ledger };
+    this.hold(true);
     const outcome = await new Promise<ExecOutcome>((resolve) => {
-      this.pendingExec = { id, resolve };
-      this.post({ type: 'exec', id, source: cellInvocation(code, 0, timeoutMs / 1000) });
+      cell.resolve = resolve;
+      this.pending = cell;
+      this.tell({ type: 'exec', id, code, limitS: timeoutMs / 1000 });
       timers.push(setTimeout(() => {
-        Atomics.store(this.interrupt, 0, SIGINT);
-        timers.push(setInterval(() => Atomics.store(this.interrupt, 0, SIGINT), this.settings.interruptRetryMs));
+        ledger.abort();
+        this.interrupt(id);
+        timers.push(setInterval(() => this.interrupt(id), this.settings.interruptRetryMs));
         timers.push(setTimeout(() => this.kill(id), this.settings.hardKillGraceMs));
       }, Math.max(1, timeoutMs)));
     });
     for (const t of timers) clearTimeout(t);
-    this.pendingExec = null;
-    if (this.live) this.worker.unref();
-    return this.toCellResult(outcome, Date.now() - t0, timeoutMs);
-  }
-
-  private toCellResult(outcome: ExecOutcome, durationMs: number, timeoutMs: number): CellResult {
-    const base = { stdout: '', timedOut: false, raised: false, durationMs, sub: emptySubStats() };
-    const lostNotice = 'The sandbox session was lost; the next cell cannot run in it (all variables are gone).';
-    switch (outcome.kind) {
-      case 'report':
-        try {
-          return parseCellReport(outcome.json);
-        } catch {
-          return { ...base, raised: true, stderr: 'SandboxError: the cell runner returned no valid report (was _rlm_run_cell overwritten?)\n' };
-        }
-      case 'interrupted':
-        return {
-          ...base, timedOut: true,
-          stderr: `TimeoutError: the cell ran longer than ${seconds(timeoutMs)} and was interrupted; its output was lost. Variables assigned before the interruption are kept.\n`,
-        };
-      case 'killed':
-        return {
-          ...base, timedOut: true, notices: [lostNotice],
-          stderr: `TimeoutError: the cell ran longer than ${seconds(timeoutMs)} and ignored the interrupt for ${seconds(this.settings.hardKillGraceMs)}; the sandbox was stopped.\n`,
-        };
-      case 'error':
-        return { ...base, raised: true, stderr: `SandboxError: ${outcome.message}\n`, ...(outcome.lost ? { notices: [lostNotice] } : {}) };
-      case 'died':
-        return { ...base, raised: true, stderr: `SandboxError: ${outcome.message}\n`, notices: [lostNotice] };
-    }
+    if (this.pending === cell) this.pending = null;
+    this.hold(false);
+    return toCellResult(outcome, {
+      durationMs: Date.now() - t0, timeoutMs, hardKillGraceMs: this.settings.hardKillGraceMs, final: cell.final, totals: ledger.finish(),
+    });
   }
 
   private kill(id: number): void {
-    if (this.pendingExec?.id !== id) return;
-    this.lostReason = 'a timed-out cell ignored the interrupt and the worker was terminated';
-    this.pendingExec.resolve({ kind: 'killed' });
-    this.pendingExec = null;
-    void this.worker.terminate();
+    if (this.pending?.id !== id) return;
+    this.lostReason = 'a timed-out cell ignored the interrupt and the sandbox process was killed';
+    this.pending.resolve({ kind: 'killed' });
+    this.pending = null;
+    this.child.kill('SIGKILL');
   }
 
-  private onMessage(msg: WorkerToHost): void {
+  private onMessage(msg: SandboxToHost): void {
+    if (!msg || typeof msg !== 'object') return;
     switch (msg.type) {
       case 'booted':
-        this.bootMs = msg.ms;
+        this.bootMs = Number(msg.ms) || 0;
         return;
       case 'loaded':
         this.loadWaiter?.resolve({ docs: msg.docs, totalChars: msg.totalChars, preview: msg.preview, bootMs: this.bootMs, loadMs: msg.loadMs });
@@ -202,48 +243,66 @@ export class PyodideSession implements SandboxSession {
         this.loadWaiter?.reject(new DocumentError(`document "${msg.name}" ${msg.message}`));
         return;
       case 'fatal':
-        this.lostReason = msg.message;
-        this.loadWaiter?.reject(new SandboxError(msg.message));
-        this.pendingExec?.resolve({ kind: 'died', message: msg.message });
+        this.fail(this.describeFatal(String(msg.message)));
         return;
       case 'sub':
         void this.answerSub(msg.id, msg.payload);
         return;
-      case 'result':
-        if (this.pendingExec?.id !== msg.id) return;
+      case 'final':
+        if (this.pending && this.pending.id === msg.id) {
+          this.pending.final = { value: String(msg.value), ...(typeof msg.variable === 'string' ? { variable: msg.variable } : {}) };
+        }
+        return;
+      case 'result': {
+        const cell = this.pending;
+        if (cell?.id !== msg.id) return;
         if (msg.lost) this.lostReason = `the Python interpreter failed: ${msg.error}`;
-        this.pendingExec.resolve(
-          msg.report !== undefined ? { kind: 'report', json: msg.report }
+        cell.resolve(
+          typeof msg.report === 'string' ? { kind: 'report', json: msg.report }
             : msg.interrupted ? { kind: 'interrupted' }
-              : { kind: 'error', message: msg.error ?? 'unknown failure', lost: Boolean(msg.lost) },
+              : { kind: 'error', message: String(msg.error ?? 'unknown failure'), lost: Boolean(msg.lost) },
         );
         return;
+      }
     }
   }
 
+  private describeFatal(message: string): string {
+    if (/OUT_OF_MEMORY|out of memory|heap out of memory/i.test(message + this.stderrTail)) {
+      return `the sandbox ran out of memory (limit ${this.settings.memoryLimitMb} MiB per session) and was stopped`;
+    }
+    return message;
+  }
+
+  private fail(reason: string): void {
+    this.lostReason ??= reason;
+    this.loadWaiter?.reject(new SandboxError(reason));
+    this.pending?.resolve({ kind: 'died', message: reason });
+  }
+
   private async answerSub(id: number, payload: string): Promise<void> {
-    let prompts: string[] = [];
+    const ledger = this.pending?.ledger;
     let results: SubCallResult[];
+    let prompts: string[] = [];
     try {
-      const req = parseSubRequest(payload);
+      const req = parseSubRequest(String(payload));
       prompts = req.prompts;
-      results = await runSubBatch(this.settings.subModel, req.model, prompts, this.limiter);
+      results = ledger ? await ledger.runBatch(req.model, prompts) : prompts.map(() => ({ text: '', error: 'SandboxError: no cell is running', input_tokens: 0, output_tokens: 0, ms: 0 }));
     } catch (err) {
       const error = `SandboxError: ${describeError(err).message}`;
       results = prompts.map(() => ({ text: '', error, input_tokens: 0, output_tokens: 0, ms: 0 }));
     }
     if (!this.live) return;
-    const reply: SubReply = { id, payload: JSON.stringify(results) };
-    this.replyPort.postMessage(reply);
-    Atomics.add(this.replySignal, 0, 1);
-    Atomics.notify(this.replySignal, 0);
+    this.tell({ type: 'sub-reply', id, payload: JSON.stringify(results) });
   }
 
   private onGone(reason: string): void {
     if (this.closed) return;
-    this.lostReason ??= reason;
-    this.loadWaiter?.reject(new SandboxError(`Pyodide sandbox failed to start: ${reason}`));
-    this.pendingExec?.resolve({ kind: 'died', message: `the sandbox worker stopped (${reason})` });
+    const detail = this.describeFatal(reason);
+    this.lostReason ??= detail;
+    this.loadWaiter?.reject(new SandboxError(`Pyodide sandbox failed to start: ${detail}`));
+    this.pending?.ledger.abort('the sandbox session was lost');
+    this.pending?.resolve({ kind: 'died', message: `the sandbox process stopped (${detail})` });
   }
 
   async close(): Promise<void> {
@@ -251,8 +310,14 @@ export class PyodideSession implements SandboxSession {
     this.closed = true;
     this.onClose(this);
     this.loadWaiter?.reject(new SandboxSessionLostError(`sandbox session ${this.sessionId} was stopped`));
-    this.pendingExec?.resolve({ kind: 'died', message: 'the sandbox session was stopped' });
-    this.replyPort.close();
-    await this.worker.terminate();
+    this.pending?.ledger.abort('the sandbox session was stopped');
+    this.pending?.resolve({ kind: 'died', message: 'the sandbox session was stopped' });
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    // Wait (bounded) for the process to be gone, so its memory is back when close() resolves.
+    this.child.ref();
+    this.child.kill('SIGKILL');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
   }
 }

@@ -1,48 +1,69 @@
-// Pyodide sandbox worker: one per session. Plain JavaScript on purpose (jest's TypeScript transform does
-// not apply inside Worker threads); the message protocol is documented in worker-protocol.ts.
+// Pyodide sandbox worker: one per session, inside the session's own sandbox process (sandbox-process.mjs).
+// Plain JavaScript on purpose (jest's TypeScript transform does not apply here); the message protocol is
+// documented in worker-protocol.ts.
 //
-// Boot: load Pyodide (no NODEFS, no JS globals, sockets disabled), run the prelude, install the
-// synchronous sub-call bridge, configure. Then decode the documents the host sends, install them,
-// lock the interpreter down and serve `exec` messages one at a time.
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { loadPyodide } from 'pyodide';
+// Boot: harden the WebAssembly imports (no `system`, no `emscripten_run_script`, a heap cap), load
+// Pyodide (no NODEFS, no JS globals, sockets disabled), run the prelude, install the synchronous bridge
+// (sub-calls, FINAL, sleep), configure, then remove what JavaScript reached from Python could use
+// (`require`, `fetch`, `process`...). Then decode the documents, install them, lock the interpreter
+// down and serve `exec` messages one at a time.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openChannel } from './sandbox-channel.mjs';
+import { hardenWasmImports, installConstantsBinding, permissionProblem, removeGlobals } from './sandbox-hardening.mjs';
 
 const init = workerData;
-const replySignal = new Int32Array(init.replySignal);
+const unsafe = permissionProblem();
+if (unsafe) {
+  parentPort.postMessage({ type: 'fatal', message: `refusing to start: ${unsafe}` });
+  throw new Error(unsafe);
+}
+hardenWasmImports(init.wasmHeapBytes);
+installConstantsBinding();
+const { loadPyodide } = await import(init.pyodideUrl);
+const channel = openChannel(init.channelFd);
 const interrupt = new Uint8Array(init.interrupt);
-const replyPort = init.replyPort;
 const WAIT_SLICE_MS = 20;
 const EACCES = 2;
 
 let py;
 let helpers;
+let runCell;
 let subSeq = 0;
+let currentExec = 0;
 
-const post = (msg) => parentPort.postMessage(msg);
+const post = (msg) => channel.send(msg);
+
+/** An `interrupt` frame for the running cell (stale ones, for cells already over, are ignored). */
+const isInterruptNow = (msg) => msg.type === 'interrupt' && currentExec !== 0 && msg.id === currentExec;
 
 /**
- * Called synchronously from Python's `_rlm_backend`: posts the batch to the host and blocks until the
- * reply arrives or the interrupt buffer is set (then returns undefined -> Python raises KeyboardInterrupt).
+ * Called synchronously from Python's `_rlm_backend`: sends the batch to the host and blocks until the
+ * reply arrives or the host interrupts the cell (then returns undefined -> Python raises KeyboardInterrupt).
  * An arrow function with a null prototype, so Python holding it cannot walk to `Function`.
  */
 const hostCall = (payload) => {
   const id = ++subSeq;
   post({ type: 'sub', id, payload: String(payload) });
   for (;;) {
-    const seen = Atomics.load(replySignal, 0);
-    let got;
-    while ((got = receiveMessageOnPort(replyPort)) !== undefined) {
-      if (got.message.id === id) return got.message.payload;
-      // a reply to a batch an earlier interrupt abandoned: drop it
-    }
-    if (Atomics.load(interrupt, 0) !== 0) {
+    const msg = channel.receive();
+    if (msg.type === 'sub-reply' && msg.id === id) return msg.payload;
+    if (isInterruptNow(msg)) {
       Atomics.store(interrupt, 0, 0);
       return undefined;
     }
-    Atomics.wait(replySignal, 0, seen, WAIT_SLICE_MS);
+    // a reply to a batch an earlier interrupt abandoned, or a stale interrupt: drop it
   }
 };
 Object.setPrototypeOf(hostCall, null);
+
+/**
+ * Called by the (wrapped) FINAL / FINAL_VAR: the answer travels to the host out of band, tagged with
+ * the cell the host is running; the cell report's `final` field is not trusted.
+ */
+const hostFinal = (value, variable) => {
+  post({ type: 'final', id: currentExec, value: String(value), ...(variable == null ? {} : { variable: String(variable) }) });
+};
+Object.setPrototypeOf(hostFinal, null);
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 /**
@@ -76,6 +97,7 @@ function disableSockets(module) {
 async function boot() {
   const t0 = Date.now();
   py = await loadPyodide({
+    indexURL: init.pyodideDir + '/',
     env: { HOME: '/home/pyodide' },
     jsglobals: Object.create(null),
     stdin: () => null,
@@ -96,9 +118,15 @@ async function boot() {
   const installSleep = helpers.get('install_sleep');
   installSleep(hostSleep);
   installSleep.destroy();
+  const installFinal = helpers.get('install_final');
+  installFinal(hostFinal);
+  installFinal.destroy();
   const configure = py.globals.get('_rlm_configure');
   configure(init.subModelId, init.subConcurrency, init.maxCaptureChars);
   configure.destroy();
+  // The host calls this proxy directly, so redefining `_rlm_run_cell` in model code changes nothing.
+  runCell = py.globals.get('_rlm_run_cell');
+  removeGlobals();
   post({ type: 'booted', ms: Date.now() - t0 });
 }
 
@@ -133,6 +161,18 @@ function finishDocuments() {
   lockdown();
   const parsed = JSON.parse(json);
   post({ type: 'loaded', docs: parsed.docs, totalChars: parsed.total, preview: parsed.preview, loadMs: Date.now() - t0 });
+  serve();
+}
+
+/**
+ * From here on the worker only serves the host channel, synchronously: `exec` runs a cell; stale
+ * `sub-reply` / `interrupt` frames (for cells already over) are dropped. It never returns.
+ */
+function serve() {
+  for (;;) {
+    const msg = channel.receive();
+    if (msg && msg.type === 'exec') execute(msg.id, msg.code, msg.limitS);
+  }
 }
 
 function lockdown() {
@@ -155,10 +195,11 @@ function interpreterAlive() {
   }
 }
 
-function execute(id, source) {
+function execute(id, code, limitS) {
   Atomics.store(interrupt, 0, 0);
+  currentExec = id;
   try {
-    const report = py.runPython(source);
+    const report = runCell(String(code), 0, Number(limitS) || 0);
     post({ type: 'result', id, report: String(report) });
   } catch (err) {
     Atomics.store(interrupt, 0, 0);
@@ -178,6 +219,7 @@ function execute(id, source) {
     const message = err && err.message ? String(err.message) : String(err);
     post({ type: 'result', id, error: message, lost: !interpreterAlive() });
   } finally {
+    currentExec = 0;
     Atomics.store(interrupt, 0, 0);
   }
 }
@@ -194,7 +236,7 @@ parentPort.on('message', (msg) => {
     try {
       if (msg.type === 'doc') addDocument(msg.name, msg.bytes);
       else if (msg.type === 'docs-done') finishDocuments();
-      else if (msg.type === 'exec') execute(msg.id, msg.source);
+      else if (msg.type === 'exec') execute(msg.id, msg.code, msg.limitS);
     } catch (err) {
       post({ type: 'fatal', message: `sandbox worker failed on ${msg.type}: ${err && err.stack ? err.stack : String(err)}` });
     }

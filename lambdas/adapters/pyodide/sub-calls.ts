@@ -1,10 +1,8 @@
 /**
- * Host side of `llm_query` / `llm_query_batched`: runs a batch of sub-LLM prompts against the session's
- * `LanguageModel` with bounded concurrency and returns one result per prompt, in order, in the shape
- * the prelude's `_rlm_backend` contract expects.
+ * Host side of `llm_query` / `llm_query_batched`: the shapes of the bridge (one result per prompt, in
+ * the form the prelude's `_rlm_backend` contract expects) and the session-wide concurrency limiter.
+ * The calls themselves are made and accounted by `sub-call-ledger.ts`.
  */
-import { describeError } from '../../core/errors';
-import type { LanguageModel } from '../../core/ports';
 
 /** One prompt's outcome (snake_case: it goes to Python as JSON). */
 export interface SubCallResult {
@@ -43,39 +41,6 @@ export class Limiter {
       else this.active--;
     }
   }
-}
-
-/** Run one prompt as a sub call; never throws (a failure becomes `error`). */
-async function runOne(model: LanguageModel, modelId: string, prompt: string): Promise<SubCallResult> {
-  const t0 = Date.now();
-  try {
-    const res = await model.converse({
-      role: 'sub',
-      modelId,
-      messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
-    });
-    const text = res.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
-    return {
-      text,
-      error: null,
-      input_tokens: res.usage.inputTokens,
-      output_tokens: res.usage.outputTokens,
-      ms: Date.now() - t0,
-    };
-  } catch (err) {
-    const { name, message } = describeError(err);
-    return { text: '', error: `${name}: ${message}`, input_tokens: 0, output_tokens: 0, ms: Date.now() - t0 };
-  }
-}
-
-/** Run a batch with `limiter`'s concurrency; results keep the order of `prompts`. */
-export function runSubBatch(
-  model: LanguageModel,
-  modelId: string,
-  prompts: readonly string[],
-  limiter: Limiter,
-): Promise<SubCallResult[]> {
-  return Promise.all(prompts.map((p) => limiter.run(() => runOne(model, modelId, p))));
 }
 
 /** Parse the worker's `{prompts, model}` payload; malformed input becomes per-call errors upstream. */

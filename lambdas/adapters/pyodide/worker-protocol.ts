@@ -1,16 +1,23 @@
 /**
- * Messages between the host (`pyodide-sandbox.ts`) and the Pyodide worker (`sandbox-worker.mjs`).
+ * Messages between the host (`pyodide-session.ts`), the sandbox process's main thread
+ * (`sandbox-process.mjs`) and the Pyodide worker inside it (`sandbox-worker.mjs`).
  *
- * The worker is plain JavaScript (jest's TypeScript transform does not apply inside Worker threads), so
- * these types document the protocol for the host side; the worker follows them by convention.
+ * Host -> sandbox process: Node IPC (`serialization: 'advanced'`, so documents travel as bytes): the
+ * settings, the documents, and `interrupt` (the process's main thread sets the interrupt byte while
+ * Python runs). Host <-> worker: a direct socket (fd 3 of the process, `host-channel.ts` /
+ * `sandbox-channel.mjs`) that the worker reads and writes synchronously: cells, sub-calls, FINAL, results.
  *
- * Synchronous sub-calls: Python's `llm_query` blocks the worker thread, so the worker cannot receive
- * ordinary messages while it waits. It posts a `sub` request on `parentPort`, then waits on
- * `replySignal` (`Atomics.wait` in short slices, checking the interrupt buffer between slices) and reads
- * the reply with `receiveMessageOnPort(replyPort)`. The host posts the reply on the port first and then
- * increments `replySignal[0]` and notifies, so a changed counter always means a reply is queued.
+ * The scripts are plain JavaScript (jest's TypeScript transform does not apply in other processes or
+ * threads), so these types document the protocol for the host side; the scripts follow them by convention.
+ *
+ * Synchronous sub-calls: Python's `llm_query` blocks the worker thread. It writes a `sub` frame and
+ * blocks reading the channel until the `sub-reply` with its ID, or an `interrupt` frame for the running
+ * cell, arrives (the host sends both an `interrupt` frame and an IPC `interrupt` when a cell times out).
+ *
+ * Everything the sandbox sends is untrusted: model code that got JavaScript execution in the worker
+ * could post any of these. The host therefore counts sub-calls itself and takes FINAL only from `final`
+ * messages tagged with the running cell.
  */
-import type { MessagePort } from 'node:worker_threads';
 
 /** Value written to the interrupt buffer to raise `KeyboardInterrupt` in Python (SIGINT). */
 export const SIGINT = 2;
@@ -19,13 +26,13 @@ export const SIGINT = 2;
 export interface WorkerPythonSources {
   /** `PYTHON_PRELUDE` from core. */
   prelude: string;
-  /** Defines the private helpers (backend factory, document decoder, setup of `documents`). Returns them. */
+  /** Defines the private helpers (backend factory, FINAL bridge, document decoder). Returns them. */
   helpers: string;
   /** Installs the import blocker and scrubs JS references; evaluates to a function to call once. */
   lockdown: string;
 }
 
-/** `workerData` of a sandbox worker. */
+/** Settings of the worker, sent in the `init` message (the process adds the shared buffers and port). */
 export interface WorkerInit {
   python: WorkerPythonSources;
   subModelId: string;
@@ -35,22 +42,35 @@ export interface WorkerInit {
   previewChars: number;
   /** Top-level module names the lockdown blocks. */
   blockedModules: string[];
-  /** Int32Array(1) over a SharedArrayBuffer: incremented by the host after each sub-call reply. */
-  replySignal: SharedArrayBuffer;
-  /** Uint8Array(1) over a SharedArrayBuffer, given to `pyodide.setInterruptBuffer`. */
-  interrupt: SharedArrayBuffer;
-  /** Where the host posts sub-call replies (transferred). */
-  replyPort: MessagePort;
+  /** File URL of `pyodide.mjs`. */
+  pyodideUrl: string;
+  /** Directory of the Pyodide package (readable under the permission model). */
+  pyodideDir: string;
+  /** V8 old-generation limit of the worker (MiB). */
+  jsHeapMb: number;
+  /** Largest WebAssembly heap of CPython (bytes); growing past it is a `MemoryError`. */
+  wasmHeapBytes: number;
 }
 
-/** Host -> worker. */
-export type HostToWorker =
-  /** One document as UTF-8 bytes in a transferred buffer. */
+/** Host -> sandbox process main thread, over Node IPC. */
+export type HostToProcess =
+  /** First message: start the worker. */
+  | { type: 'init'; init: WorkerInit }
+  /** One document as UTF-8 bytes. */
   | { type: 'doc'; name: string; bytes: Uint8Array }
-  /** All documents sent: install `documents`/`context`, lock down, report `loaded`. */
+  /** All documents sent: install `documents`/`context`, lock down, report `loaded`, then serve the channel. */
   | { type: 'docs-done' }
-  /** Run Python source (a `cellInvocation`) that evaluates to the JSON cell report. */
-  | { type: 'exec'; id: number; source: string };
+  /** Set the interrupt byte: KeyboardInterrupt in Python code that is running (not waiting). */
+  | { type: 'interrupt' };
+
+/** Host -> worker, over the direct channel (fd 3). */
+export type HostToWorker =
+  /** Run one cell; `limitS` is the limit named in a timeout message. */
+  | { type: 'exec'; id: number; code: string; limitS: number }
+  /** Wake a bridge call of cell `id` that waits for a reply: KeyboardInterrupt. */
+  | { type: 'interrupt'; id: number }
+  /** Reply to a `sub` request: `payload` is the JSON list of per-prompt results. */
+  | { type: 'sub-reply'; id: number; payload: string };
 
 /** Per-document result of loading. */
 export interface LoadedDoc {
@@ -58,23 +78,19 @@ export interface LoadedDoc {
   chars: number;
 }
 
-/** Worker -> host. */
-export type WorkerToHost =
+/** Worker -> host over the direct channel; `fatal` also from the process's main thread over IPC. */
+export type SandboxToHost =
   | { type: 'booted'; ms: number }
   | { type: 'loaded'; docs: LoadedDoc[]; totalChars: number; preview: string; loadMs: number }
   | { type: 'doc-error'; name: string; message: string }
   | { type: 'fatal'; message: string }
   /** A batch of sub-LLM prompts; `payload` is JSON `{prompts: string[], model: string}`. */
   | { type: 'sub'; id: number; payload: string }
+  /** FINAL / FINAL_VAR was called in cell `id`. */
+  | { type: 'final'; id: number; value: string; variable?: string }
   /**
    * The end of a cell: `report` is the prelude's JSON; `interrupted` when the interrupt escaped the
    * prelude (report lost, session still fine); `error` when the runner itself failed (`lost` when the
    * interpreter is unusable afterwards).
    */
   | { type: 'result'; id: number; report?: string; interrupted?: boolean; error?: string; lost?: boolean };
-
-/** Host -> worker on `replyPort`: `payload` is the JSON list of per-prompt results. */
-export interface SubReply {
-  id: number;
-  payload: string;
-}

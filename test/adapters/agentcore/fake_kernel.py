@@ -61,7 +61,7 @@ def _k_converse(request, url):
     body = _k_json.loads(request.body)
     prompt = body['messages'][0]['content'][0]['text']
     _k_log({'service': 'converse', 'host': url.hostname, 'model': model, 'prompt': prompt,
-            'keys': sorted(body.keys())})
+            'keys': sorted(body.keys()), 'inferenceConfig': body.get('inferenceConfig')})
     if prompt.startswith('THROTTLE'):
         return _k_response(request.url, 429, {'message': 'Too many requests, please wait before trying again.'},
                            {'x-amzn-errortype': 'ThrottlingException:http://internal.amazon.com/coral/'})
@@ -80,7 +80,7 @@ def _k_converse(request, url):
     text = 'echo:' + prompt
     return _k_response(request.url, 200, {
         'output': {'message': {'role': 'assistant', 'content': [{'text': text}]}},
-        'stopReason': 'end_turn',
+        'stopReason': 'max_tokens' if prompt.startswith('CUT') else 'end_turn',
         'usage': {'inputTokens': len(prompt), 'outputTokens': len(text), 'totalTokens': len(prompt) + len(text)},
         'metrics': {'latencyMs': 1},
     }, {'content-type': 'application/json'})

@@ -14,6 +14,9 @@ import {
 import { CELL_REPORT_MARKER } from '../../../lambdas/core/prelude.py';
 import { SETUP_REPORT_MARKER } from '../../../lambdas/adapters/agentcore';
 
+/** The cell nonce the mocked tests pin (`cellNonce: () => TEST_NONCE`); real sessions use a random one. */
+export const TEST_NONCE = 'n0nce';
+
 const meta = { $metadata: { httpStatusCode: 400, requestId: 'req-1' } };
 
 /** SDK exceptions as the client throws them (class, `name`, `$fault`, `$metadata`). */
@@ -66,5 +69,5 @@ export function cellStdout(report: Record<string, unknown>, before = ''): string
     notices: [],
     ...report,
   };
-  return `${before}${CELL_REPORT_MARKER}${JSON.stringify(full)}\n`;
+  return `${before}${CELL_REPORT_MARKER}${TEST_NONCE}${JSON.stringify(full)}\n`;
 }

@@ -1,0 +1,67 @@
+/**
+ * Turns the end of one Pyodide cell into a `CellResult`. Only stdout/stderr, the timeout/raised flags
+ * and notices come from the cell report Python returned; `final` comes from the out-of-band FINAL
+ * bridge and `sub` / `capReached` from the host's ledger, so redefining prelude names forges neither.
+ */
+import { parseCellReport } from '../../core/cell-report';
+import type { CellResult } from '../../core/types';
+import type { LedgerTotals } from './sub-call-ledger';
+
+/** How a cell ended, as seen by the host. */
+export type ExecOutcome =
+  | { kind: 'report'; json: string }
+  | { kind: 'interrupted' }
+  | { kind: 'error'; message: string; lost: boolean }
+  | { kind: 'killed' }
+  | { kind: 'died'; message: string };
+
+/** Seconds with one decimal, for messages. */
+export const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
+
+const LOST_NOTICE = 'The sandbox session was lost; the next cell cannot run in it (all variables are gone).';
+
+/** What the host knows about the cell besides its outcome. */
+export interface CellFacts {
+  durationMs: number;
+  timeoutMs: number;
+  hardKillGraceMs: number;
+  final?: { value: string; variable?: string };
+  totals: LedgerTotals;
+}
+
+/** Build the cell result from the outcome and the host-side facts. */
+export function toCellResult(outcome: ExecOutcome, facts: CellFacts): CellResult {
+  const { durationMs, timeoutMs } = facts;
+  const trusted = {
+    sub: facts.totals.sub,
+    ...(facts.totals.capReached ? { capReached: facts.totals.capReached } : {}),
+    ...(facts.final ? { final: facts.final } : {}),
+  };
+  const base = { stdout: '', timedOut: false, raised: false, durationMs, ...trusted };
+  switch (outcome.kind) {
+    case 'report': {
+      let parsed: CellResult;
+      try {
+        parsed = parseCellReport(outcome.json);
+      } catch {
+        return { ...base, raised: true, stderr: 'SandboxError: the cell runner returned no valid report\n' };
+      }
+      const { final: _ignored, sub: _untrusted, capReached: _cap, ...reported } = parsed;
+      return { ...reported, durationMs, ...trusted };
+    }
+    case 'interrupted':
+      return {
+        ...base, timedOut: true,
+        stderr: `TimeoutError: the cell ran longer than ${seconds(timeoutMs)} and was interrupted; its output was lost. Variables assigned before the interruption are kept.\n`,
+      };
+    case 'killed':
+      return {
+        ...base, timedOut: true, notices: [LOST_NOTICE],
+        stderr: `TimeoutError: the cell ran longer than ${seconds(timeoutMs)} and ignored the interrupt for ${seconds(facts.hardKillGraceMs)}; the sandbox was stopped.\n`,
+      };
+    case 'error':
+      return { ...base, raised: true, stderr: `SandboxError: ${outcome.message}\n`, ...(outcome.lost ? { notices: [LOST_NOTICE] } : {}) };
+    case 'died':
+      return { ...base, raised: true, stderr: `SandboxError: ${outcome.message}\n`, notices: [LOST_NOTICE] };
+  }
+}

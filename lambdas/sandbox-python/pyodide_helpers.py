@@ -1,0 +1,86 @@
+
+def _rlm_make_helpers():
+    import json as _json
+    import sys as _sys
+    pending = {}
+
+    def make_backend(call):
+        def _rlm_backend(prompts, model):
+            raw = call(_json.dumps({'prompts': list(prompts), 'model': model}))
+            if raw is None:
+                raise KeyboardInterrupt('interrupted while waiting for a sub-call')
+            return _json.loads(raw)
+        return _rlm_backend
+
+    def install_sleep(js_sleep):
+        import time
+
+        def sleep(secs):
+            if isinstance(secs, bool) or not isinstance(secs, (int, float)):
+                raise TypeError("'" + type(secs).__name__ + "' object cannot be interpreted as a number")
+            if secs < 0:
+                raise ValueError('sleep length must be non-negative')
+            if not js_sleep(float(secs) * 1000.0):
+                raise KeyboardInterrupt('interrupted during time.sleep')
+        sleep.__doc__ = time.sleep.__doc__
+        time.sleep = sleep
+
+    def install_final(js_final):
+        # FINAL / FINAL_VAR also send the answer to the host out of band (the host trusts only that,
+        # never the cell report's `final`).
+        ns = _sys.modules['__main__'].__dict__
+        orig_final, orig_final_var = ns['FINAL'], ns['FINAL_VAR']
+
+        def FINAL(value):
+            text = value if isinstance(value, str) else str(value)
+            orig_final(text)
+            js_final(text, None)
+
+        def FINAL_VAR(name):
+            if not isinstance(name, str):
+                FINAL(name)
+                return
+            orig_final_var(name)
+            key = name.strip().strip('"').strip("'")
+            value = _sys.modules['__main__'].__dict__[key]
+            js_final(value if isinstance(value, str) else str(value), key)
+
+        FINAL.__doc__, FINAL_VAR.__doc__ = orig_final.__doc__, orig_final_var.__doc__
+        ns['FINAL'], ns['FINAL_VAR'] = FINAL, FINAL_VAR
+        # The host's ledger is the only sub-call accounting here; the prelude's in-sandbox tally is not read.
+        ns['_rlm_record'] = lambda prompt, model, res: None
+        ns['_rlm_protect']()
+
+    def add_document(name, buf):
+        data = buf.to_bytes()
+        try:
+            text = data.decode('utf-8')
+        except UnicodeDecodeError as e:
+            return 'is not valid UTF-8 text (invalid byte at offset ' + format(e.start, ',') + ': ' + e.reason + ')'
+        finally:
+            del data
+        pending[name] = text
+        return None
+
+    def finish_documents(preview_chars):
+        ns = _sys.modules['__main__'].__dict__
+        names = list(pending)
+        docs = [{'name': n, 'chars': len(pending[n])} for n in names]
+        total = ns['_rlm_set_documents'](dict(pending))
+        pending.clear()
+        return _json.dumps({'docs': docs, 'total': total, 'preview': ns['context'][:int(preview_chars)]})
+
+    def recover():
+        ns = _sys.modules['__main__'].__dict__
+        _sys.stdout, _sys.stderr = _sys.__stdout__, _sys.__stderr__
+        state = ns.get('_RLM')
+        if isinstance(state, dict):
+            state['cell'] = None
+        restore = ns.get('_rlm_restore')
+        if callable(restore):
+            restore()
+
+    return {'make_backend': make_backend, 'install_sleep': install_sleep, 'install_final': install_final, 'add_document': add_document,
+            'finish_documents': finish_documents, 'recover': recover}
+
+_rlm_make_helpers()

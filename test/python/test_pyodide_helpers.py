@@ -1,0 +1,67 @@
+"""The Pyodide worker's private helpers (lambdas/sandbox-python/pyodide_helpers.py) on CPython, with the
+JavaScript side replaced by plain Python callables (the real bridge is tested in test/adapters/)."""
+import json
+import sys
+import time
+
+import pytest
+from conftest import source
+
+
+class FakeJsBuffer:
+    def __init__(self, data):
+        self.data = data
+
+    def to_bytes(self):
+        return self.data
+
+
+@pytest.fixture
+def helpers(sandbox):
+    """The file evaluates to the helpers dict in its own globals, as the worker runs it."""
+    g = {}
+    exec(compile(source('pyodide_helpers.py'), 'pyodide_helpers.py', 'exec'), g)
+    return g['_rlm_make_helpers']()
+
+
+def test_backend_round_trips_json_and_an_interrupt_raises(helpers):
+    seen = []
+
+    def call(payload):
+        seen.append(json.loads(payload))
+        return json.dumps([{'text': 'ok', 'error': None}])
+    backend = helpers['make_backend'](call)
+    assert backend(['p'], 'm') == [{'text': 'ok', 'error': None}]
+    assert seen == [{'prompts': ['p'], 'model': 'm'}]
+    with pytest.raises(KeyboardInterrupt):
+        helpers['make_backend'](lambda payload: None)(['p'], 'm')
+
+
+def test_documents_are_strict_utf8_and_installed_by_the_prelude(helpers, sandbox):
+    assert helpers['add_document']('good.txt', FakeJsBuffer('héllo'.encode())) is None
+    err = helpers['add_document']('bad.txt', FakeJsBuffer(b'caf\xe9'))
+    assert 'is not valid UTF-8 text (invalid byte at offset 3' in err
+    report = json.loads(helpers['finish_documents'](3))
+    assert report == {'docs': [{'name': 'good.txt', 'chars': 5}], 'total': 5, 'preview': 'hél'}
+    assert sandbox['context'] == 'héllo'
+
+
+def test_sleep_is_replaced_and_interruptible(helpers, monkeypatch):
+    monkeypatch.setattr(time, 'sleep', time.sleep)  # restored after the test
+    helpers['install_sleep'](lambda ms: ms < 1000)
+    time.sleep(0.1)
+    with pytest.raises(KeyboardInterrupt):
+        time.sleep(5)
+    with pytest.raises(TypeError):
+        time.sleep('1')
+    with pytest.raises(ValueError):
+        time.sleep(-1)
+
+
+def test_recover_puts_streams_and_names_back(helpers, sandbox, monkeypatch):
+    original = sandbox['llm_query']
+    sandbox['llm_query'] = None
+    monkeypatch.setattr(sys, 'stdout', None)
+    helpers['recover']()
+    assert sys.stdout is sys.__stdout__
+    assert sandbox['llm_query'] is original
