@@ -32,7 +32,9 @@ export function addTurn(totals: RunTotals, turn: TurnRecord, config: RunConfig, 
     t.subCalls += sub.calls;
     t.subCallErrors += sub.errors;
     t.cellSeconds += cell.result.durationMs / 1000;
-    if (sub.records.length === sub.calls) {
+    if (sub.costUsd !== undefined) {
+      t.costUsd += sub.costUsd;
+    } else if (sub.records.length === sub.calls) {
       for (const r of sub.records) t.costUsd += costOf(r.model || config.subModelId, { inputTokens: r.inputTokens, outputTokens: r.outputTokens }, prices);
     } else {
       t.costUsd += costOf(config.subModelId, { inputTokens: sub.inputTokens, outputTokens: sub.outputTokens }, prices);
