@@ -1,6 +1,7 @@
 /**
  * The local engine: the state machine definition from `lib/` executed by aws-local-stepfunctions,
- * with the same task handlers in-process over embedded parts (dynalite, Pyodide, local files).
+ * with the same task handlers in-process over local parts: the durable on-disk conversation store
+ * (`<stateDir>/runs`, written as each step happens), Pyodide, local files (`<stateDir>/results`).
  */
 import './polyfills';
 import { newRunId } from '../cli/run-id';
@@ -10,30 +11,33 @@ import { buildRunDefinition, localFunctionArns, substituteDefinition, TASK_STATE
 import { usageOf, zeroTotals } from '../../lambdas/core/accounting';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import { describeError } from '../../lambdas/core/errors';
-import { summarize } from '../../lambdas/core/run-lifecycle';
-import type { EventPublisher, LanguageModel, Logger, ProgressListener, RunFinishedEvent } from '../../lambdas/core/ports';
+import { loadTurns, prepareResume, summarize } from '../../lambdas/core/run';
+import type { ConversationStore, EventPublisher, LanguageModel, Logger, ProgressListener, RunFinishedEvent, Sandbox } from '../../lambdas/core/ports';
 import { noMetrics, silentLogger } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
-import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb';
-import { createConversationTable, startDynalite, type EmbeddedDynalite } from '../../lambdas/adapters/dynamodb/embedded-dynalite';
+import { FileConversationStore } from '../../lambdas/adapters/local-store';
 import { LocalDocumentStore } from '../../lambdas/adapters/documents';
 import { PyodideSandbox } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
 import {
   createFinalizeRunHandler, createRecordFailureHandler, createRootTurnHandler, createStartRunHandler,
 } from '../../lambdas/handlers/task-handlers';
 
-/** Table name used by the embedded store. */
-export const LOCAL_TABLE_NAME = 'rlm-local';
+/** Where, under the state dir, the conversation store and the artifacts live. */
+export const STATE_LAYOUT = { runs: 'runs', results: 'results' } as const;
 
 /** Options of the local engine. */
 export interface LocalEngineOptions {
   /** Serves the root model and the sandbox's sub-calls. */
   model: LanguageModel;
-  /** Where results, trajectories and (with `persist`) the database live. Default `.rlm`. */
+  /** Where the conversation store (`runs/`), results and trajectories (`results/`) live. Default `.rlm`. */
   stateDir?: string;
-  /** Keep the embedded DynamoDB on disk under `stateDir/db` instead of in memory. */
-  persist?: boolean;
+  /** Another conversation store instead of the on-disk one (tests: dynalite). */
+  store?: ConversationStore;
+  /** Another sandbox instead of Pyodide (tests). */
+  sandbox?: Sandbox;
+  /** Wrap the adapters before the handlers get them (fault injection, cancellation seams). */
+  wrapDeps?: (deps: EngineDeps) => EngineDeps;
   runDefaults?: Partial<RunConfig>;
   prices?: PriceTable;
   logger?: Logger;
@@ -60,9 +64,10 @@ export class LocalEngine {
   private readonly runIds = new Set<string>();
   private readonly retryDelayOverrideMs?: number;
 
-  private constructor(private readonly db: EmbeddedDynalite, deps: Omit<EngineDeps, 'events'>, options: LocalEngineOptions, stateDir: string) {
+  private constructor(deps: Omit<EngineDeps, 'events'>, options: LocalEngineOptions, stateDir: string) {
     this.stateDir = stateDir;
-    this.deps = { ...deps, events: this.events };
+    const all = { ...deps, events: this.events };
+    this.deps = options.wrapDeps ? options.wrapDeps(all) : all;
     this.retryDelayOverrideMs = options.retryDelayOverrideMs;
     const settings = { runDefaults: options.runDefaults ?? {} };
     this.handlers = {
@@ -73,15 +78,13 @@ export class LocalEngine {
     };
   }
 
-  /** Start the embedded database and build the adapters. */
+  /** Build the adapters (nothing to start: the store is files under the state dir). */
   static async start(options: LocalEngineOptions): Promise<LocalEngine> {
     const stateDir = path.resolve(options.stateDir ?? '.rlm');
-    const db = await startDynalite(options.persist ? { path: path.join(stateDir, 'db') } : {});
-    await createConversationTable(db.client, LOCAL_TABLE_NAME);
-    const documents = new LocalDocumentStore({ artifactsDir: path.join(stateDir, 'results') });
+    const documents = new LocalDocumentStore({ artifactsDir: path.join(stateDir, STATE_LAYOUT.results) });
     const deps = {
-      store: new DynamoConversationStore({ client: db.client, tableName: LOCAL_TABLE_NAME }),
-      sandbox: new PyodideSandbox({ documents, subModel: options.model }),
+      store: options.store ?? new FileConversationStore({ dir: path.join(stateDir, STATE_LAYOUT.runs) }),
+      sandbox: options.sandbox ?? new PyodideSandbox({ documents, subModel: options.model }),
       model: options.model,
       documents,
       logger: options.logger ?? silentLogger,
@@ -89,7 +92,7 @@ export class LocalEngine {
       ...(options.prices ? { prices: options.prices } : {}),
       ...(options.progress ? { progress: options.progress } : {}),
     };
-    return new LocalEngine(db, deps, options, stateDir);
+    return new LocalEngine(deps, options, stateDir);
   }
 
   /** Run one request through the state machine; resolves with the summary whether it succeeded or failed. */
@@ -123,19 +126,28 @@ export class LocalEngine {
         error: executionError ?? { name: 'Error', message: 'the run left no record' },
       };
     }
-    const turns = await this.deps.store.listTurns(runId);
-    const trajectoryPath = path.join(this.stateDir, 'results', runId, 'trajectory.json');
+    const turns = await loadTurns(this.deps, runId);
+    const trajectoryPath = path.join(this.stateDir, STATE_LAYOUT.results, runId, 'trajectory.json');
     const summary = summarize(run, turns, this.deps.prices, { elapsedMs, trajectoryPath });
     if (!summary.error && run.status === 'failed' && executionError) summary.error = executionError;
     return summary;
   }
 
-  /** Stop the sandbox sessions of this engine's runs (finalize normally has) and the database. */
+  /**
+   * Continue a killed, failed or cancelled run from its last recorded step, under the same run ID: a new
+   * execution whose StartRun finds the run and whose RootTurn replays the recorded steps (a fresh sandbox
+   * with the documents reloaded; the model is told, as for a lost session). Resolves like `run`.
+   */
+  async resume(runId: string): Promise<RunSummary> {
+    const { request } = await prepareResume(this.deps, runId);
+    return this.run(request, { runId });
+  }
+
+  /** Stop the sandbox sessions of this engine's runs (finalize normally has). */
   async close(): Promise<void> {
     for (const runId of this.runIds) {
       const run = await this.deps.store.getRun(runId).catch(() => undefined);
       if (run?.sandboxSessionId) await this.deps.sandbox.stop(run.sandboxSessionId).catch(() => undefined);
     }
-    await this.db.close();
   }
 }

@@ -6,7 +6,7 @@
 import { emptySubStats } from './cell-report';
 import { combineOutput, modelVisibleOutput } from './conversation';
 import { isoNow, sandboxOptionsFor, type EngineDeps } from './engine-deps';
-import { SandboxSessionLostError, SandboxThrottledError } from './errors';
+import { SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError } from './errors';
 import type { CellExecOptions, SandboxSession } from './ports';
 import { costOf } from './pricing';
 import { turnFooter } from './prompts';
@@ -116,7 +116,11 @@ export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: 
   return records;
 }
 
-/** Run one cell. A throttle (the cell did not run) is recorded as such and rethrown for the state machine to retry. */
+/**
+ * Run one cell. An error that proves the cell did not run (throttle, or a transient failure before any
+ * output) is recorded as `cell_not_run` and rethrown for the state machine to retry; any other error
+ * leaves the cell `started`, so a retried turn reports it as interrupted instead of running it again.
+ */
 async function executeOne(deps: EngineDeps, ctx: CellRunContext, cell: number, session: SandboxSession, code: string, timeoutMs: number): Promise<{ result: CellResult; lost?: boolean }> {
   const { runId } = ctx.run;
   deps.progress?.cellStarted?.({ runId, iteration: ctx.iteration, cell });
@@ -127,7 +131,7 @@ async function executeOne(deps: EngineDeps, ctx: CellRunContext, cell: number, s
   try {
     return { result: await session.execute(code, options) };
   } catch (err) {
-    if (err instanceof SandboxThrottledError) {
+    if (err instanceof SandboxThrottledError || (err instanceof SandboxUnavailableError && err.cellDidNotRun)) {
       await ctx.log.append({ kind: 'cell_not_run', at: isoNow(deps), cell, reason: err.message });
       throw err;
     }

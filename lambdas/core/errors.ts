@@ -57,6 +57,19 @@ export class SandboxError extends RlmError {}
  */
 export class SandboxThrottledError extends SandboxError {}
 
+/**
+ * The sandbox failed transiently (5xx, dropped stream). `cellDidNotRun` is true when the adapter knows no
+ * output had arrived (the cell did not run); otherwise the cell's fate is unknown and a retried turn reports
+ * it to the model as interrupted. Retried by the state machine.
+ */
+export class SandboxUnavailableError extends SandboxError {
+  readonly cellDidNotRun: boolean;
+  constructor(message: string, options?: { cause?: unknown; cellDidNotRun?: boolean }) {
+    super(message, options);
+    this.cellDidNotRun = options?.cellDidNotRun ?? false;
+  }
+}
+
 /** The sandbox session is gone (expired, stopped, worker died). */
 export class SandboxSessionLostError extends SandboxError {}
 
@@ -94,6 +107,7 @@ export const RETRYABLE_ERRORS = [
   ModelThrottledError,
   ModelUnavailableError,
   SandboxThrottledError,
+  SandboxUnavailableError,
   ConversationStoreThrottledError,
   ConversationStoreUnavailableError,
 ] as const;

@@ -1,7 +1,7 @@
 /** The FinalizeRun task, and the closing steps it shares with RecordFailure (summary, artifacts, stop, event). */
 import { computeTotals, usageOf } from '../accounting';
 import { isoNow, type EngineDeps } from '../engine-deps';
-import { describeError, InvalidInputError, RunStateConflictError } from '../errors';
+import { describeError, InvalidInputError, isRetryable, RunStateConflictError, SandboxError } from '../errors';
 import type { RunOutcome } from '../ports';
 import type { PriceTable } from '../pricing';
 import { truncateMiddle } from '../truncate';
@@ -50,12 +50,17 @@ export interface RunEnded {
   errorMessage?: string;
 }
 
-/** Stop the run's sandbox session (idempotent; a failure is logged, never fatal). */
+/**
+ * Stop the run's sandbox session (idempotent). A transient failure (or an unknown one) propagates so the
+ * task is retried and no session outlives its run; a permanent sandbox error (e.g. access denied) is logged
+ * and the run is still recorded (the session then ends at its own timeout).
+ */
 export async function stopSandbox(deps: EngineDeps, run: RunRecord): Promise<void> {
   if (!run.sandboxSessionId) return;
   try {
     await deps.sandbox.stop(run.sandboxSessionId);
   } catch (err) {
+    if (isRetryable(err) || !(err instanceof SandboxError)) throw err;
     deps.logger.warn('could not stop the sandbox session', { runId: run.runId, error: describeError(err) });
   }
 }

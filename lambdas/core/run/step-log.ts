@@ -5,6 +5,7 @@
  */
 import type { EngineDeps } from '../engine-deps';
 import { isoNow } from '../engine-deps';
+import { ConversationStoreThrottledError, ConversationStoreUnavailableError, StepAlreadyRecordedError } from '../errors';
 import type { CellRecord, TurnStep } from '../types';
 import { readJsonArtifact, spillIfOverBudget } from './spill';
 
@@ -63,8 +64,29 @@ export class StepLog {
     const tag = `turn-${String(this.turn).padStart(4, '0')}-step-${String(seq).padStart(4, '0')}`;
     const uri = await spillIfOverBudget(this.deps, `${this.runId}/steps/${tag}.json`, step);
     const stored: TurnStep = uri ? { kind: 'spilled', at: isoNow(this.deps), uri } : step;
-    await this.deps.store.putStep({ runId: this.runId, turn: this.turn, seq, step: stored });
+    await putWithRetries(() => this.deps.store.putStep({ runId: this.runId, turn: this.turn, seq, step: stored }));
     this.seq = seq;
     this.steps.push(step);
+  }
+}
+
+/** Delays of the in-process retries of a step write (the result in hand is worth more than a task retry). */
+export const STEP_WRITE_RETRY_DELAYS_MS = [100, 400, 1_600];
+
+/**
+ * A conditional put retried in-process on transient store errors. A retry that finds the step already
+ * recorded means the earlier try landed and only its reply was lost (one writer per turn): success.
+ */
+async function putWithRetries(put: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await put();
+      return;
+    } catch (err) {
+      if (attempt > 0 && err instanceof StepAlreadyRecordedError) return;
+      const transient = err instanceof ConversationStoreThrottledError || err instanceof ConversationStoreUnavailableError;
+      if (!transient || attempt >= STEP_WRITE_RETRY_DELAYS_MS.length) throw err;
+      await new Promise((r) => setTimeout(r, STEP_WRITE_RETRY_DELAYS_MS[attempt]));
+    }
   }
 }
