@@ -31,7 +31,13 @@ export function summarize(run: RunRecord, turns: TurnRecord[], prices?: PriceTab
 
 /** Write the result (`summary` plus the question) and the full trajectory as artifacts; returns their URIs. */
 async function writeArtifacts(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], summary: RunSummary): Promise<{ resultUri: string; trajectoryUri: string }> {
-  const trajectoryUri = await deps.documents.putArtifact(`${run.runId}/trajectory.json`, JSON.stringify({ run, turns }, null, 2), 'application/json');
+  // The whole answer is in result.json (and its own artifact when large): the trajectory keeps previews and URIs.
+  const preview = (answer: string | null | undefined) => (answer ? truncateMiddle(answer, ANSWER_PREVIEW_CHARS) : answer);
+  const trajectory = {
+    run: run.answerUri ? { ...run, answer: preview(run.answer) } : run,
+    turns: turns.map((t) => (t.outcome?.answerUri ? { ...t, outcome: { ...t.outcome, answer: preview(t.outcome.answer) ?? null } } : t)),
+  };
+  const trajectoryUri = await deps.documents.putArtifact(`${run.runId}/trajectory.json`, JSON.stringify(trajectory, null, 2), 'application/json');
   const result = { ...summary, trajectoryPath: trajectoryUri, question: run.question };
   const resultUri = await deps.documents.putArtifact(`${run.runId}/result.json`, JSON.stringify(result, null, 2), 'application/json');
   return { resultUri, trajectoryUri };
