@@ -10,8 +10,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { buildRunDefinition, localFunctionArns, substituteDefinition, TASK_STATES } from '../../lib/state-machine-definition';
 import { usageOf, zeroTotals } from '../../lambdas/core/accounting';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
-import { describeError } from '../../lambdas/core/errors';
-import { loadTurns, prepareResume, summarize } from '../../lambdas/core/run';
+import { describeError, RunNotFoundError } from '../../lambdas/core/errors';
+import { loadRun, loadTurns, prepareResume, summarize } from '../../lambdas/core/run';
 import type { ConversationStore, EventPublisher, LanguageModel, Logger, ProgressListener, RunFinishedEvent, Sandbox } from '../../lambdas/core/ports';
 import { noMetrics, silentLogger } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
@@ -118,7 +118,7 @@ export class LocalEngine {
     const elapsedMs = Date.now() - started;
     let run;
     try {
-      run = await this.deps.store.getRun(runId);
+      run = await loadRun(this.deps, runId);
     } catch {
       return {
         runId, status: 'failed', answer: null, stopReason: 'error', iterations: 0, costUsd: 0, elapsedMs,
@@ -126,19 +126,33 @@ export class LocalEngine {
         error: executionError ?? { name: 'Error', message: 'the run left no record' },
       };
     }
-    const turns = await loadTurns(this.deps, runId);
-    const trajectoryPath = path.join(this.stateDir, STATE_LAYOUT.results, runId, 'trajectory.json');
-    const summary = summarize(run, turns, this.deps.prices, { elapsedMs, trajectoryPath });
+    const summary = await this.summary(runId, run, { elapsedMs });
     if (!summary.error && run.status === 'failed' && executionError) summary.error = executionError;
     return summary;
+  }
+
+  private async summary(runId: string, run: Awaited<ReturnType<typeof loadRun>>, extra: { elapsedMs?: number } = {}): Promise<RunSummary> {
+    const turns = await loadTurns(this.deps, runId);
+    const trajectoryPath = path.join(this.stateDir, STATE_LAYOUT.results, runId, 'trajectory.json');
+    return summarize(run, turns, this.deps.prices, { ...extra, trajectoryPath });
   }
 
   /**
    * Continue a killed, failed or cancelled run from its last recorded step, under the same run ID: a new
    * execution whose StartRun finds the run and whose RootTurn replays the recorded steps (a fresh sandbox
-   * with the documents reloaded; the model is told, as for a lost session). Resolves like `run`.
+   * with the documents reloaded; the model is told, as for a lost session). Resolves like `run`. A run that
+   * succeeded resolves with its summary; one with no run item yet starts from `startRequest` when given.
    */
-  async resume(runId: string): Promise<RunSummary> {
+  async resume(runId: string, startRequest?: StartRunRequest): Promise<RunSummary> {
+    let existing;
+    try {
+      existing = await loadRun(this.deps, runId);
+    } catch (err) {
+      // Killed before its run item was written: nothing was recorded, so it starts from the beginning.
+      if (!(err instanceof RunNotFoundError) || !startRequest) throw err;
+      return this.run(startRequest, { runId });
+    }
+    if (existing.status === 'succeeded') return this.summary(runId, existing); // already done: the same result again
     const { request } = await prepareResume(this.deps, runId);
     return this.run(request, { runId });
   }

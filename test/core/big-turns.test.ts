@@ -107,7 +107,7 @@ test('a turn (and a cell step) over the item budget is stored whole as an artifa
   const seen: string[] = [];
   const deps: EngineDeps = {
     store: new DynamoConversationStore({ client: db.client, tableName: 'big' }), sandbox: new TableSandbox(outputs),
-    model: { description: 'spy', converse: async (req, o) => { seen.push(JSON.stringify(req.messages)); return model.converse(req, o); } },
+    model: { description: 'spy', converse: async (req, o) => { seen.push(JSON.stringify(req.messages)); void o; return model.converse(req); } },
     documents: { resolve: async (uri) => [{ name: 'doc', uri, chars: 1 }], readText: (u) => documents.readText(u), putArtifact: (k, b, c) => documents.putArtifact(k, b, c) },
     events: { runFinished: async () => {} }, logger: silentLogger, metrics: noMetrics,
   };
