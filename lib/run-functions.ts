@@ -28,7 +28,7 @@ import { Construct } from 'constructs';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/core/run-events';
 import { LAMBDA_ENV } from '../lambdas/handlers/lambda-env';
 import { CODE_INTERPRETER_ACTIONS, type SandboxCodeInterpreter } from './code-interpreter';
-import { bedrockInvokeStatement } from './model-arns';
+import { bedrockInvokeStatements } from './model-arns';
 import { NAG_REASONS } from './nag';
 import { ROOT_TURN_TIMEOUT_SECONDS, type PipelineConfig } from './pipeline-config';
 import { grantTo, pipelineFunction } from './pipeline-function';
@@ -115,7 +115,9 @@ export class RunFunctions extends Construct {
     codeInterpreter.grantSessionActions(functions.finalizeRun, stop);
     codeInterpreter.grantSessionActions(functions.recordFailure, stop);
 
-    grant('rootTurn', bedrockInvokeStatement(this, [config.rootModelId]), NAG_REASONS.crossRegionModel);
+    const rootInvoke = bedrockInvokeStatements(this, [config.rootModelId]);
+    grant('rootTurn', rootInvoke.direct);
+    if (rootInvoke.viaProfile) grant('rootTurn', rootInvoke.viaProfile, NAG_REASONS.crossRegionModel);
 
     // Artifacts: results, and what core spills there (large outputs, answers, turn bodies, document lists),
     // which the later tasks read back.
