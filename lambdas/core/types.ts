@@ -22,6 +22,8 @@ export interface DocumentRef {
 /** Limits and knobs of one run. Defaults in `config.ts`. */
 export interface RunLimits {
   maxIterations: number;
+  /** Output-token limit of each root call (Bedrock `inferenceConfig.maxTokens`); a reply cut at it is told so. */
+  rootMaxOutputTokens?: number;
   maxOutputChars: number;
   cellTimeoutMs: number;
   subConcurrency: number;

@@ -6,6 +6,7 @@
  */
 import { addTurn, computeTotals, exceededLimit } from '../accounting';
 import { runCells } from '../cell-runner';
+import { DEFAULT_RUN_CONFIG } from '../config';
 import { buildConversation, flattenForToollessCall } from '../conversation';
 import { isoNow, type EngineDeps } from '../engine-deps';
 import { ContextWindowExceededError, ModelInvocationError, RunStateConflictError, TurnAlreadyRecordedError } from '../errors';
@@ -88,7 +89,7 @@ async function askRoot(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], in
   try {
     response = await callRoot(deps, run, index, false, {
       role: 'root', modelId: run.config.rootModelId, system: systemPrompt(run.config.maxOutputChars),
-      messages: buildConversation(run, turns), tools: [EXECUTE_PYTHON_TOOL], cachePrefix: true,
+      messages: buildConversation(run, turns), tools: [EXECUTE_PYTHON_TOOL], cachePrefix: true, ...maxTokensOf(run),
     });
   } catch (err) {
     if (!(err instanceof ContextWindowExceededError)) throw err;
@@ -110,6 +111,9 @@ function callRoot(deps: EngineDeps, run: RunRecord, index: number, finalCall: bo
   return deps.model.converse(request, options);
 }
 
+/** The root calls' output limit (runs recorded before the setting existed use the default). */
+const maxTokensOf = (run: RunRecord) => ({ maxOutputTokens: run.config.rootMaxOutputTokens ?? DEFAULT_RUN_CONFIG.rootMaxOutputTokens });
+
 /** The root-call fields of a turn record, from the model's reply. */
 const rootCallOf = (run: RunRecord, response: ModelResponse) => ({
   rootUsage: response.usage, rootModelId: response.modelId || run.config.rootModelId, rootLatencyMs: response.latencyMs,
@@ -128,7 +132,7 @@ async function finalCallTurn(deps: EngineDeps, run: RunRecord, turns: TurnRecord
   const messages = flattenForToollessCall(buildConversation(run, turns), finalCallInstruction(reason, detail));
   let response: ModelResponse;
   try {
-    response = await callRoot(deps, run, index, true, { role: 'root', modelId: run.config.rootModelId, system: systemPrompt(run.config.maxOutputChars), messages });
+    response = await callRoot(deps, run, index, true, { role: 'root', modelId: run.config.rootModelId, system: systemPrompt(run.config.maxOutputChars), messages, ...maxTokensOf(run) });
   } catch (err) {
     if (!(err instanceof ContextWindowExceededError || err instanceof ModelInvocationError)) throw err;
     return endedTurn(run, index, startedAt, { stopReason: reason, answer: null, detail: `${detail}; the last call without tools failed: ${err.message}` });
