@@ -58,6 +58,7 @@ export function awsRuntime(): AwsRuntime {
     },
     ttlDays: env.runTtlDays,
     allowedModels: { root: [env.rootModelId], sub: env.allowedSubModelIds },
+    maxInputChars: env.maxInputChars,
   };
   runtime = { env, deps, settings, powertools };
   return runtime;

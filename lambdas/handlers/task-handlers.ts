@@ -18,6 +18,8 @@ export interface HandlerSettings {
    * A run naming another model is refused at StartRun instead of failing later inside the sandbox.
    */
   allowedModels?: { root: string[]; sub: string[] };
+  /** Largest total input of a run in characters (default `DEFAULT_MAX_INPUT_CHARS`); StartRun refuses more. */
+  maxInputChars?: number;
 }
 
 /** Refuse run options that name a model this deployment may not invoke. */
@@ -62,7 +64,9 @@ export function createStartRunHandler(deps: EngineDeps, settings: HandlerSetting
     const runId = requireRunId(event);
     const request = (event as { request?: unknown }).request;
     checkAllowedModels(request, settings.allowedModels);
-    return startRun(deps, { runId, request }, settings.runDefaults, settings.ttlDays, deadlineOf(context, SETUP_SAFETY_MARGIN_MS));
+    return startRun(deps, { runId, request }, settings.runDefaults, settings.ttlDays, {
+      ...deadlineOf(context, SETUP_SAFETY_MARGIN_MS), ...(settings.maxInputChars ? { maxInputChars: settings.maxInputChars } : {}),
+    });
   };
 }
 

@@ -7,6 +7,23 @@ import { validateStartRequest } from '../start-request';
 import type { DocumentRef, RunConfig, RunRecord, RunState, StartRunRequest } from '../types';
 import { loadRun, storableRun } from './spill';
 
+/**
+ * Default largest total input of a run, in characters (bytes for S3 objects before they are read): the
+ * sandbox holds `context` plus `documents` in memory. Deployments set their own (`maxInputChars`).
+ */
+export const DEFAULT_MAX_INPUT_CHARS = 500_000_000;
+
+/** Refuse a document set whose total size is over `maxChars`, naming the sizes and the largest documents. */
+export function checkInputSize(documents: DocumentRef[], maxChars: number): void {
+  const total = documents.reduce((n, d) => n + d.chars, 0);
+  if (total <= maxChars) return;
+  const largest = [...documents].sort((a, b) => b.chars - a.chars).slice(0, 3).map((d) => `${d.name} (${d.chars.toLocaleString('en-US')})`);
+  throw new InvalidInputError(
+    `the documents total ${total.toLocaleString('en-US')} characters in ${documents.length} document(s), over this deployment's limit of ` +
+      `${maxChars.toLocaleString('en-US')}; largest: ${largest.join(', ')}`,
+  );
+}
+
 /** Input of the StartRun task: the execution input and the execution name (= run ID). */
 export interface StartRunInput {
   runId: string;
@@ -19,7 +36,8 @@ export interface StartRunInput {
  * written, the session just started is stopped before the error propagates.
  */
 export async function startRun(
-  deps: EngineDeps, input: StartRunInput, defaults: Partial<RunConfig> = {}, ttlDays?: number, options: { deadline?: number } = {},
+  deps: EngineDeps, input: StartRunInput, defaults: Partial<RunConfig> = {}, ttlDays?: number,
+  options: { deadline?: number; maxInputChars?: number } = {},
 ): Promise<RunState> {
   if (!input.runId || typeof input.runId !== 'string') throw new InvalidInputError('runId is missing');
   const request = validateStartRequest(input.request);
@@ -30,6 +48,7 @@ export async function startRun(
     if (!(err instanceof RunNotFoundError)) throw err;
   }
   const documents = await resolveDocuments(deps, request);
+  checkInputSize(documents, options.maxInputChars ?? DEFAULT_MAX_INPUT_CHARS);
   const { session, loaded } = await deps.sandbox.start({
     ...sandboxOptionsFor({ runId: input.runId, documents, config }), ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
   });
