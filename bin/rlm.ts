@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `rlm` command line: run, batch, submit/status/result (deployed stack), eval. */
 import './cli/quiet-sdk';
-import { describeError } from '../lambdas/core/errors';
+import { describeError, EXIT_CODES, exitCodeOf } from '../lambdas/core/errors';
 import { parseRunArgs, RUN_HELP, runCommand } from './commands/run';
 import { BATCH_HELP, batchCommand } from './commands/batch';
 import { EVAL_HELP, evalCommand } from './commands/eval';
@@ -60,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const { name, message } = describeError(err);
     io.stderr(`rlm ${command}: ${name}: ${message}`);
-    return name === 'InvalidInputError' || name === 'ConfigError' || name === 'TypeError' ? 2 : 1;
+    // By class (lambdas/core/errors.ts); node:util parseArgs reports bad flags as TypeError.
+    return err instanceof TypeError ? EXIT_CODES.usage : exitCodeOf(err);
   }
 }
 

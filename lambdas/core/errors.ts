@@ -120,13 +120,18 @@ export function isRetryable(err: unknown): boolean {
   return RETRYABLE_ERRORS.some((c) => err instanceof c);
 }
 
-/** Process exit codes of the CLI, by error class (0 success and 1 failed run are the CLI's own). */
+/**
+ * Process exit codes of the CLI when a command throws, by error class: 2 bad usage (flags, config),
+ * 3 no model could be configured,
+ * 4-7 the port that failed (model, sandbox, store, documents), 1 anything else. 0 and 1 for a run that
+ * succeeded or failed are the commands' own.
+ */
 export const EXIT_CODES = { usage: 2, config: 3, model: 4, sandbox: 5, store: 6, documents: 7 } as const;
 
 /** The CLI exit code for an error that ended a command, derived from its class. */
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof InvalidInputError) return EXIT_CODES.usage;
-  if (err instanceof ConfigError || err instanceof ModelNotConfiguredError) return EXIT_CODES.config;
+  if (err instanceof InvalidInputError || err instanceof ConfigError) return EXIT_CODES.usage;
+  if (err instanceof ModelNotConfiguredError) return EXIT_CODES.config;
   if (err instanceof ModelError) return EXIT_CODES.model;
   if (err instanceof SandboxError) return EXIT_CODES.sandbox;
   if (err instanceof ConversationStoreError) return EXIT_CODES.store;

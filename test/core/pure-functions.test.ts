@@ -135,3 +135,20 @@ describe('document names', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 });
+
+test('retryable errors and CLI exit codes come from the error classes, one base per port', () => {
+  const errors = jest.requireActual('../../lambdas/core/errors') as typeof import('../../lambdas/core/errors');
+  const { isRetryable, exitCodeOf, RETRYABLE_ERROR_NAMES, EXIT_CODES } = errors;
+  expect(RETRYABLE_ERROR_NAMES).toEqual(['ModelThrottledError', 'ModelUnavailableError', 'SandboxThrottledError', 'SandboxUnavailableError', 'ConversationStoreThrottledError', 'ConversationStoreUnavailableError']);
+  expect(isRetryable(new errors.SandboxUnavailableError('x'))).toBe(true);
+  expect(isRetryable(new errors.SandboxSessionLostError('x'))).toBe(false);
+  const named = Object.assign(new Error('x'), { name: 'ModelThrottledError' }); // a name string alone decides nothing
+  expect(isRetryable(named)).toBe(false);
+  expect(exitCodeOf(new errors.InvalidInputError('x'))).toBe(EXIT_CODES.usage);
+  expect(exitCodeOf(new errors.ModelNotConfiguredError('x'))).toBe(EXIT_CODES.config);
+  expect(exitCodeOf(new errors.ContextWindowExceededError('x'))).toBe(EXIT_CODES.model);
+  expect(exitCodeOf(new errors.SandboxSessionLostError('x'))).toBe(EXIT_CODES.sandbox);
+  expect(exitCodeOf(new errors.RunNotFoundError('x'))).toBe(EXIT_CODES.store);
+  expect(exitCodeOf(new errors.DocumentError('x'))).toBe(EXIT_CODES.documents);
+  expect(exitCodeOf(new Error('x'))).toBe(1);
+});

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../../lambdas/core/errors';
+import { InvalidInputError, RunNotFoundError } from '../../lambdas/core/errors';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import { readLambdaEnv } from '../../lambdas/handlers/lambda-env';
 import { createRootTurnHandler, createStartRunHandler } from '../../lambdas/handlers/task-handlers';
@@ -29,7 +29,7 @@ test('the Lambda environment is validated with the variable named', () => {
 test('StartRun refuses inputs over the deployment limit naming the sizes, before a sandbox starts; the setup gets the deadline', async () => {
   const starts: Array<number | undefined> = [];
   const deps = {
-    store: { getRun: async () => { const { RunNotFoundError } = await import('../../lambdas/core/errors'); throw new RunNotFoundError('absent'); } },
+    store: { getRun: async () => { throw new RunNotFoundError('absent'); } },
     documents: { resolve: async (uri: string) => [{ name: uri.split('/').pop()!, uri, chars: uri.endsWith('big') ? 700 : 200 }] },
     sandbox: { start: async (o: { deadline?: number }) => { starts.push(o.deadline); throw new Error('stop here'); } },
     logger: { info() {}, warn() {}, error() {}, debug() {} },
