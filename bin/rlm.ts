@@ -8,11 +8,13 @@ import { parseRunArgs, RUN_HELP, runCommand } from './commands/run';
 import { BATCH_HELP, batchCommand } from './commands/batch';
 import { EVAL_HELP, evalCommand } from './commands/eval';
 import { remoteCommand } from './commands/remote';
+import { RESUME_HELP, resumeCommand } from './commands/resume';
 
 const HELP = `rlm: Recursive Language Models on one machine, or on your AWS stack.
 
 Commands:
   rlm run      --document PATH... --question TEXT [options]   run locally (see rlm run --help)
+  rlm resume   RUN_ID [--state-dir DIR]                        continue a killed/cancelled/failed local run from its last step
   rlm batch    MANIFEST.jsonl [--concurrency N] [options]      run every line of a batch manifest locally (see rlm batch --help)
   rlm eval     longbench --data FILE --approach base|long-context|rlm   LongBench v2 evaluation (see rlm eval --help)
   rlm submit   --document PATH|s3://... --question TEXT [--wait]   start a run on the deployed stack (see rlm submit --help)
@@ -32,12 +34,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   // Local runs stop on SIGINT/SIGTERM: the run is cancelled and recorded (see bin/cli/signals.ts).
-  const cancel = command === 'run' || command === 'batch' ? watchSignals({ stderr: io.stderr }) : undefined;
+  const cancel = command === 'run' || command === 'resume' || command === 'batch' ? watchSignals({ stderr: io.stderr }) : undefined;
   try {
     switch (command) {
       case 'run': {
         if (wantsHelp) { io.stdout(RUN_HELP); return 0; }
         return (await runCommand(parseRunArgs(rest), io, cancel)).exitCode;
+      }
+      case 'resume': {
+        if (wantsHelp) { io.stdout(RESUME_HELP); return 0; }
+        return await resumeCommand(rest, io, process.env, cancel);
       }
       case 'batch': {
         if (wantsHelp) { io.stdout(BATCH_HELP); return 0; }

@@ -11,6 +11,8 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   rootModelId: DEFAULT_ROOT_MODEL_ID,
   subModelId: DEFAULT_SUB_MODEL_ID,
   maxIterations: 30,
+  // Explicit: without it Bedrock applies a model default (4,096 for Anthropic models in practice).
+  rootMaxOutputTokens: 16_000,
   maxOutputChars: 20_000,
   cellTimeoutMs: 300_000,
   subConcurrency: 16,
@@ -27,7 +29,7 @@ export const MIN_CELL_TIME_MS = 5_000;
 export const MAX_CAPTURE_CHARS = 1_000_000;
 
 const POSITIVE_INTS: Array<keyof RunConfig> = [
-  'maxIterations', 'maxOutputChars', 'cellTimeoutMs', 'subConcurrency',
+  'maxIterations', 'rootMaxOutputTokens', 'maxOutputChars', 'cellTimeoutMs', 'subConcurrency',
   'maxSubCalls', 'maxTotalTokens', 'maxConsecutiveErrors',
 ];
 
@@ -62,6 +64,7 @@ export function resolveRunConfig(overrides: Partial<Record<string, unknown>> = {
     throw new ConfigError(`cellTimeoutMs must be at least ${MIN_CELL_TIME_MS} (${MIN_CELL_TIME_MS / 1000} s): a shorter cell could never start, got ${merged.cellTimeoutMs as number}`);
   }
   if ((merged.cellTimeoutMs as number) > 3_600_000) throw new ConfigError('cellTimeoutMs must be at most 3,600,000 (1 hour)');
+  if ((merged.rootMaxOutputTokens as number) > 128_000) throw new ConfigError('rootMaxOutputTokens must be at most 128,000');
   if ((merged.subConcurrency as number) > 64) throw new ConfigError('subConcurrency must be at most 64');
   return merged as unknown as RunConfig;
 }
