@@ -24,6 +24,11 @@ async function dispatch(command: CommandName, rest: string[], wantsHelp: boolean
       const { parseRunArgs, runCommand } = require('./commands/run') as typeof import('./commands/run');
       return (await runCommand(parseRunArgs(rest), io, cancel)).exitCode;
     }
+    case 'resume': {
+      const { RESUME_HELP, resumeCommand } = require('./commands/resume') as typeof import('./commands/resume');
+      if (wantsHelp) { io.stdout(RESUME_HELP); return 0; }
+      return await resumeCommand(rest, io, process.env, cancel);
+    }
     case 'batch': {
       if (wantsHelp) { io.stdout(BATCH_HELP); return 0; }
       const { batchCommand } = require('./commands/batch') as typeof import('./commands/batch');
@@ -69,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   // Local runs stop on SIGINT/SIGTERM: the run is cancelled and recorded (see bin/cli/signals.ts).
-  const cancel = command === 'run' || command === 'batch' ? watchSignals({ stderr: io.stderr }) : undefined;
+  const cancel = command === 'run' || command === 'resume' || command === 'batch' ? watchSignals({ stderr: io.stderr }) : undefined;
   try {
     return await dispatch(command, rest, wantsHelp, cancel);
   } catch (err) {

@@ -27,7 +27,7 @@ import { DEFAULT_MAX_MANIFESTS_PER_EXECUTION } from '../lambdas/core/batch/batch
 import { TRIGGER_PREFIXES } from '../lambdas/core/batch/layout';
 import { ConfigError } from '../lambdas/core/errors';
 import { TRIGGER_ENV } from '../lambdas/handlers/batch-env';
-import { pipelineLogGroup } from './log-groups';
+import { stateMachineLogGroup } from './log-groups';
 import { acknowledgePolicyWildcards } from './nag';
 import type { PipelineConfig } from './pipeline-config';
 import { grantTo, pipelineFunction } from './pipeline-function';
@@ -85,7 +85,7 @@ export class BatchRunner extends Construct {
     };
     this.grantFunctions(bucket);
 
-    this.logGroup = pipelineLogGroup(this, 'Logs', config);
+    this.logGroup = stateMachineLogGroup(this, 'Logs', config);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(this.definition(bucket, runStateMachine, maxConcurrency)),

@@ -6,12 +6,13 @@
  * may ONLY call the configured sub models (`llm_query`) and read the pipeline bucket's `documents/`
  * and `inbox/` prefixes. It cannot write to S3, touch DynamoDB, start executions or publish events.
  */
+import { createHash } from 'node:crypto';
 import { Names, Stack } from 'aws-cdk-lib';
 import { CfnCodeInterpreterCustom } from 'aws-cdk-lib/aws-bedrockagentcore';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { bedrockInvokeStatement } from './model-arns';
+import { bedrockInvokeStatements } from './model-arns';
 import { acknowledgeWildcards, NAG_REASONS } from './nag';
 import type { PipelineConfig } from './pipeline-config';
 import { SandboxNetwork, type SandboxNetworkOptions } from './sandbox-network';
@@ -56,7 +57,9 @@ export class SandboxCodeInterpreter extends Construct {
     super(scope, id);
     const { config, bucket } = props;
     const stack = Stack.of(this);
-    this.codeInterpreterName = interpreterName(this);
+    // The name gets a hash of the create-only properties below: changing them (network mode, subnets, role)
+    // makes a new name, so CloudFormation's replacement does not collide with the old interpreter's name.
+    const baseName = interpreterName(this);
 
     this.role = new iam.Role(this, 'ExecutionRole', {
       description: 'rlm-pipeline sandbox: model-written code runs as this role (sub-model calls, read documents)',
@@ -65,7 +68,7 @@ export class SandboxCodeInterpreter extends Construct {
           StringEquals: { 'aws:SourceAccount': stack.account },
           ArnLike: {
             'aws:SourceArn': stack.formatArn({
-              service: 'bedrock-agentcore', resource: 'code-interpreter-custom', resourceName: `${this.codeInterpreterName}*`,
+              service: 'bedrock-agentcore', resource: 'code-interpreter-custom', resourceName: `${baseName}*`,
             }),
           },
         },
@@ -81,14 +84,21 @@ export class SandboxCodeInterpreter extends Construct {
     }
     // With our endpoints the sandbox reaches S3 and Bedrock only through them, so the role's grants can
     // require that VPC: credentials read from the metadata service are useless anywhere else.
+    // aws:SourceVpc is paired with aws:RequestedRegion: it is only present on requests made in this region.
     const pinToVpc = (st: iam.PolicyStatement): iam.PolicyStatement => {
-      if (this.network?.endpoints.length) st.addCondition('StringEquals', { 'aws:SourceVpc': this.network.vpc.vpcId });
+      if (this.network?.endpoints.length) {
+        st.addCondition('StringEquals', { 'aws:SourceVpc': this.network.vpc.vpcId, 'aws:RequestedRegion': Stack.of(this).region });
+      }
       return st;
     };
 
-    const invoke = pinToVpc(bedrockInvokeStatement(this, config.subModelIds));
-    this.role.addToPolicy(invoke);
-    acknowledgeWildcards(this.role, invoke, NAG_REASONS.crossRegionModel);
+    // The profile's routed calls to other regions are made by Bedrock: not pinned, but only through the profile.
+    const invoke = bedrockInvokeStatements(this, config.subModelIds);
+    this.role.addToPolicy(pinToVpc(invoke.direct));
+    if (invoke.viaProfile) {
+      this.role.addToPolicy(invoke.viaProfile);
+      acknowledgeWildcards(this.role, invoke.viaProfile, NAG_REASONS.crossRegionModel);
+    }
     const read = pinToVpc(new iam.PolicyStatement({
       sid: 'ReadDocuments',
       actions: ['s3:GetObject'],
@@ -103,11 +113,13 @@ export class SandboxCodeInterpreter extends Construct {
       conditions: { StringLike: { 's3:prefix': READABLE_DOCUMENT_PREFIXES.map((p) => `${p}*`) } },
     })));
 
+    const createOnly = { executionRoleArn: this.role.roleArn, networkConfiguration };
+    this.codeInterpreterName = `${baseName}_${createOnlyHash(Stack.of(this).resolve(createOnly))}`;
     this.resource = new CfnCodeInterpreterCustom(this, 'Resource', {
       name: this.codeInterpreterName,
-      description: `rlm-pipeline sandbox (${config.networkMode} network)`,
-      executionRoleArn: this.role.roleArn,
-      networkConfiguration,
+      // Constant: the description is create-only too, and must not force a replacement by itself.
+      description: 'rlm-pipeline sandbox: model-written code runs here',
+      ...createOnly,
     });
     // Sessions must find the role's policy (and in VPC mode the endpoints) in place.
     this.resource.node.addDependency(this.role);
@@ -122,8 +134,20 @@ export class SandboxCodeInterpreter extends Construct {
   }
 }
 
-/** A name AgentCore accepts (`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`), unique per stack and construct path. */
+/** Characters of the create-only-properties hash at the end of the interpreter name. */
+const NAME_HASH_CHARS = 8;
+
+/**
+ * The start of a name AgentCore accepts (`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`), unique per stack and construct
+ * path, leaving room for `_` and the hash.
+ */
 function interpreterName(scope: Construct): string {
-  const raw = Names.uniqueResourceName(scope, { maxLength: 47, separator: '_' }).replace(/[^A-Za-z0-9_]/g, '_');
-  return /^[A-Za-z]/.test(raw) ? raw.slice(0, 48) : `r${raw}`.slice(0, 48);
+  const max = 48 - NAME_HASH_CHARS - 1;
+  const raw = Names.uniqueResourceName(scope, { maxLength: max, separator: '_' }).replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[A-Za-z]/.test(raw) ? raw.slice(0, max) : `r${raw}`.slice(0, max);
+}
+
+/** Short stable hash of the resolved (CloudFormation JSON) create-only properties. */
+function createOnlyHash(resolved: unknown): string {
+  return createHash('sha256').update(JSON.stringify(resolved)).digest('hex').slice(0, NAME_HASH_CHARS);
 }

@@ -15,10 +15,12 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/core/run-events';
 import { BatchRunner } from './batch-runner';
 import { SandboxCodeInterpreter } from './code-interpreter';
+import { checkProfileGeography } from './model-arns';
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from './pipeline-config';
 import { RunFunctions, type RunFunctionKey } from './run-functions';
 import { RunStateMachine } from './run-state-machine';
@@ -88,6 +90,9 @@ export class RlmPipeline extends Construct {
     super(scope, id);
     const { network, dashboard, alarms, costAllocationTags, ...input } = props;
     this.config = resolvePipelineConfig(input);
+    const region = Stack.of(this).region;
+    checkProfileGeography(this.config.rootModelId, region, 'rootModelId');
+    for (const m of this.config.subModelIds) checkProfileGeography(m, region, 'subModelIds');
 
     const storage = new PipelineStorage(this, 'Storage', { config: this.config });
     this.bucket = storage.bucket;

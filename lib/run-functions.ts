@@ -28,7 +28,7 @@ import { Construct } from 'constructs';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/core/run-events';
 import { LAMBDA_ENV } from '../lambdas/handlers/lambda-env';
 import { CODE_INTERPRETER_ACTIONS, type SandboxCodeInterpreter } from './code-interpreter';
-import { bedrockInvokeStatement } from './model-arns';
+import { bedrockInvokeStatements } from './model-arns';
 import { NAG_REASONS } from './nag';
 import { ROOT_TURN_TIMEOUT_SECONDS, type PipelineConfig } from './pipeline-config';
 import { grantTo, pipelineFunction } from './pipeline-function';
@@ -50,8 +50,10 @@ interface FunctionSpec {
 export const RUN_FUNCTION_SPECS: Record<RunFunctionKey, FunctionSpec> = {
   startRun: { entry: 'start-run.ts', timeoutSeconds: 600, memoryMb: 1024, description: 'rlm-pipeline StartRun: validate, create the run, start the sandbox, load documents' },
   rootTurn: { entry: 'root-turn.ts', timeoutSeconds: ROOT_TURN_TIMEOUT_SECONDS, memoryMb: 1024, description: 'rlm-pipeline RootTurn: one root-model turn and the cells it runs' },
-  finalizeRun: { entry: 'finalize-run.ts', timeoutSeconds: 120, memoryMb: 512, description: 'rlm-pipeline FinalizeRun: write the result, stop the sandbox, publish the event' },
-  recordFailure: { entry: 'record-failure.ts', timeoutSeconds: 120, memoryMb: 256, description: 'rlm-pipeline RecordFailure: mark the run failed, stop the sandbox, publish the event' },
+  // Finalize and RecordFailure read every turn (spilled bodies included) and write the trajectory: sized so a
+  // large run never leaves its item `running` for lack of memory or time.
+  finalizeRun: { entry: 'finalize-run.ts', timeoutSeconds: 300, memoryMb: 1024, description: 'rlm-pipeline FinalizeRun: stop the sandbox, write the result, publish the event' },
+  recordFailure: { entry: 'record-failure.ts', timeoutSeconds: 300, memoryMb: 1024, description: 'rlm-pipeline RecordFailure: stop the sandbox, mark the run failed, publish the event' },
 };
 
 /** DynamoDB actions of each function. */
@@ -113,11 +115,20 @@ export class RunFunctions extends Construct {
     codeInterpreter.grantSessionActions(functions.finalizeRun, stop);
     codeInterpreter.grantSessionActions(functions.recordFailure, stop);
 
-    grant('rootTurn', bedrockInvokeStatement(this, [config.rootModelId]), NAG_REASONS.crossRegionModel);
+    const rootInvoke = bedrockInvokeStatements(this, [config.rootModelId]);
+    grant('rootTurn', rootInvoke.direct);
+    if (rootInvoke.viaProfile) grant('rootTurn', rootInvoke.viaProfile, NAG_REASONS.crossRegionModel);
 
-    for (const key of ['rootTurn', 'finalizeRun', 'recordFailure'] as const) {
+    // Artifacts: results, and what core spills there (large outputs, answers, turn bodies, document lists),
+    // which the later tasks read back.
+    for (const key of ['startRun', 'rootTurn', 'finalizeRun', 'recordFailure'] as const) {
       grant(key, new iam.PolicyStatement({
         sid: 'WriteResults', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${S3_PREFIXES.results}*`)],
+      }), NAG_REASONS.resultsPrefix);
+    }
+    for (const key of ['rootTurn', 'finalizeRun', 'recordFailure'] as const) {
+      grant(key, new iam.PolicyStatement({
+        sid: 'ReadSpilledResults', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${S3_PREFIXES.results}*`)],
       }), NAG_REASONS.resultsPrefix);
     }
     for (const key of ['finalizeRun', 'recordFailure'] as const) {

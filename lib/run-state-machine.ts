@@ -11,7 +11,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { pipelineLogGroup } from './log-groups';
+import { stateMachineLogGroup } from './log-groups';
 import { acknowledge } from './nag';
 import type { PipelineConfig } from './pipeline-config';
 import type { RunFunctionKey } from './run-functions';
@@ -39,7 +39,7 @@ export class RunStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: RunStateMachineProps) {
     super(scope, id);
     const { functions, config } = props;
-    this.logGroup = pipelineLogGroup(this, 'Logs', config);
+    this.logGroup = stateMachineLogGroup(this, 'Logs', config);
 
     const definitionSubstitutions: Record<string, string> = {};
     for (const key of Object.keys(FUNCTION_ARN_SUBSTITUTIONS) as RunFunctionKey[]) {

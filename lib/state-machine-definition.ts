@@ -24,14 +24,21 @@ export const FUNCTION_ARN_SUBSTITUTIONS = {
   recordFailure: 'RecordFailureFunctionArn',
 } as const;
 
-/** Errors retried with jittered exponential backoff (our named errors + Lambda service errors). */
-export const RETRYABLE_ERRORS = [
-  ...RETRYABLE_ERROR_NAMES,
+/**
+ * Lambda service errors retried like ours. `Lambda.Unknown` is what a Lambda timeout or a killed invocation
+ * reaches Step Functions as; retrying it is safe because every step of a task is recorded and replayed.
+ */
+export const LAMBDA_RETRYABLE_ERRORS = [
   'Lambda.TooManyRequestsException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.Unknown',
 ];
+
+/** Errors retried with jittered exponential backoff (our named errors + Lambda service errors). */
+export const RETRYABLE_ERRORS = [...RETRYABLE_ERROR_NAMES, ...LAMBDA_RETRYABLE_ERRORS];
 
 /** Options of the definition. */
 export interface DefinitionOptions {
@@ -98,16 +105,24 @@ export function buildRunDefinition(options: DefinitionOptions = {}): Json {
       },
       [TASK_STATES.recordFailure]: {
         Type: 'Task',
-        Comment: 'Mark the run failed (its transcript stays), stop the sandbox, publish the failure event.',
         Resource: arn(FUNCTION_ARN_SUBSTITUTIONS.recordFailure),
         Parameters: { 'runId.$': '$$.Execution.Name', 'error.$': '$.error', 'input.$': '$$.Execution.Input' },
-        Retry: [{ ...retry[0], ErrorEquals: RETRYABLE_ERRORS.filter((e) => e.startsWith('Lambda.')) }],
+        Comment: 'Stop the sandbox first, then mark the run failed (its transcript stays) and publish the failure event.',
+        Retry: retry,
+        // Should recording the failure itself fail for good, the execution still fails with the original error.
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailureError', Next: 'RunFailedUnrecorded' }],
         Next: 'RunFailed',
       },
       RunFailed: {
         Type: 'Fail',
         ErrorPath: '$.errorName',
         CausePath: '$.errorMessage',
+      },
+      RunFailedUnrecorded: {
+        Type: 'Fail',
+        Comment: 'RecordFailure failed after its retries: the run item may still say running (see docs/reliability.md).',
+        ErrorPath: '$.recordFailureError.Error',
+        CausePath: '$.recordFailureError.Cause',
       },
     },
   };

@@ -10,6 +10,7 @@ import { runOptionsHelp } from './run-options';
 /** The commands and their one-line usage. */
 export const COMMANDS = {
   run: 'rlm run      -d PATH... -q TEXT [options]                  run locally (see rlm run --help)',
+  resume: 'rlm resume   RUN_ID [--state-dir DIR]                   continue a killed/cancelled/failed local run from its last step',
   batch: 'rlm batch    MANIFEST.jsonl [--concurrency N] [options]   every line of a batch manifest locally',
   eval: 'rlm eval     longbench --data FILE --approach base|long-context|rlm   LongBench v2 evaluation',
   submit: 'rlm submit   -d PATH|s3://... -q TEXT [--wait]            start a run on the deployed stack',

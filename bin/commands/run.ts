@@ -1,17 +1,18 @@
 /** `rlm run`: one RLM run on this machine, through the same state machine and handlers as on AWS. */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createLanguageModel, RecordingModel } from '../../lambdas/adapters/models';
 import { InvalidInputError } from '../../lambdas/core/errors';
 import type { LanguageModel, ProgressListener, RetryInfo } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
-import type { RunConfig, RunSummary } from '../../lambdas/core/types';
+import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
 import { choiceFlag, pricesFlag } from '../cli/args';
 import { parseFlags, QUESTION_FLAGS, questionOf } from '../cli/parse';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { stderrProgress, ttyStderr } from '../cli/progress';
 import { EXIT, exitCodeForSummary } from '../cli/exit-codes';
 import { LocalEngine } from '../local/local-engine';
+import { newRunId } from '../cli/run-id';
 import { toFileUri } from '../../lambdas/adapters/documents';
 
 export { RUN_HELP } from '../cli/help';
@@ -96,8 +97,12 @@ export async function runCommand(
   let summary: RunSummary;
   try {
     const documents = opts.documents.map((d) => toFileUri(path.resolve(d)));
+    const runId = newRunId();
+    writeLaunchRecord(engine.stateDir, runId, { llm: opts.llm, request: { question: opts.question, documents }, runDefaults: opts.runDefaults });
+    // The run ID first, so a killed run can be resumed: rlm resume RUN_ID --state-dir DIR
+    io.stderr(`rlm: run ${runId} (resume with: rlm resume ${runId} --state-dir ${engine.stateDir})`);
     if (!opts.quiet) io.stderr(`rlm: ${opts.documents.length} document path(s), model ${model.description}; state in ${engine.stateDir}`);
-    summary = await engine.run({ question: opts.question, documents });
+    summary = await engine.run({ question: opts.question, documents }, { runId });
   } finally {
     progress?.stop();
     await engine.close();
@@ -106,13 +111,18 @@ export async function runCommand(
     recorder.save(opts.record);
     if (!opts.quiet) io.stderr(`rlm: recorded a replay script to ${opts.record}`);
   }
-  if (opts.output === 'json') io.stdout(JSON.stringify(summary));
+  printSummary(summary, opts.output, io);
+  return { summary, exitCode: exitCodeOf(summary, opts.strict, cancel?.received()) };
+}
+
+/** Print a run's outcome the way `rlm run` does (shared with `rlm resume`). */
+export function printSummary(summary: RunSummary, output: 'text' | 'json', io: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
+  if (output === 'json') io.stdout(JSON.stringify(summary));
   else {
     if (summary.answer !== null) io.stdout(summary.answer);
     io.stderr(`rlm: ${summary.status} (${summary.stopReason}${summary.stopDetail ? `: ${summary.stopDetail}` : ''}) after ${summary.iterations} turns · root ${summary.usage.rootInputTokens + summary.usage.rootOutputTokens} tok · ${summary.usage.subCalls} sub-calls · ~$${summary.costUsd.toFixed(4)} · trajectory ${summary.trajectoryPath}`);
     if (summary.error) io.stderr(`rlm: error ${summary.error.name}: ${summary.error.message}`);
   }
-  return { summary, exitCode: exitCodeOf(summary, opts.strict, cancel?.received()) };
 }
 
 /**
@@ -122,4 +132,29 @@ export async function runCommand(
 export function exitCodeOf(summary: RunSummary, strict = false, cancelledBy?: NodeJS.Signals): number {
   const code = exitCodeForSummary(summary, cancelledBy);
   return code === EXIT.ok && strict && summary.stopReason !== 'final' ? EXIT.notFinal : code;
+}
+
+/** How a local run was launched (what `rlm resume` needs that the run item does not hold). */
+export interface LaunchRecord {
+  llm: string;
+  /** The request and defaults, so a run killed before its run item was written can start again. */
+  request?: StartRunRequest;
+  runDefaults?: Partial<RunConfig>;
+}
+
+const launchFile = (stateDir: string, runId: string) => path.join(stateDir, 'launch', `${runId}.json`);
+
+/** Write `<stateDir>/launch/<runId>.json`. */
+export function writeLaunchRecord(stateDir: string, runId: string, record: LaunchRecord): void {
+  mkdirSync(path.dirname(launchFile(stateDir, runId)), { recursive: true });
+  writeFileSync(launchFile(stateDir, runId), JSON.stringify(record));
+}
+
+/** The launch record of a run, if `rlm run` wrote one. */
+export function readLaunchRecord(stateDir: string, runId: string): LaunchRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(launchFile(stateDir, runId), 'utf8')) as LaunchRecord;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * The local engine: the state machine definition from `lib/` executed by aws-local-stepfunctions,
- * with the same task handlers in-process over embedded parts (dynalite, Pyodide, local files).
+ * with the same task handlers in-process over local parts: the durable on-disk conversation store
+ * (`<stateDir>/runs`, written as each step happens), Pyodide, local files (`<stateDir>/results`).
  */
 import './polyfills';
 import { newRunId } from '../cli/run-id';
@@ -9,15 +10,13 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { buildRunDefinition, localFunctionArns, substituteDefinition, TASK_STATES } from '../../lib/state-machine-definition';
 import { usageOf, zeroTotals } from '../../lambdas/core/accounting';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
-import { describeError } from '../../lambdas/core/errors';
-import { cancelRun } from '../../lambdas/core/run-cancel';
-import { summarize } from '../../lambdas/core/run-lifecycle';
-import type { EventPublisher, LanguageModel, Logger, ProgressListener, RunFinishedEvent } from '../../lambdas/core/ports';
+import { describeError, RunNotFoundError } from '../../lambdas/core/errors';
+import { cancelRun, loadRun, loadTurns, prepareResume, summarize } from '../../lambdas/core/run';
+import type { ConversationStore, EventPublisher, LanguageModel, Logger, ProgressListener, RunFinishedEvent, Sandbox } from '../../lambdas/core/ports';
 import { noMetrics, silentLogger } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
-import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb';
-import { createConversationTable, startDynalite, type EmbeddedDynalite } from '../../lambdas/adapters/dynamodb/embedded-dynalite';
+import { FileConversationStore } from '../../lambdas/adapters/local-store';
 import { LocalDocumentStore } from '../../lambdas/adapters/documents';
 import { PyodideSandbox } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
 import { isRetryableModelError, RetryingModel } from '../../lambdas/adapters/models/retrying-model';
@@ -26,17 +25,21 @@ import {
   createFinalizeRunHandler, createRecordFailureHandler, createRootTurnHandler, createStartRunHandler,
 } from '../../lambdas/handlers/task-handlers';
 
-/** Table name used by the embedded store. */
-export const LOCAL_TABLE_NAME = 'rlm-local';
+/** Where, under the state dir, the conversation store and the artifacts live. */
+export const STATE_LAYOUT = { runs: 'runs', results: 'results' } as const;
 
 /** Options of the local engine. */
 export interface LocalEngineOptions {
   /** Serves the root model and the sandbox's sub-calls. */
   model: LanguageModel;
-  /** Where results, trajectories and (with `persist`) the database live. Default `.rlm`. */
+  /** Where the conversation store (`runs/`), results and trajectories (`results/`) live. Default `.rlm`. */
   stateDir?: string;
-  /** Keep the embedded DynamoDB on disk under `stateDir/db` instead of in memory. */
-  persist?: boolean;
+  /** Another conversation store instead of the on-disk one (tests: dynalite). */
+  store?: ConversationStore;
+  /** Another sandbox instead of Pyodide (tests). */
+  sandbox?: Sandbox;
+  /** Wrap the adapters before the handlers get them (fault injection, cancellation seams). */
+  wrapDeps?: (deps: EngineDeps) => EngineDeps;
   runDefaults?: Partial<RunConfig>;
   prices?: PriceTable;
   logger?: Logger;
@@ -95,12 +98,13 @@ export class LocalEngine {
   private readonly inflight = new Set<Promise<unknown>>();
 
   private constructor(
-    private readonly db: EmbeddedDynalite, deps: Omit<EngineDeps, 'events'>, options: LocalEngineOptions, stateDir: string,
+    deps: Omit<EngineDeps, 'events'>, options: LocalEngineOptions, stateDir: string,
     private readonly cancelling: AbortController, private readonly sandbox: CancellableSandbox,
     private readonly runIds: Set<string>,
   ) {
     this.stateDir = stateDir;
-    this.deps = { ...deps, events: this.events };
+    const all = { ...deps, events: this.events };
+    this.deps = options.wrapDeps ? options.wrapDeps(all) : all;
     this.retryDelayOverrideMs = options.retryDelayOverrideMs;
     const settings = { runDefaults: options.runDefaults ?? {} };
     this.handlers = {
@@ -111,12 +115,10 @@ export class LocalEngine {
     };
   }
 
-  /** Start the embedded database and build the adapters. */
+  /** Build the adapters (nothing to start: the store is files under the state dir). */
   static async start(options: LocalEngineOptions): Promise<LocalEngine> {
     const stateDir = path.resolve(options.stateDir ?? '.rlm');
-    const db = await startDynalite(options.persist ? { path: path.join(stateDir, 'db') } : {});
-    await createConversationTable(db.client, LOCAL_TABLE_NAME);
-    const documents = new LocalDocumentStore({ artifactsDir: path.join(stateDir, 'results') });
+    const documents = new LocalDocumentStore({ artifactsDir: path.join(stateDir, STATE_LAYOUT.results) });
     const cancelling = new AbortController();
     if (options.signal?.aborted) cancelling.abort(options.signal.reason);
     options.signal?.addEventListener('abort', () => cancelling.abort(options.signal?.reason), { once: true });
@@ -127,9 +129,9 @@ export class LocalEngine {
       // A sub-call does not carry its run ID here; with one run in flight (rlm run) it is that run's.
       onRetry: (info) => progress?.retrying?.({ runId: runIds.size === 1 ? [...runIds][0] : '', ...info }),
     }), cancelling.signal);
-    const sandbox = new CancellableSandbox(new PyodideSandbox({ documents, subModel: model }), cancelling.signal);
+    const sandbox = new CancellableSandbox(options.sandbox ?? new PyodideSandbox({ documents, subModel: model }), cancelling.signal);
     const deps = {
-      store: new DynamoConversationStore({ client: db.client, tableName: LOCAL_TABLE_NAME }),
+      store: options.store ?? new FileConversationStore({ dir: path.join(stateDir, STATE_LAYOUT.runs) }),
       sandbox,
       model,
       documents,
@@ -138,7 +140,7 @@ export class LocalEngine {
       ...(options.prices ? { prices: options.prices } : {}),
       ...(options.progress ? { progress: options.progress } : {}),
     };
-    return new LocalEngine(db, deps, options, stateDir, cancelling, sandbox, runIds);
+    return new LocalEngine(deps, options, stateDir, cancelling, sandbox, runIds);
   }
 
   /** Wrap a task handler so a cancel can wait for its in-flight calls. */
@@ -216,7 +218,7 @@ export class LocalEngine {
     const elapsedMs = Date.now() - started;
     let run;
     try {
-      run = await this.deps.store.getRun(runId);
+      run = await loadRun(this.deps, runId);
     } catch {
       return {
         runId, status: 'failed', answer: null, stopReason: 'error', iterations: 0, costUsd: 0, elapsedMs,
@@ -224,9 +226,7 @@ export class LocalEngine {
         error: executionError ?? { name: 'Error', message: 'the run left no record' },
       };
     }
-    const turns = await this.deps.store.listTurns(runId);
-    const trajectoryPath = path.join(this.stateDir, 'results', runId, 'trajectory.json');
-    const summary = summarize(run, turns, this.deps.prices, { elapsedMs, trajectoryPath });
+    const summary = await this.summary(runId, run, { elapsedMs });
     if (!summary.error && run.status === 'failed' && executionError) summary.error = executionError;
     return summary;
   }
@@ -243,7 +243,7 @@ export class LocalEngine {
     await this.sandbox.stopRun(runId);
     const elapsedMs = Date.now() - started;
     const { summary } = await cancelRun(this.deps, runId, reason);
-    if (summary) return { ...summary, elapsedMs, trajectoryPath: path.join(this.stateDir, 'results', runId, 'trajectory.json') };
+    if (summary) return { ...summary, elapsedMs, trajectoryPath: path.join(this.stateDir, STATE_LAYOUT.results, runId, 'trajectory.json') };
     return this.cancelledSummary(runId, elapsedMs);
   }
 
@@ -255,12 +255,38 @@ export class LocalEngine {
     };
   }
 
-  /** Stop the sandbox sessions of this engine's runs (finalize normally has) and the database. */
+  private async summary(runId: string, run: Awaited<ReturnType<typeof loadRun>>, extra: { elapsedMs?: number } = {}): Promise<RunSummary> {
+    const turns = await loadTurns(this.deps, runId);
+    const trajectoryPath = path.join(this.stateDir, STATE_LAYOUT.results, runId, 'trajectory.json');
+    return summarize(run, turns, this.deps.prices, { ...extra, trajectoryPath });
+  }
+
+  /**
+   * Continue a killed, failed or cancelled run from its last recorded step, under the same run ID: a new
+   * execution whose StartRun finds the run and whose RootTurn replays the recorded steps (a fresh sandbox
+   * with the documents reloaded; the model is told, as for a lost session). Resolves like `run`. A run that
+   * succeeded resolves with its summary; one with no run item yet starts from `startRequest` when given.
+   */
+  async resume(runId: string, startRequest?: StartRunRequest): Promise<RunSummary> {
+    let existing;
+    try {
+      existing = await loadRun(this.deps, runId);
+    } catch (err) {
+      // Killed before its run item was written: nothing was recorded, so it starts from the beginning.
+      if (!(err instanceof RunNotFoundError) || !startRequest) throw err;
+      return this.run(startRequest, { runId });
+    }
+    if (existing.status === 'succeeded') return this.summary(runId, existing); // already done: the same result again
+    if (this.cancelled) return this.cancelledSummary(runId, 0);
+    const { request } = await prepareResume(this.deps, runId);
+    return this.run(request, { runId });
+  }
+
+  /** Stop the sandbox sessions of this engine's runs (finalize normally has). */
   async close(): Promise<void> {
     for (const runId of this.runIds) {
       const run = await this.deps.store.getRun(runId).catch(() => undefined);
       if (run?.sandboxSessionId) await this.deps.sandbox.stop(run.sandboxSessionId).catch(() => undefined);
     }
-    await this.db.close();
   }
 }

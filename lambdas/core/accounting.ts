@@ -38,8 +38,10 @@ export function addTurn(totals: RunTotals, turn: TurnRecord, config: RunConfig, 
   return t;
 }
 
-/** Cost of one cell's sub-calls: each record's own model when every call was recorded, else the sub model's price. */
+/** Cost of one cell's sub-calls: the cost priced when the cell finished if recorded, else each record's own model when every call was recorded, else the sub model's price. */
 export function costOfSubCalls(sub: SubCallStats, config: Pick<RunConfig, 'subModelId'>, prices: PriceTable = DEFAULT_PRICES): number {
+  // Priced when the cell finished (before its records may have been spilled to an artifact).
+  if (sub.costUsd !== undefined) return sub.costUsd;
   if (sub.records.length === sub.calls) {
     return sub.records.reduce((n, r) => n + costOf(r.model || config.subModelId, { inputTokens: r.inputTokens, outputTokens: r.outputTokens }, prices), 0);
   }

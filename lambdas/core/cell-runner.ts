@@ -1,18 +1,24 @@
-import { zeroTotals } from './accounting';
+/**
+ * Running a turn's cells as recorded steps: `cell_started` is written before a cell runs and `cell_done`
+ * (the spilled record) as soon as it finished, so a retried turn never runs a recorded cell again, and a
+ * cell whose invocation died is reported to the model as interrupted. Each cell gets what the run may still
+ * spend as its sub-call budget (core/budget.ts); after a cell that reached a cap the rest is not executed.
+ */
+import { costOfSubCalls, zeroTotals } from './accounting';
 import { cellBudget, notExecutedAfterCap, withCell } from './budget';
 import { emptySubStats } from './cell-report';
 import { MIN_CELL_TIME_MS } from './config';
 import { combineOutput, modelVisibleOutput } from './conversation';
-import { sandboxOptionsFor, type EngineDeps } from './engine-deps';
-import { SandboxSessionLostError } from './errors';
-import type { CellExecOptions, SandboxSession } from './ports';
+import { isoNow, sandboxOptionsFor, type EngineDeps } from './engine-deps';
+import { SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError } from './errors';
+import type { CellExecOptions, SandboxSession, SubCallBudget } from './ports';
 import { turnFooter } from './prompts';
 import type { CodeRequest } from './reply-parser';
+import { spillCell } from './run/spill';
+import type { StepLog } from './run/step-log';
 import type { CellRecord, CellResult, RunRecord, RunTotals } from './types';
-import { truncateMiddle } from './truncate';
 
-/** Full outputs longer than this go to the artifact store; the turn keeps a head/tail copy and the URI. */
-export const INLINE_FULL_OUTPUT_CHARS = 100_000;
+export { SPILLED_OUTPUT_PREVIEW_CHARS as INLINE_FULL_OUTPUT_CHARS } from './run/spill';
 /** Time kept back from the turn's deadline for recording the turn. */
 export const TURN_SAFETY_MARGIN_MS = 20_000;
 /** A cell is not started with less time than this left in the turn (defined with the run limits in config.ts). */
@@ -21,8 +27,14 @@ export { MIN_CELL_TIME_MS } from './config';
 const LOST_NOTICE =
   'The sandbox session was lost and a new one was started: variables from earlier turns are gone; context and documents are loaded again.';
 
+/** What the model is told about a cell whose invocation ended while it ran. */
+export const INTERRUPTED_MESSAGE =
+  'Interrupted: the invocation running this cell ended before the cell reported (a timeout, crash or kill). ' +
+  'It may have run partly or fully: the sandbox may hold partial effects (variables set, state changed). ' +
+  'Check what you need before relying on it; it was not run again.';
+
 /** Attach to the run's sandbox session, starting a new one (and telling the model) if it was lost. */
-export async function attachSession(deps: EngineDeps, run: RunRecord): Promise<{ session: SandboxSession; notice?: string }> {
+export async function attachSession(deps: EngineDeps, run: RunRecord, deadline?: number): Promise<{ session: SandboxSession; notice?: string }> {
   if (run.sandboxSessionId) {
     try {
       return { session: await deps.sandbox.resume(run.sandboxSessionId, sandboxOptionsFor(run)) };
@@ -31,7 +43,7 @@ export async function attachSession(deps: EngineDeps, run: RunRecord): Promise<{
       deps.logger.warn('sandbox session lost; starting a new one', { runId: run.runId, sessionId: run.sandboxSessionId });
     }
   }
-  const { session } = await deps.sandbox.start(sandboxOptionsFor(run));
+  const { session } = await deps.sandbox.start({ ...sandboxOptionsFor(run), ...(deadline !== undefined ? { deadline } : {}) });
   await deps.store.setSandboxSession(run.runId, session.sessionId);
   run.sandboxSessionId = session.sessionId;
   return { session, notice: LOST_NOTICE };
@@ -47,83 +59,119 @@ export interface CellRunContext {
   iteration: number;
   /** Epoch ms by which the turn must be recorded (Lambda deadline); undefined = no deadline. */
   deadline?: number;
+  /** The turn's recorded steps (replayed, and appended to as cells run). */
+  log: StepLog;
   /** Spent by the run so far, this turn's root call included; cells get the rest as their budget. */
   spent?: RunTotals;
 }
 
 /**
- * Execute a turn's code requests in order. Stops executing after a cell that called FINAL or reached a
- * cap at call time (later cells are answered "not executed"); skips cells when the turn's time budget is
- * spent. Each cell gets what the run may still spend (`cellBudget`) as its sub-call budget.
+ * Execute a turn's code requests in order, replaying recorded cells. Stops executing after a cell that
+ * called FINAL or reached a cap at call time, or after the session was lost (later cells are answered
+ * "not executed"); skips cells when the turn's time budget is spent. Each cell gets what the run may
+ * still spend (`cellBudget`, recorded cells of this turn included) as its sub-call budget.
  */
 export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: CodeRequest[]): Promise<CellRecord[]> {
   const now = deps.now ?? Date.now;
   const { run } = ctx;
-  const footer = turnFooter(ctx.iteration, run.config.maxIterations);
   const records: CellRecord[] = [];
   let attached: { session: SandboxSession; notice?: string } | undefined;
-  let finished = false;
+  let stopped: string | undefined;
   let spent = ctx.spent ?? zeroTotals();
-  let cap: string | undefined;
   for (const [i, req] of requests.entries()) {
+    const cell = i + 1;
+    const recorded = ctx.log.cell(cell);
+    if (recorded.state === 'done') {
+      records.push(recorded.record);
+      spent = withCell(spent, recorded.record.result, run.config, deps.prices);
+      stopped ??= stopReasonAfter(recorded.record.result);
+      continue;
+    }
     let result: CellResult;
-    if (req.invalid) {
+    if (recorded.state === 'interrupted') {
+      result = syntheticResult(INTERRUPTED_MESSAGE, true);
+      deps.logger.warn('cell interrupted by an earlier attempt; not running it again', { runId: run.runId, turn: ctx.iteration, cell });
+    } else if (req.invalid) {
       result = syntheticResult(req.invalid, true);
-    } else if (cap !== undefined) {
-      result = syntheticResult(notExecutedAfterCap(cap), false);
-    } else if (finished) {
-      result = syntheticResult('Not executed: an earlier block in this reply already called FINAL, so the run is over.', false);
+    } else if (stopped) {
+      result = syntheticResult(stopped, false);
     } else {
       // Attach first: starting a replacement session (documents reloaded) can take a while on AgentCore,
       // and the cell's budget is what is left after it.
-      attached ??= await attachSession(deps, run);
+      attached ??= await attachSession(deps, run, ctx.deadline === undefined ? undefined : ctx.deadline - TURN_SAFETY_MARGIN_MS);
       const budget = ctx.deadline === undefined ? run.config.cellTimeoutMs : ctx.deadline - now() - TURN_SAFETY_MARGIN_MS;
       if (budget < MIN_CELL_TIME_MS) {
         result = syntheticResult('Not executed: this turn ran out of time. Run it again in your next reply.', false);
       } else {
+        await ctx.log.append({ kind: 'cell_started', at: isoNow(deps), cell });
         const subCallBudget = cellBudget(run.config, spent, deps.prices);
-        result = await executeOne(deps, ctx, attached, req.code, { timeoutMs: Math.min(run.config.cellTimeoutMs, budget), budget: subCallBudget });
+        const outcome = await executeOne(deps, ctx, cell, attached.session, req.code, Math.min(run.config.cellTimeoutMs, budget), subCallBudget);
+        result = outcome.result;
         spent = withCell(spent, result, run.config, deps.prices);
-        cap = result.capReached;
+        if (outcome.lost) {
+          stopped = 'Not executed: the sandbox session was lost during an earlier block of this reply.';
+          attached = undefined;
+        }
       }
-      if (attached.notice) {
+      if (attached?.notice) {
         result.notices = [attached.notice, ...(result.notices ?? [])];
         attached.notice = undefined;
       }
     }
-    if (result.final) finished = true;
-    records.push(await toRecord(deps, ctx, i, req, result, footer));
+    stopped ??= stopReasonAfter(result);
+    const record = await spillCell(deps, run.runId, ctx.iteration, cell, toRecord(deps, ctx, req, result));
+    await ctx.log.append({ kind: 'cell_done', at: isoNow(deps), cell, record });
+    records.push(record);
   }
   return records;
 }
 
-async function executeOne(deps: EngineDeps, ctx: CellRunContext, attached: { session: SandboxSession; notice?: string }, code: string, options: CellExecOptions): Promise<CellResult> {
+/** Why the cells after this one are not executed (a cap reached at call time, or FINAL), if they are not. */
+function stopReasonAfter(result: Pick<CellResult, 'capReached' | 'final'>): string | undefined {
+  if (result.capReached !== undefined) return notExecutedAfterCap(result.capReached);
+  if (result.final) return 'Not executed: an earlier block in this reply already called FINAL, so the run is over.';
+  return undefined;
+}
+
+/**
+ * Run one cell. An error that proves the cell did not run (throttle, or a transient failure before any
+ * output) is recorded as `cell_not_run` and rethrown for the state machine to retry; any other error
+ * leaves the cell `started`, so a retried turn reports it as interrupted instead of running it again.
+ */
+async function executeOne(
+  deps: EngineDeps, ctx: CellRunContext, cell: number, session: SandboxSession, code: string, timeoutMs: number, budget: SubCallBudget,
+): Promise<{ result: CellResult; lost?: boolean }> {
+  const { runId } = ctx.run;
+  deps.progress?.cellStarted?.({ runId, iteration: ctx.iteration, cell });
+  const options: CellExecOptions = {
+    timeoutMs,
+    budget,
+    onSubCalls: (p) => deps.progress?.subCalls?.({ runId, iteration: ctx.iteration, cell, ...p }),
+  };
   try {
-    return await attached.session.execute(code, options);
+    return { result: await session.execute(code, options) };
   } catch (err) {
+    if (err instanceof SandboxThrottledError || (err instanceof SandboxUnavailableError && err.cellDidNotRun)) {
+      await ctx.log.append({ kind: 'cell_not_run', at: isoNow(deps), cell, reason: err.message });
+      throw err;
+    }
     if (!(err instanceof SandboxSessionLostError)) throw err;
-    deps.logger.warn('sandbox session lost during a cell; restarting', { runId: ctx.run.runId, iteration: ctx.iteration });
-    ctx.run.sandboxSessionId = undefined;
-    const fresh = await attachSession(deps, ctx.run);
-    attached.session = fresh.session;
-    return syntheticResult(`The sandbox session was lost while this cell ran (${err.message}); the cell did not complete. ${LOST_NOTICE}`, true);
+    deps.logger.warn('sandbox session lost during a cell; a new one starts with the next cell or turn', { runId, iteration: ctx.iteration });
+    return { result: syntheticResult(`The sandbox session was lost while this cell ran (${err.message}); the cell did not complete.`, true), lost: true };
   }
 }
 
-async function toRecord(deps: EngineDeps, ctx: CellRunContext, i: number, req: CodeRequest, result: CellResult, footer: string): Promise<CellRecord> {
+/** The cell's record, with the sub-calls' cost computed while every record is at hand. */
+function toRecord(deps: EngineDeps, ctx: CellRunContext, req: CodeRequest, result: CellResult): CellRecord {
   const full = combineOutput(result);
   const { stdout: _o, stderr: _e, ...rest } = result;
-  const record: CellRecord = {
+  const sub = rest.sub;
+  const costUsd = costOfSubCalls(sub, ctx.run.config, deps.prices);
+  return {
     ...(req.toolUseId ? { toolUseId: req.toolUseId } : {}),
     code: req.code,
-    modelOutput: modelVisibleOutput(full, ctx.run.config.maxOutputChars, footer),
+    modelOutput: modelVisibleOutput(full, ctx.run.config.maxOutputChars, turnFooter(ctx.iteration, ctx.run.config.maxIterations)),
     fullOutput: full,
-    result: rest,
+    result: { ...rest, sub: { ...sub, costUsd } },
   };
-  if (full.length > INLINE_FULL_OUTPUT_CHARS) {
-    const key = `${ctx.run.runId}/outputs/turn-${String(ctx.iteration).padStart(4, '0')}-cell-${i + 1}.txt`;
-    record.fullOutputUri = await deps.documents.putArtifact(key, full, 'text/plain; charset=utf-8');
-    record.fullOutput = truncateMiddle(full, INLINE_FULL_OUTPUT_CHARS);
-  }
-  return record;
 }

@@ -13,6 +13,7 @@ import type {
   StopReason,
   TokenUsage,
   TurnRecord,
+  TurnStepRecord,
 } from './types';
 
 // ---------------------------------------------------------------- language model
@@ -116,6 +117,11 @@ export interface SandboxStartOptions {
   maxCaptureChars: number;
   /** Every model sub-calls may name in this run (sub model first); absent = only `subModelId`. */
   allowedModels?: string[];
+  /**
+   * Epoch ms by which a new session must be ready (the invocation's remaining time); adapters bound their
+   * setup by it and fail with `SandboxError` past it. Undefined = the adapter's own setup limit.
+   */
+  deadline?: number;
 }
 
 /**
@@ -204,6 +210,8 @@ export interface RunProgress {
 export interface RunOutcome {
   status: Exclude<RunStatus, 'running'>;
   answer?: string;
+  /** Artifact with the whole answer when `answer` is only a preview. */
+  answerUri?: string;
   stopReason: StopReason;
   stopDetail?: string;
   error?: { name: string; message: string };
@@ -211,7 +219,10 @@ export interface RunOutcome {
 }
 
 /**
- * Durable runs and turns. Writes are conditional: a retried turn never duplicates or overwrites one.
+ * Durable runs, turns and the steps of the turn in progress. Writes are conditional: a retried turn never
+ * duplicates or overwrites one. Read-after-write is consistent. Adapters: DynamoDB (AWS, dynalite) and
+ * files on disk (local runs). Transient failures are `ConversationStoreThrottledError` /
+ * `ConversationStoreUnavailableError` (retryable: every write is conditional, so retrying one is safe).
  */
 export interface ConversationStore {
   /** Create the run item. Throws `RunStateConflictError` if the run ID exists. */
@@ -232,8 +243,20 @@ export interface ConversationStore {
    * (Two conditional writes instead of a transaction: core repairs a crash between them.)
    */
   advanceRun(runId: string, fromIterations: number, progress: RunProgress): Promise<void>;
-  /** All turns in index order. */
+  /** All turns in index order, as stored (core's `loadTurns` reads spilled bodies back). */
   listTurns(runId: string): Promise<TurnRecord[]>;
+  /**
+   * Record one step of turn `step.turn` only if no step with its `seq` exists (conditional put).
+   * Throws `StepAlreadyRecordedError` otherwise.
+   */
+  putStep(step: TurnStepRecord): Promise<void>;
+  /** The recorded steps of one turn, in `seq` order (empty when none). */
+  listSteps(runId: string, turn: number): Promise<TurnStepRecord[]>;
+  /**
+   * Set an ended run that did not succeed (failed, cancelled) back to `running` for a resume, clearing its
+   * outcome fields. Throws `RunStateConflictError` if it is running or succeeded, `RunNotFoundError` if absent.
+   */
+  reopenRun(runId: string, updatedAt: string): Promise<void>;
   /** Mark the run ended, only if it is still `running`. Throws `RunStateConflictError` otherwise. */
   finishRun(runId: string, outcome: RunOutcome): Promise<void>;
 }

@@ -75,6 +75,12 @@ export const SETTINGS = {
     flag: { name: 'max-iterations', short: 'n', placeholder: 'N' }, env: 'MAX_ITERATIONS', context: 'maxIterations',
     help: 'root turns before the last tool-less call (1-200, default 30)',
   },
+  rootMaxOutputTokens: {
+    // Explicit: without it Bedrock applies a model default (4,096 for Anthropic models in practice).
+    schema: int(1, 128_000), default: 16_000, run: true, pipeline: false,
+    flag: { name: 'root-max-tokens', placeholder: 'N' },
+    help: 'output-token limit of each root model call (1-128000, default 16000)',
+  },
   maxOutputChars: {
     schema: int(100, 1_000_000), default: 20_000, run: true, pipeline: true,
     flag: { name: 'max-output-chars', placeholder: 'N' }, env: 'MAX_OUTPUT_CHARS', context: 'maxOutputChars',

@@ -22,6 +22,8 @@ export interface DocumentRef {
 /** Limits and knobs of one run. Defaults in `config.ts`. */
 export interface RunLimits {
   maxIterations: number;
+  /** Output-token limit of each root call (Bedrock `inferenceConfig.maxTokens`); a reply cut at it is told so. */
+  rootMaxOutputTokens?: number;
   maxOutputChars: number;
   cellTimeoutMs: number;
   subConcurrency: number;
@@ -66,14 +68,21 @@ export interface SubCallStats {
   inputTokens: number;
   outputTokens: number;
   records: SubCallRecord[];
+  /** Estimated USD of these sub-calls, computed when the cell was recorded (kept when `records` spill). */
+  costUsd?: number;
+  /** When the records were too large for the store, the artifact holding them (JSON array); `records` is then empty. */
+  recordsUri?: string;
 }
 
 /** What executing one cell of model-written code produced. */
 export interface CellResult {
   stdout: string;
   stderr: string;
-  /** Set only when executed code called FINAL/FINAL_VAR successfully. */
-  final?: { value: string; variable?: string };
+  /**
+   * Set only when executed code called FINAL/FINAL_VAR successfully. In a stored record a long value is a
+   * preview and `valueUri` names the artifact with the whole answer (the turn's outcome points to the same one).
+   */
+  final?: { value: string; variable?: string; valueUri?: string };
   timedOut: boolean;
   /** Model code raised (the traceback is in stderr). */
   raised: boolean;
@@ -119,12 +128,55 @@ export interface TurnRecord {
   feedback?: string;
   /** Set on the turn that ended the run. */
   outcome?: TurnOutcome;
+  /** Estimated USD of this turn (root call plus its cells' sub-calls), under the prices it was recorded with. */
+  costUsd?: number;
+  /** The run's totals after this turn. */
+  totalsAfter?: RunTotals;
+  /**
+   * When the turn was too large for one store item, the artifact holding the whole record (JSON); the stored
+   * item keeps the metadata and no cells. Core's `loadTurns` reads it back.
+   */
+  bodyUri?: string;
+  /** The turn was resumed after an interrupted attempt (a retried invocation replayed its recorded steps). */
+  resumed?: boolean;
+}
+
+/** A code block of the root reply as recorded before it runs (see `TurnStep`). */
+export interface RecordedCodeRequest {
+  code: string;
+  toolUseId?: string;
+  /** Set when the block could not be run (why, for the model). */
+  invalid?: string;
+}
+
+/**
+ * One recorded step of a turn in progress. A turn is written as a sequence of steps: the root reply first,
+ * then, per cell, `cell_started` before it runs and `cell_done` when it finished (or `cell_not_run` when the
+ * sandbox refused it before it ran). A retried turn replays the steps instead of redoing them.
+ */
+export type TurnStep =
+  | { kind: 'reply'; at: string; turn: Omit<TurnRecord, 'cells' | 'endedAt'>; requests: RecordedCodeRequest[] }
+  | { kind: 'cell_started'; at: string; cell: number }
+  | { kind: 'cell_done'; at: string; cell: number; record: CellRecord }
+  /** A step too large for one store item, written whole to an artifact (`uri`, the step's JSON). */
+  | { kind: 'spilled'; at: string; uri: string }
+  | { kind: 'cell_not_run'; at: string; cell: number; reason: string };
+
+/** A step as stored: run, turn index, 1-based sequence number within the turn. */
+export interface TurnStepRecord {
+  runId: string;
+  turn: number;
+  seq: number;
+  step: TurnStep;
 }
 
 /** How a run ended, recorded on its last turn. */
 export interface TurnOutcome {
   stopReason: StopReason;
+  /** The answer (a preview when `answerUri` is set; core's `loadTurns` puts the whole answer back). */
   answer: string | null;
+  /** Artifact with the whole answer when it was too large to store inline. */
+  answerUri?: string;
   /** Which variable FINAL_VAR used, or which limit stopped the run. */
   detail?: string;
 }
@@ -169,6 +221,10 @@ export interface RunRecord {
   iterations: number;
   totals: RunTotals;
   answer?: string;
+  /** Artifact with the whole answer when it was too large for the run item (`answer` is then a preview). */
+  answerUri?: string;
+  /** Artifact with the document list when it was too large for the run item (`documents` is then empty). */
+  documentsUri?: string;
   stopReason?: StopReason;
   /** Why the run stopped when it was not FINAL (limit name, error message). */
   stopDetail?: string;

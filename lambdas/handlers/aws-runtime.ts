@@ -41,6 +41,8 @@ export function awsRuntime(): AwsRuntime {
     store: new DynamoConversationStore({ client: dynamo, tableName: env.tableName, ttlDays: env.runTtlDays }),
     sandbox: new AgentCoreSandbox({
       client: t.captureAWSv3Client(new BedrockAgentCoreClient({ region })),
+      // InvokeCodeInterpreter is not idempotent: no SDK retries (the adapter retries only before any output).
+      invokeClient: t.captureAWSv3Client(new BedrockAgentCoreClient({ region, maxAttempts: 1 })),
       codeInterpreterId: env.codeInterpreterId, region, sessionTimeoutSeconds: env.sessionTimeoutSeconds,
     }),
     model: new BedrockConverseModel({ client: t.captureAWSv3Client(new BedrockRuntimeClient({ region })) }),
@@ -56,6 +58,7 @@ export function awsRuntime(): AwsRuntime {
     },
     ttlDays: env.runTtlDays,
     allowedModels: { root: [env.rootModelId], sub: env.allowedSubModelIds },
+    maxInputChars: env.maxInputChars,
   };
   runtime = { env, deps, settings, powertools };
   return runtime;

@@ -2,6 +2,7 @@
  * The environment contract between the CDK stack (`lib/`) and the Lambda handlers.
  * The stack sets these variables; `readLambdaEnv` validates them once per container.
  */
+import { DEFAULT_MAX_INPUT_CHARS } from '../core/run/start-run';
 import { DEFAULT_RUN_CONFIG } from '../core/config';
 import { ConfigError } from '../core/errors';
 
@@ -22,6 +23,8 @@ export const LAMBDA_ENV = {
   sessionTimeoutSeconds: 'SESSION_TIMEOUT_SECONDS',
   eventBusName: 'EVENT_BUS_NAME',
   runTtlDays: 'RUN_TTL_DAYS',
+  /** Largest total input of a run in characters (StartRun refuses more). */
+  maxInputChars: 'MAX_INPUT_CHARS',
 } as const;
 
 /** Validated Lambda environment. */
@@ -41,6 +44,7 @@ export interface LambdaEnv {
   sessionTimeoutSeconds: number;
   eventBusName: string;
   runTtlDays: number;
+  maxInputChars: number;
   region: string;
 }
 
@@ -73,6 +77,7 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     sessionTimeoutSeconds: int('sessionTimeoutSeconds', 28_800),
     eventBusName: str('eventBusName', 'default'),
     runTtlDays: int('runTtlDays', 90),
+    maxInputChars: int('maxInputChars', DEFAULT_MAX_INPUT_CHARS),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
   };
   if (!parsed.allowedSubModelIds.includes(parsed.subModelId)) parsed.allowedSubModelIds.unshift(parsed.subModelId);

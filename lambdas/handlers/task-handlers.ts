@@ -4,8 +4,7 @@
  */
 import type { EngineDeps } from '../core/engine-deps';
 import { InvalidInputError } from '../core/errors';
-import { finalizeRun, recordFailure, startRun, type RecordFailureInput, type RunEnded } from '../core/run-lifecycle';
-import { runRootTurn } from '../core/turn-step';
+import { finalizeRun, recordFailure, runRootTurn, startRun, type RecordFailureInput, type RunEnded } from '../core/run';
 import type { RunConfig, RunState } from '../core/types';
 
 /** Per-deployment settings the handlers apply to every run. */
@@ -19,6 +18,8 @@ export interface HandlerSettings {
    * A run naming another model is refused at StartRun instead of failing later inside the sandbox.
    */
   allowedModels?: { root: string[]; sub: string[] };
+  /** Largest total input of a run in characters (default `DEFAULT_MAX_INPUT_CHARS`); StartRun refuses more. */
+  maxInputChars?: number;
 }
 
 /** Refuse run options that name a model this deployment may not invoke. */
@@ -40,6 +41,15 @@ export interface InvocationContext {
   getRemainingTimeInMillis?: () => number;
 }
 
+/** Time StartRun keeps back from its deadline for writing the run item after the sandbox setup. */
+const SETUP_SAFETY_MARGIN_MS = 10_000;
+
+/** The invocation's deadline (epoch ms) minus `marginMs`, from the Lambda context; `{}` without one. */
+function deadlineOf(context: InvocationContext | undefined, marginMs = 0): { deadline?: number } {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return remaining === undefined ? {} : { deadline: Date.now() + remaining - marginMs };
+}
+
 function requireRunId(event: unknown): string {
   const runId = (event as { runId?: unknown } | null)?.runId;
   if (typeof runId !== 'string' || !/^[A-Za-z0-9_.:-]{1,80}$/.test(runId)) {
@@ -50,20 +60,20 @@ function requireRunId(event: unknown): string {
 
 /** StartRun: `{runId, request}` -> RunState. */
 export function createStartRunHandler(deps: EngineDeps, settings: HandlerSettings) {
-  return async (event: unknown): Promise<RunState> => {
+  return async (event: unknown, context?: InvocationContext): Promise<RunState> => {
     const runId = requireRunId(event);
     const request = (event as { request?: unknown }).request;
     checkAllowedModels(request, settings.allowedModels);
-    return startRun(deps, { runId, request }, settings.runDefaults, settings.ttlDays);
+    return startRun(deps, { runId, request }, settings.runDefaults, settings.ttlDays, {
+      ...deadlineOf(context, SETUP_SAFETY_MARGIN_MS), ...(settings.maxInputChars ? { maxInputChars: settings.maxInputChars } : {}),
+    });
   };
 }
 
 /** RootTurn: `{runId, iteration}` -> RunState. The deadline comes from the Lambda's remaining time. */
 export function createRootTurnHandler(deps: EngineDeps) {
   return async (event: unknown, context?: InvocationContext): Promise<RunState> => {
-    const runId = requireRunId(event);
-    const remaining = context?.getRemainingTimeInMillis?.();
-    return runRootTurn(deps, { runId }, remaining === undefined ? {} : { deadline: Date.now() + remaining });
+    return runRootTurn(deps, { runId: requireRunId(event) }, deadlineOf(context));
   };
 }
 

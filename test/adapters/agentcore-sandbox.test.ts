@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-bedrock-agentcore';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AgentCoreSandbox, sessionNameFor } from '../../lambdas/adapters/agentcore';
-import { ConfigError, DocumentError, SandboxError, SandboxSessionLostError, SandboxThrottledError } from '../../lambdas/core/errors';
+import { ConfigError, DocumentError, SandboxError, SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError } from '../../lambdas/core/errors';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
 import { CELL_REPORT_MARKER, PYTHON_PRELUDE, printedCellInvocation } from '../../lambdas/core/prelude.py';
 import { cellStdout, invokeOutput, resultEvent, sdkErrors, setupStdout, TEST_NONCE } from './agentcore/stream-fixtures';
@@ -264,14 +264,14 @@ describe('AgentCoreSession.execute', () => {
     });
   });
 
-  it('maps exception events in the stream: throttling retryable, not-found or expired session lost, others SandboxError', async () => {
+  it('maps exception events after output: throttling or internal errors unavailable (fate unknown), not-found or expired session lost, others SandboxError', async () => {
     const session = await startedSession();
     const cases: Array<[Record<string, unknown>, new (...a: never[]) => Error, RegExp]> = [
-      [{ throttlingException: { message: 'Rate exceeded' } }, SandboxThrottledError, /cell failed: ThrottlingException: Rate exceeded/],
+      [{ throttlingException: { message: 'Rate exceeded' } }, SandboxUnavailableError, /cell failed: ThrottlingException: Rate exceeded.*may have run/],
       [{ resourceNotFoundException: { message: 'Session s-1 not found' } }, SandboxSessionLostError, /ResourceNotFoundException/],
       [{ validationException: { message: 'Session s-1 has expired', reason: 'FieldValidationFailed' } }, SandboxSessionLostError, /has expired/],
       [{ conflictException: { message: 'Session s-1 is terminated' } }, SandboxSessionLostError, /ConflictException/],
-      [{ internalServerException: { message: 'boom' } }, SandboxError, /InternalServerException: boom/],
+      [{ internalServerException: { message: 'boom' } }, SandboxUnavailableError, /InternalServerException: boom/],
       [{ accessDeniedException: { message: 'no' } }, SandboxError, /AccessDeniedException: no/],
     ];
     for (const [event, cls, message] of cases) {
@@ -279,7 +279,24 @@ describe('AgentCoreSession.execute', () => {
       const err = await session.execute('x', { timeoutMs: 5000 }).catch((e: unknown) => e as Error);
       expect(err).toBeInstanceOf(cls);
       expect(err).toMatchObject({ name: cls.name, message: expect.stringMatching(message) });
+      if (err instanceof SandboxUnavailableError) expect(err.cellDidNotRun).toBe(false);
     }
+  });
+
+  it('retries throttles and internal errors (call or stream) while no output has arrived, then gives up with a did-not-run error', async () => {
+    mockStart();
+    mockSetupOk();
+    const session = (await sandbox({ invokeRetryDelaysMs: [1, 1] }).start(START_OPTIONS)).session;
+    queueInvoke(sdkErrors.throttling(), invokeOutput([{ internalServerException: { message: 'blip' } } as never]), invokeOutput([resultEvent(cellStdout({ stdout: 'ok\n' }))]));
+    expect((await session.execute('x', { timeoutMs: 5000 })).stdout).toBe('ok\n');
+    expect(invokeQueue).toHaveLength(0);
+    queueInvoke(sdkErrors.throttling(), sdkErrors.throttling(), sdkErrors.throttling());
+    await expect(session.execute('x', { timeoutMs: 5000 })).rejects.toBeInstanceOf(SandboxThrottledError);
+    queueInvoke(...[1, 2, 3].map(() => invokeOutput([{ internalServerException: { message: 'down' } } as never])));
+    const err = await session.execute('x', { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SandboxUnavailableError);
+    expect((err as SandboxUnavailableError).cellDidNotRun).toBe(true);
+    expect(invokeQueue).toHaveLength(0);
   });
 
   it('maps errors the SDK throws from the call or while iterating the stream', async () => {
@@ -288,9 +305,9 @@ describe('AgentCoreSession.execute', () => {
       invokeOutput([resultEvent('partial')], sdkErrors.throttling()),
       sdkErrors.notFound('Session s-1 not found'),
       sdkErrors.validation('The session has expired'),
-      invokeOutput([], Object.assign(new Error('socket hang up'), { name: 'InternalFailure' })),
+      invokeOutput([resultEvent('partial')], Object.assign(new Error('socket hang up'), { name: 'InternalFailure' })),
     );
-    await expect(session.execute('x', { timeoutMs: 5000 })).rejects.toBeInstanceOf(SandboxThrottledError);
+    await expect(session.execute('x', { timeoutMs: 5000 })).rejects.toBeInstanceOf(SandboxUnavailableError);
     await expect(session.execute('x', { timeoutMs: 5000 })).rejects.toBeInstanceOf(SandboxSessionLostError);
     await expect(session.execute('x', { timeoutMs: 5000 })).rejects.toBeInstanceOf(SandboxSessionLostError);
     await expect(session.execute('x', { timeoutMs: 5000 })).rejects.toThrow('AgentCore cell failed: InternalFailure: socket hang up');

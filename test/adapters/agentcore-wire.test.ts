@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { AgentCoreSandbox } from '../../lambdas/adapters/agentcore';
-import { SandboxSessionLostError, SandboxThrottledError } from '../../lambdas/core/errors';
+import { SandboxSessionLostError, SandboxUnavailableError } from '../../lambdas/core/errors';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
 import { printedCellInvocation } from '../../lambdas/core/prelude.py';
 import { cellStdout, TEST_NONCE } from './agentcore/stream-fixtures';
@@ -81,12 +81,24 @@ describe('AgentCoreSandbox over the SDK wire path', () => {
     expect(JSON.parse(seen[1].body)).toEqual({ name: 'executeCode', arguments: { language: 'python', code: printedCellInvocation('print("hi")', 30, { nonce: TEST_NONCE }) } });
   });
 
-  it('maps a throttlingException frame (thrown by the SDK mid-stream) to SandboxThrottledError', async () => {
-    const { sandbox } = wireSandbox([READY, { status: 200, headers: STREAM_HEADERS, frames: [resultFrame('partial'), exceptionFrame('throttlingException', 'Rate exceeded')] }]);
+  it('maps a throttlingException frame after output (thrown by the SDK mid-stream) to SandboxUnavailableError, not retried', async () => {
+    const { sandbox, seen } = wireSandbox([READY, { status: 200, headers: STREAM_HEADERS, frames: [resultFrame('partial'), exceptionFrame('throttlingException', 'Rate exceeded')] }]);
     const session = await sandbox.resume('s-1', OPTIONS);
     const err = (await session.execute('x', { timeoutMs: 5000 }).then(() => undefined, (e: unknown) => e)) as Error;
-    expect(err).toBeInstanceOf(SandboxThrottledError);
-    expect(err.message).toBe('AgentCore cell failed: ThrottlingException: Rate exceeded');
+    expect(err).toBeInstanceOf(SandboxUnavailableError);
+    expect(err.message).toMatch(/^AgentCore cell failed: ThrottlingException: Rate exceeded \(after output had arrived/);
+    expect(seen).toHaveLength(2); // one invoke: a cell that may have run is never sent again
+  });
+
+  it('retries an internalServerException frame that came before any output, with maxAttempts 1 on the client', async () => {
+    const { sandbox, seen } = wireSandbox([
+      READY,
+      { status: 200, headers: STREAM_HEADERS, frames: [exceptionFrame('internalServerException', 'try again')] },
+      { status: 200, headers: STREAM_HEADERS, frames: [resultFrame(cellStdout({ stdout: 'second\n' }))] },
+    ]);
+    const session = await sandbox.resume('s-1', OPTIONS);
+    expect((await session.execute('x', { timeoutMs: 10_000 })).stdout).toBe('second\n');
+    expect(seen.filter((r) => r.path.endsWith('/tools/invoke'))).toHaveLength(2);
   });
 
   it('maps a resourceNotFoundException frame and an HTTP 404 on the call to SandboxSessionLostError', async () => {

@@ -135,3 +135,23 @@ describe('document names', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 });
+
+test('retryable errors come from the error classes, one base per port', () => {
+  const errors = jest.requireActual('../../lambdas/core/errors') as typeof import('../../lambdas/core/errors');
+  const { isRetryable, RETRYABLE_ERROR_NAMES } = errors;
+  expect(RETRYABLE_ERROR_NAMES).toEqual(['ModelThrottledError', 'ModelUnavailableError', 'SandboxThrottledError', 'SandboxUnavailableError', 'ConversationStoreThrottledError', 'ConversationStoreUnavailableError']);
+  expect(isRetryable(new errors.SandboxUnavailableError('x'))).toBe(true);
+  expect(isRetryable(new errors.SandboxSessionLostError('x'))).toBe(false);
+  const named = Object.assign(new Error('x'), { name: 'ModelThrottledError' }); // a name string alone decides nothing
+  expect(isRetryable(named)).toBe(false);
+  // Cancellation is never retried, whichever port raised it.
+  expect(isRetryable(new errors.AbortError('x'))).toBe(false);
+  expect(isRetryable(new errors.RunCancelledError('x'))).toBe(false);
+  // One base per port (the CLI's exit codes are derived from classes in bin/cli/exit-codes.ts, tested in test/cli).
+  expect(new errors.ContextWindowExceededError('x')).toBeInstanceOf(errors.ModelError);
+  expect(new errors.ModelNotConfiguredError('x')).toBeInstanceOf(errors.ModelError);
+  expect(new errors.SandboxSessionLostError('x')).toBeInstanceOf(errors.SandboxError);
+  expect(new errors.RunNotFoundError('x')).toBeInstanceOf(errors.ConversationStoreError);
+  expect(new errors.AbortError('x')).not.toBeInstanceOf(errors.ModelError);
+  expect(new errors.AbortError('x').name).toBe('AbortError');
+});

@@ -3,7 +3,7 @@
  * scriptable sandbox double at the port (Pyodide itself is tested in test/adapters and test/local).
  */
 import { emptySubStats } from '../../lambdas/core/cell-report';
-import { INLINE_FULL_OUTPUT_CHARS } from '../../lambdas/core/cell-runner';
+import { FULL_OUTPUT_INLINE_BYTES } from '../../lambdas/core/run/spill';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import { SandboxSessionLostError } from '../../lambdas/core/errors';
 import { noMetrics, silentLogger, type Sandbox, type SandboxSession } from '../../lambdas/core/ports';
@@ -94,7 +94,7 @@ test('a lost session is replaced, the model is told, and the run goes on', async
 });
 
 test('an output larger than the inline limit is stored whole as an artifact', async () => {
-  const big = 'y'.repeat(INLINE_FULL_OUTPUT_CHARS + 5_000);
+  const big = 'y'.repeat(FULL_OUTPUT_INLINE_BYTES + 5_000);
   const { deps, runId, artifacts, store } = await setup({ root: [{ code: 'print(big)' }] }, new ScriptableSandbox(() => ({ stdout: big })));
   await runRootTurn(deps, { runId });
   const [turn] = await store.listTurns(runId);

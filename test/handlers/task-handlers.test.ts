@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../../lambdas/core/errors';
+import { InvalidInputError, RunNotFoundError } from '../../lambdas/core/errors';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import { readLambdaEnv } from '../../lambdas/handlers/lambda-env';
 import { createRootTurnHandler, createStartRunHandler } from '../../lambdas/handlers/task-handlers';
@@ -24,4 +24,22 @@ test('the Lambda environment is validated with the variable named', () => {
   expect(() => readLambdaEnv({ ...base, MAX_ITERATIONS: 'x' })).toThrow(/MAX_ITERATIONS must be a positive integer/);
   expect(readLambdaEnv({ ...base, ALLOWED_SUB_MODEL_IDS: 'a, b' }).allowedSubModelIds).toEqual(['s', 'a', 'b']);
   expect(readLambdaEnv(base)).toMatchObject({ maxIterations: 30, resultsPrefix: 'results/', allowedSubModelIds: ['s'] });
+});
+
+test('StartRun refuses inputs over the deployment limit naming the sizes, before a sandbox starts; the setup gets the deadline', async () => {
+  const starts: Array<number | undefined> = [];
+  const deps = {
+    store: { getRun: async () => { throw new RunNotFoundError('absent'); } },
+    documents: { resolve: async (uri: string) => [{ name: uri.split('/').pop()!, uri, chars: uri.endsWith('big') ? 700 : 200 }] },
+    sandbox: { start: async (o: { deadline?: number }) => { starts.push(o.deadline); throw new Error('stop here'); } },
+    logger: { info() {}, warn() {}, error() {}, debug() {} },
+  } as unknown as EngineDeps;
+  const start = createStartRunHandler(deps, { runDefaults: {}, maxInputChars: 800 });
+  await expect(start({ runId: 'r2', request: { question: 'q', documents: ['s3://b/big', 's3://b/small'] } }))
+    .rejects.toThrow('the documents total 900 characters in 2 document(s), over this deployment\'s limit of 800; largest: big (700), small (200)');
+  expect(starts).toEqual([]);
+  const before = Date.now();
+  await expect(start({ runId: 'r3', request: { question: 'q', documents: ['s3://b/small'] } }, { getRemainingTimeInMillis: () => 60_000 })).rejects.toThrow('stop here');
+  expect(starts[0]).toBeGreaterThanOrEqual(before + 60_000 - 10_000);
+  expect(starts[0]).toBeLessThanOrEqual(Date.now() + 60_000 - 10_000);
 });

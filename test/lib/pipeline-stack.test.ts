@@ -126,15 +126,15 @@ describe('least privilege of the task functions', () => {
     }
   });
 
-  test('S3: start-run reads documents/ and inbox/ (List with a prefix condition); the rest only write results/', () => {
+  test('S3: start-run reads documents/ and inbox/ (List with a prefix condition); all write results/, the later tasks read it back (spilled items)', () => {
     expect(resourcesOf(statementsWith(statements.startRun, 's3:GetObject')).sort()).toEqual([objectArn('documents/'), objectArn('inbox/')]);
     const list = statementsWith(statements.startRun, 's3:ListBucket');
     expect(list).toHaveLength(1);
     expect(list[0].Condition).toEqual({ StringLike: { 's3:prefix': ['documents/*', 'inbox/*'] } });
-    expect(statementsWith(statements.startRun, 's3:PutObject')).toHaveLength(0);
+    expect(resourcesOf(statementsWith(statements.startRun, 's3:PutObject'))).toEqual([objectArn('results/')]);
     for (const key of ['rootTurn', 'finalizeRun', 'recordFailure'] as const) {
       expect(resourcesOf(statementsWith(statements[key], 's3:PutObject'))).toEqual([objectArn('results/')]);
-      expect(statementsWith(statements[key], 's3:GetObject')).toHaveLength(0);
+      expect(resourcesOf(statementsWith(statements[key], 's3:GetObject'))).toEqual([objectArn('results/')]);
     }
   });
 

@@ -56,22 +56,27 @@ test('the loop: StartRun -> RootTurn -> IsDone -> RootTurn until done -> Finaliz
 
 test('tasks retry the named retryable errors with jittered backoff', () => {
   for (const name of RETRYABLE_ERROR_NAMES) expect(RETRYABLE_ERRORS).toContain(name);
-  for (const state of [TASK_STATES.startRun, TASK_STATES.rootTurn, TASK_STATES.finalizeRun]) {
+  for (const state of [TASK_STATES.startRun, TASK_STATES.rootTurn, TASK_STATES.finalizeRun, TASK_STATES.recordFailure]) {
     const retry = def.States[state].Retry;
     expect(retry).toHaveLength(1);
     expect(retry[0]).toMatchObject({ JitterStrategy: 'FULL', BackoffRate: 2 });
-    expect(retry[0].ErrorEquals).toEqual(expect.arrayContaining([...RETRYABLE_ERROR_NAMES, 'Lambda.TooManyRequestsException']));
+    // Lambda.Unknown is how a Lambda timeout or killed invocation arrives: safe to retry with recorded steps.
+    expect(retry[0].ErrorEquals).toEqual(expect.arrayContaining([
+      ...RETRYABLE_ERROR_NAMES, 'Lambda.TooManyRequestsException', 'Lambda.Unknown', 'Lambda.ClientExecutionTimeoutException',
+    ]));
     expect(retry[0].ErrorEquals).not.toContain('States.ALL');
   }
 });
 
-test('every task catches States.ALL into RecordFailure, which ends in a Fail state', () => {
+test('every task catches States.ALL into RecordFailure, which ends in a Fail state, and has a Catch of its own', () => {
   for (const state of [TASK_STATES.startRun, TASK_STATES.rootTurn, TASK_STATES.finalizeRun]) {
     expect(def.States[state].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: TASK_STATES.recordFailure }]);
   }
   const record = def.States[TASK_STATES.recordFailure];
-  expect(record.Catch).toBeUndefined();
   expect(def.States[record.Next].Type).toBe('Fail');
+  expect(record.Catch).toHaveLength(1);
+  expect(record.Catch[0].ErrorEquals).toEqual(['States.ALL']);
+  expect(def.States[record.Catch[0].Next].Type).toBe('Fail');
 });
 
 test('the state machine role may invoke exactly the four functions', () => {

@@ -42,7 +42,11 @@ describe('PUBLIC mode (default)', () => {
 
   test('model-written code may ONLY call the sub models and read documents/ and inbox/', () => {
     const statements = statementsOfRole(template, sandboxRole(template).id);
-    expect(actionsOf(statements).sort()).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 's3:GetObject', 's3:ListBucket']);
+    expect([...new Set(actionsOf(statements))].sort()).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 's3:GetObject', 's3:ListBucket']);
+    // The base model in any region only through the profile: it cannot be called directly.
+    const viaProfile = statements.filter((s) => JSON.stringify(s.Resource).includes('foundation-model'));
+    expect(viaProfile).toHaveLength(1);
+    expect(JSON.stringify(viaProfile[0].Condition.StringLike['bedrock:InferenceProfileArn'])).toContain('inference-profile/us.anthropic.claude-haiku');
     expect(resourcesOf(statementsWith(statements, 'bedrock:InvokeModel'))).toEqual([
       'arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0',
       'arn:<AWS::Partition>:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0',
@@ -119,8 +123,13 @@ describe('VPC mode', () => {
   test('the sandbox role only works from inside that VPC (stolen metadata credentials are useless elsewhere)', () => {
     const vpcId = Object.keys(template.findResources('AWS::EC2::VPC'))[0];
     const statements = statementsOfRole(template, sandboxRole(template).id);
-    expect(statements).toHaveLength(3);
-    for (const s of statements) expect(s.Condition.StringEquals).toEqual({ 'aws:SourceVpc': { Ref: vpcId } });
+    expect(statements).toHaveLength(4);
+    // aws:SourceVpc is only present in this region, so it is paired with aws:RequestedRegion; the profile's routed
+    // calls to other regions (made by Bedrock) are allowed only through the pinned profile.
+    for (const s of statements) {
+      if (s.Sid === 'InvokeFoundationModelsThroughProfiles') expect(s.Condition.StringLike['bedrock:InferenceProfileArn']).toBeDefined();
+      else expect(s.Condition.StringEquals).toEqual({ 'aws:SourceVpc': { Ref: vpcId }, 'aws:RequestedRegion': { Ref: 'AWS::Region' } });
+    }
   });
 
   test('an existing VPC can be used instead (and endpoints skipped)', () => {

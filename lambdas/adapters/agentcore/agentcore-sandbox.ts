@@ -27,7 +27,15 @@ import { extractReport, InvokeDeadlineError, invokeCode, toSandboxError, type Ke
 
 /** Options of {@link AgentCoreSandbox}. */
 export interface AgentCoreSandboxOptions {
+  /** Client of the session calls (start, get, stop): the SDK's retries are fine for those. */
   client: BedrockAgentCoreClient;
+  /**
+   * Client of `InvokeCodeInterpreter`, which is not idempotent: build it with `maxAttempts: 1` (the adapter
+   * retries only while no output has arrived). Default: `client`.
+   */
+  invokeClient?: BedrockAgentCoreClient;
+  /** Backoff of the invoke retries made while no output has arrived (default `INVOKE_RETRY_DELAYS_MS`). */
+  invokeRetryDelaysMs?: number[];
   /** ID of the (custom) code interpreter whose execution role may read the documents and call Bedrock. */
   codeInterpreterId: string;
   /** Region of the Bedrock Runtime client the sandbox uses for sub-calls. */
@@ -72,7 +80,9 @@ function checkDocuments(options: SandboxStartOptions): void {
 export class AgentCoreSandbox implements Sandbox {
   readonly description: string;
   private readonly client: BedrockAgentCoreClient;
-  private readonly opts: Required<Omit<AgentCoreSandboxOptions, 'client' | 'subMaxOutputTokens'>> & { subMaxOutputTokens?: number };
+  private readonly invokeClient: BedrockAgentCoreClient;
+  private readonly invokeRetryDelaysMs?: number[];
+  private readonly opts: Required<Omit<AgentCoreSandboxOptions, 'client' | 'invokeClient' | 'invokeRetryDelaysMs' | 'subMaxOutputTokens'>> & { subMaxOutputTokens?: number };
 
   constructor(options: AgentCoreSandboxOptions) {
     const t = options.sessionTimeoutSeconds;
@@ -82,6 +92,8 @@ export class AgentCoreSandbox implements Sandbox {
     if (!options.codeInterpreterId) throw new ConfigError('codeInterpreterId is required for the AgentCore sandbox');
     if (!options.region) throw new ConfigError('region is required for the AgentCore sandbox');
     this.client = options.client;
+    this.invokeClient = options.invokeClient ?? options.client;
+    this.invokeRetryDelaysMs = options.invokeRetryDelaysMs;
     this.opts = {
       codeInterpreterId: options.codeInterpreterId,
       region: options.region,
@@ -141,7 +153,11 @@ export class AgentCoreSandbox implements Sandbox {
       allowedModels: options.allowedModels ?? [options.subModelId],
       subMaxOutputTokens: this.opts.subMaxOutputTokens,
     });
-    const out = await this.invoke(sessionId, code, this.opts.setupTimeoutMs, 'session setup');
+    // Bounded by the invocation's remaining time when the caller passed its deadline.
+    const left = options.deadline === undefined ? Infinity : options.deadline - Date.now();
+    if (left < 1_000) throw new SandboxError(`no time left to set up a new AgentCore session (${left} ms before the invocation's deadline)`);
+    const setupMs = Math.min(this.opts.setupTimeoutMs, left);
+    const out = await this.invoke(sessionId, code, setupMs, 'session setup');
     const { report } = extractReport(out.stdout, SETUP_REPORT_MARKER);
     let parsed: SetupReport;
     try {
@@ -197,7 +213,10 @@ export class AgentCoreSandbox implements Sandbox {
 
   /** @internal Run code in a session (shared by setup and cells). */
   invoke(sessionId: string, code: string, deadlineMs: number, action: string): Promise<KernelOutput> {
-    return invokeCode(this.client, { codeInterpreterId: this.opts.codeInterpreterId, sessionId, code, deadlineMs, action });
+    return invokeCode(this.invokeClient, {
+      codeInterpreterId: this.opts.codeInterpreterId, sessionId, code, deadlineMs, action,
+      ...(this.invokeRetryDelaysMs ? { retryDelaysMs: this.invokeRetryDelaysMs } : {}),
+    });
   }
 }
 

@@ -5,7 +5,9 @@
  * - `createRun` / `putTurn`: `attribute_not_exists(pk)`, so a retried Lambda never duplicates or
  *   overwrites an item;
  * - `advanceRun`: only while `status = running AND iterations = :from`;
- * - `finishRun`: only while `status = running`.
+ * - `finishRun`: only while `status = running`;
+ * - `putStep`: `attribute_not_exists(pk)` on the step's own key;
+ * - `reopenRun`: only while the run ended without success.
  * When a condition fails, the run item is re-read (consistently) to say why in the error.
  * Item layout: see `schema.ts` and `items.ts`.
  */
@@ -17,13 +19,13 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { ConfigError, RunNotFoundError, RunStateConflictError, TurnAlreadyRecordedError } from '../../core/errors';
+import { ConfigError, RunNotFoundError, RunStateConflictError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../core/errors';
 import type { ConversationStore, RunOutcome, RunProgress } from '../../core/ports';
-import type { RunRecord, TurnRecord } from '../../core/types';
+import type { RunRecord, TurnRecord, TurnStepRecord } from '../../core/types';
 import type { Item } from './codec';
 import { isConditionalCheckFailed, mapDynamoError } from './errors';
-import { itemToRun, itemToTurn, runFieldAttr, runKey, runToItem, turnToItem } from './items';
-import { CONVERSATION_TABLE_SCHEMA, runPartitionKey } from './schema';
+import { itemToRun, itemToStep, itemToTurn, runFieldAttr, runKey, runToItem, stepToItem, turnToItem } from './items';
+import { CONVERSATION_TABLE_SCHEMA, runPartitionKey, stepSortKeyPrefix } from './schema';
 
 /** Options of `DynamoConversationStore`. */
 export interface DynamoConversationStoreOptions {
@@ -137,7 +139,38 @@ export class DynamoConversationStore implements ConversationStore {
 
   /** @inheritdoc */
   async listTurns(runId: string): Promise<TurnRecord[]> {
-    const turns: TurnRecord[] = [];
+    const items = await this.queryPrefix(runId, turnSortKeyPrefix, `listTurns ${runId}`);
+    return items.map(itemToTurn).sort((a, b) => a.index - b.index);
+  }
+
+  /** @inheritdoc */
+  async putStep(step: TurnStepRecord): Promise<void> {
+    await this.putIfAbsent(stepToItem(step, this.expiresAt()), `putStep ${step.runId} #${step.turn}.${step.seq}`, (cause) =>
+      new StepAlreadyRecordedError(`step ${step.seq} of turn ${step.turn} of run ${step.runId} is already recorded`, { cause }));
+  }
+
+  /** @inheritdoc */
+  async listSteps(runId: string, turn: number): Promise<TurnStepRecord[]> {
+    const items = await this.queryPrefix(runId, stepSortKeyPrefix(turn), `listSteps ${runId} #${turn}`);
+    return items.map(itemToStep).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** @inheritdoc */
+  async reopenRun(runId: string, updatedAt: string): Promise<void> {
+    const ok = await this.conditionalUpdate(
+      `reopenRun ${runId}`, runId, { status: { S: 'running' }, updatedAt: { S: updatedAt } },
+      'attribute_exists(#pk) AND #status <> :running AND #status <> :succeeded',
+      { ':running': { S: 'running' }, ':succeeded': { S: 'succeeded' } },
+      ['stopReason', 'stopDetail', 'error', 'answer', 'answerUri'],
+    );
+    if (ok) return;
+    const current = await this.getRun(runId);
+    throw new RunStateConflictError(`cannot reopen run ${runId}: it is ${current.status} (only a failed or cancelled run can be resumed)`);
+  }
+
+  /** Every item of the run's partition whose sort key starts with `prefix` (consistent, all pages). */
+  private async queryPrefix(runId: string, prefix: string, what: string): Promise<Item[]> {
+    const items: Item[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       let page;
@@ -147,19 +180,19 @@ export class DynamoConversationStore implements ConversationStore {
             TableName: this.tableName,
             KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
             ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-            ExpressionAttributeValues: { ':pk': { S: runPartitionKey(runId) }, ':prefix': { S: turnSortKeyPrefix } },
+            ExpressionAttributeValues: { ':pk': { S: runPartitionKey(runId) }, ':prefix': { S: prefix } },
             ConsistentRead: true,
             ExclusiveStartKey: startKey,
             Limit: this.queryPageSize,
           }),
         );
       } catch (err) {
-        throw mapDynamoError(err, `listTurns ${runId}`);
+        throw mapDynamoError(err, what);
       }
-      for (const item of page.Items ?? []) turns.push(itemToTurn(item));
+      items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return turns.sort((a, b) => a.index - b.index);
+    return items;
   }
 
   /** @inheritdoc */
@@ -201,6 +234,7 @@ export class DynamoConversationStore implements ConversationStore {
     set: Item,
     condition: string,
     values: Item,
+    remove: string[] = [],
   ): Promise<boolean> {
     const names: Record<string, string> = { '#pk': PK };
     if (condition.includes('#status')) names['#status'] = 'status';
@@ -211,12 +245,16 @@ export class DynamoConversationStore implements ConversationStore {
       expressionValues[`:v${i}`] = value;
       return `#f${i} = :v${i}`;
     });
+    const removals = remove.map((field, i) => {
+      names[`#r${i}`] = field;
+      return `#r${i}`;
+    });
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: runKey(runId),
-          UpdateExpression: `SET ${assignments.join(', ')}`,
+          UpdateExpression: `SET ${assignments.join(', ')}` + (removals.length ? ` REMOVE ${removals.join(', ')}` : ''),
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: expressionValues,

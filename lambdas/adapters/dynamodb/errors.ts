@@ -2,28 +2,39 @@
  * Errors of the DynamoDB conversation store, and the mapping from AWS SDK errors to them.
  * Conditional-check failures are mapped by the store itself (it knows which write lost).
  */
-import { RlmError } from '../../core/errors';
+import { ConversationStoreError, ConversationStoreThrottledError, ConversationStoreUnavailableError } from '../../core/errors';
 
-/**
- * DynamoDB throttled the conversation store even after the SDK's own retries. Transient: a caller (or
- * the state machine) may retry the task later. The SDK error is kept as `cause`.
- */
-export class ConversationStoreThrottledError extends RlmError {}
+export { ConversationStoreThrottledError, ConversationStoreUnavailableError };
 
 /**
  * A run or turn item does not fit in a DynamoDB item (400 KB) even after gzip. Never truncated silently:
  * the caller must move the large content elsewhere (e.g. an artifact) before writing.
  */
-export class ConversationItemTooLargeError extends RlmError {}
+export class ConversationItemTooLargeError extends ConversationStoreError {}
 
 /** A stored item does not have the shape this store writes (missing or mistyped attribute). */
-export class CorruptConversationItemError extends RlmError {}
+export class CorruptConversationItemError extends ConversationStoreError {}
 
 /** AWS error names that mean "throttled". */
 const THROTTLING_NAMES = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
   'RequestLimitExceeded',
+]);
+
+/** AWS error names (and Node socket codes) that mean "transient service or network failure". */
+const UNAVAILABLE_NAMES = new Set([
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
 ]);
 
 /** `name` of an SDK error (or any thrown value), or `''`. */
@@ -45,6 +56,11 @@ export function mapDynamoError(err: unknown, what: string): unknown {
   const message = err instanceof Error ? err.message : String(err);
   if (THROTTLING_NAMES.has(name)) {
     return new ConversationStoreThrottledError(`DynamoDB throttled ${what} (${name}): ${message}`, { cause: err });
+  }
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  if (UNAVAILABLE_NAMES.has(name) || UNAVAILABLE_NAMES.has(code) || (status !== undefined && status >= 500)) {
+    return new ConversationStoreUnavailableError(`DynamoDB failed ${what} (${name || code}): ${message}`, { cause: err });
   }
   if (name === 'ValidationException' && /item size/i.test(message)) {
     return new ConversationItemTooLargeError(`${what}: item exceeds the DynamoDB item size limit: ${message}`, {

@@ -9,7 +9,7 @@
  *
  * Turn item: `index` (N) and `body`, the whole `TurnRecord` as JSON (`S`), gzipped (`B`) over 300 KB.
  */
-import type { RunRecord, TurnRecord } from '../../core/types';
+import type { RunRecord, TurnRecord, TurnStepRecord } from '../../core/types';
 import {
   decodeText,
   encodeText,
@@ -21,7 +21,7 @@ import {
   type Item,
 } from './codec';
 import { ConversationItemTooLargeError, CorruptConversationItemError } from './errors';
-import { CONVERSATION_TABLE_SCHEMA, runPartitionKey, turnSortKey } from './schema';
+import { CONVERSATION_TABLE_SCHEMA, runPartitionKey, stepSortKey, turnSortKey } from './schema';
 
 /** Run text fields over this many UTF-8 bytes are gzipped. */
 export const RUN_TEXT_COMPRESS_THRESHOLD_BYTES = 8 * 1024;
@@ -98,4 +98,24 @@ export function itemToTurn(item: Item): TurnRecord {
   const body = item.body;
   if (!body) throw new CorruptConversationItemError(`turn item ${item[SK]?.S ?? '?'} has no body attribute`);
   return JSON.parse(decodeText(body, 'turn body')) as TurnRecord;
+}
+
+/** The step item for `step`. */
+export function stepToItem(step: TurnStepRecord, expiresAt?: number): Item {
+  const item: Item = {
+    [PK]: { S: runPartitionKey(step.runId) },
+    [SK]: { S: stepSortKey(step.turn, step.seq) },
+    index: { N: String(step.turn) },
+    seq: { N: String(step.seq) },
+    body: encodeText(JSON.stringify(step), `step ${step.seq} of turn ${step.turn} of run ${step.runId}`, TURN_COMPRESS_THRESHOLD_BYTES),
+  };
+  if (expiresAt !== undefined) item[CONVERSATION_TABLE_SCHEMA.ttlAttribute] = { N: String(expiresAt) };
+  return item;
+}
+
+/** The `TurnStepRecord` stored in a step item. */
+export function itemToStep(item: Item): TurnStepRecord {
+  const body = item.body;
+  if (!body) throw new CorruptConversationItemError(`step item ${item[SK]?.S ?? '?'} has no body attribute`);
+  return JSON.parse(decodeText(body, 'step body')) as TurnStepRecord;
 }

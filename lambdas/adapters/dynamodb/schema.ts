@@ -9,6 +9,7 @@
  * |------|----------------|----------------|-------------------------------------------------------------|
  * | run  | `RUN#<runId>`  | `RUN`          | the `RunRecord` fields (large text gzipped), `expiresAt`     |
  * | turn | `RUN#<runId>`  | `TURN#00001`   | `index`, `body` (turn JSON: S, or gzipped JSON: B), `expiresAt` |
+ * | step | `RUN#<runId>`  | `STEP#00001#0001` | `index`, `seq`, `body` (step JSON, S or gzipped B), `expiresAt` |
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { InvalidInputError } from '../../core/errors';
@@ -25,6 +26,8 @@ export const CONVERSATION_TABLE_SCHEMA = {
   runSortKey: 'RUN',
   /** Prefix of turn sort keys. */
   turnSortKeyPrefix: 'TURN#',
+  /** Prefix of the sort keys of a turn-in-progress's steps: `STEP#<turn padded to 5>#<seq padded to 4>`. */
+  stepSortKeyPrefix: 'STEP#',
   /** Digits of the zero-padded turn index (turn indexes up to 99999). */
   turnIndexDigits: 5,
 } as const;
@@ -64,4 +67,15 @@ export function turnSortKey(index: number): string {
     throw new InvalidInputError(`turn index must be an integer from 0 to ${MAX_TURN_INDEX}, got ${index}`);
   }
   return CONVERSATION_TABLE_SCHEMA.turnSortKeyPrefix + String(index).padStart(CONVERSATION_TABLE_SCHEMA.turnIndexDigits, '0');
+}
+
+/** Prefix of the step sort keys of turn `index`. */
+export function stepSortKeyPrefix(index: number): string {
+  return CONVERSATION_TABLE_SCHEMA.stepSortKeyPrefix + turnSortKey(index).slice(CONVERSATION_TABLE_SCHEMA.turnSortKeyPrefix.length) + '#';
+}
+
+/** Sort key of step `seq` (1..9999) of turn `index`. */
+export function stepSortKey(index: number, seq: number): string {
+  if (!Number.isInteger(seq) || seq < 1 || seq > 9999) throw new InvalidInputError(`step seq must be an integer from 1 to 9999, got ${seq}`);
+  return stepSortKeyPrefix(index) + String(seq).padStart(4, '0');
 }

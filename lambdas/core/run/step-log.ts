@@ -1,0 +1,92 @@
+/**
+ * The recorded steps of the turn in progress (see `TurnStep`): what a retried RootTurn replays instead of
+ * calling the root model again or running a cell again. Steps are appended with conditional puts
+ * (sequence numbers 1, 2, ...); a step too large for one item is written as an artifact.
+ */
+import type { EngineDeps } from '../engine-deps';
+import { isoNow } from '../engine-deps';
+import { ConversationStoreThrottledError, ConversationStoreUnavailableError, StepAlreadyRecordedError } from '../errors';
+import type { CellRecord, TurnStep } from '../types';
+import { readJsonArtifact, spillIfOverBudget } from './spill';
+
+/** What the log says about one cell (1-based). */
+export type CellStepState =
+  | { state: 'new' }
+  | { state: 'done'; record: CellRecord }
+  /** Started and never finished: the invocation running it ended; its effects are unknown. */
+  | { state: 'interrupted' };
+
+type Reply = Extract<TurnStep, { kind: 'reply' }>;
+
+/** The step log of one turn. */
+export class StepLog {
+  private constructor(
+    private readonly deps: EngineDeps,
+    readonly runId: string,
+    readonly turn: number,
+    private readonly steps: TurnStep[],
+    private seq: number,
+  ) {}
+
+  /** Read the recorded steps of `turn` (spilled steps read back). */
+  static async load(deps: EngineDeps, runId: string, turn: number): Promise<StepLog> {
+    const stored = await deps.store.listSteps(runId, turn);
+    const steps: TurnStep[] = [];
+    for (const s of stored) steps.push(s.step.kind === 'spilled' ? await readJsonArtifact<TurnStep>(deps, s.step.uri) : s.step);
+    return new StepLog(deps, runId, turn, steps, stored.length ? stored[stored.length - 1].seq : 0);
+  }
+
+  /** True when an earlier attempt recorded anything of this turn. */
+  get resumed(): boolean {
+    return this.steps.length > 0;
+  }
+
+  /** The recorded root reply, if any. */
+  reply(): Reply | undefined {
+    return this.steps.find((s): s is Reply => s.kind === 'reply');
+  }
+
+  /** The recorded fate of cell `cell` (1-based): the last step about it decides. */
+  cell(cell: number): CellStepState {
+    let state: CellStepState = { state: 'new' };
+    for (const s of this.steps) {
+      if (!('cell' in s) || s.cell !== cell) continue;
+      if (s.kind === 'cell_done') state = { state: 'done', record: s.record };
+      else if (s.kind === 'cell_started') state = { state: 'interrupted' };
+      else if (s.kind === 'cell_not_run') state = { state: 'new' };
+    }
+    return state;
+  }
+
+  /** Record a step (durably, before the caller goes on). A step over the item budget goes to an artifact. */
+  async append(step: TurnStep): Promise<void> {
+    const seq = this.seq + 1;
+    const tag = `turn-${String(this.turn).padStart(4, '0')}-step-${String(seq).padStart(4, '0')}`;
+    const uri = await spillIfOverBudget(this.deps, `${this.runId}/steps/${tag}.json`, step);
+    const stored: TurnStep = uri ? { kind: 'spilled', at: isoNow(this.deps), uri } : step;
+    await putWithRetries(() => this.deps.store.putStep({ runId: this.runId, turn: this.turn, seq, step: stored }));
+    this.seq = seq;
+    this.steps.push(step);
+  }
+}
+
+/** Delays of the in-process retries of a step write (the result in hand is worth more than a task retry). */
+export const STEP_WRITE_RETRY_DELAYS_MS = [100, 400, 1_600];
+
+/**
+ * A conditional put retried in-process on transient store errors. A retry that finds the step already
+ * recorded means the earlier try landed and only its reply was lost (one writer per turn): success.
+ */
+async function putWithRetries(put: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await put();
+      return;
+    } catch (err) {
+      if (attempt > 0 && err instanceof StepAlreadyRecordedError) return;
+      const transient = err instanceof ConversationStoreThrottledError || err instanceof ConversationStoreUnavailableError;
+      if (!transient || attempt >= STEP_WRITE_RETRY_DELAYS_MS.length) throw err;
+      await new Promise((r) => setTimeout(r, STEP_WRITE_RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
