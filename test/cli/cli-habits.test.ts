@@ -60,9 +60,9 @@ it('reads the question from a file or stdin, and refuses both or an empty one', 
 });
 
 it('takes short flags and checks run options against the table bounds', () => {
-  const opts = parseRunArgs(['-q', 'why?', '-d', dir, '-n', '5', '-t', '2.5', '-o', 'json', '-l', 'scripted:x.json']);
+  const opts = parseRunArgs(['-q', 'why?', '-d', dir, '-n', '5', '-t', '7.5', '-o', 'json', '-l', 'scripted:x.json']);
   expect(opts).toMatchObject({ question: 'why?', documents: [dir], output: 'json', llm: 'scripted:x.json' });
-  expect(opts.runDefaults).toMatchObject({ maxIterations: 5, cellTimeoutMs: 2500 });
+  expect(opts.runDefaults).toMatchObject({ maxIterations: 5, cellTimeoutMs: 7500 });
   expect(() => parseRunArgs(['-q', 'q', '-d', dir, '--max-output-chars', '10'])).toThrow(/--max-output-chars must be from 100 to 1000000, got "10"/);
   expect(parseSubmitArgs(['-q', 'q', '-d', 'x', '--profile', 'dev']).profile).toBe('dev');
 });
