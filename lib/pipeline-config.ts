@@ -59,6 +59,8 @@ export interface PipelineConfig {
   readonly removalPolicy: RemovalPolicyName;
   /** Days until DynamoDB TTL may delete a run's items. */
   readonly runTtlDays: number;
+  /** Largest total input of a run in characters; StartRun refuses more. */
+  readonly maxInputChars: number;
   /** EventBridge Scheduler expression (`rate(...)`/`cron(...)`, UTC) that starts the batch state machine; no schedule when absent. */
   readonly schedule?: string;
   /** Items a batch runs at once (Distributed Map MaxConcurrency, 1-10000); see docs/triggers.md. */
@@ -87,6 +89,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   logRetentionDays: SETTINGS.logRetentionDays.default,
   removalPolicy: SETTINGS.removalPolicy.default,
   runTtlDays: SETTINGS.runTtlDays.default,
+  maxInputChars: SETTINGS.maxInputChars.default,
   batchMaxConcurrency: SETTINGS.batchMaxConcurrency.default,
 };
 
@@ -106,6 +109,7 @@ export const CONTEXT_KEYS = {
   logRetentionDays: SETTINGS.logRetentionDays.context,
   removalPolicy: SETTINGS.removalPolicy.context,
   runTtlDays: SETTINGS.runTtlDays.context,
+  maxInputChars: SETTINGS.maxInputChars.context,
   schedule: SETTINGS.schedule.context,
   batchMaxConcurrency: SETTINGS.batchMaxConcurrency.context,
   watchProfiles: SETTINGS.watchProfiles.context,
@@ -197,6 +201,7 @@ export function resolvePipelineConfig(input: PipelineConfigInput = {}): Pipeline
     logRetentionDays: merged.logRetentionDays as number,
     removalPolicy,
     runTtlDays: intInTable('runTtlDays', merged.runTtlDays),
+    maxInputChars: intInTable('maxInputChars', merged.maxInputChars),
     ...(schedule ? { schedule } : {}),
     batchMaxConcurrency: intInTable('batchMaxConcurrency', merged.batchMaxConcurrency),
     ...watchProfilesOf(merged.watchProfiles),
@@ -212,7 +217,7 @@ function watchProfilesOf(raw: unknown): { watchProfiles?: WatchProfiles } {
 
 const NUMERIC_FIELDS = new Set<keyof PipelineConfig>([
   'maxIterations', 'maxOutputChars', 'cellTimeoutMs', 'subConcurrency', 'sessionTimeoutSeconds', 'logRetentionDays', 'runTtlDays',
-  'batchMaxConcurrency',
+  'maxInputChars', 'batchMaxConcurrency',
 ]);
 
 /**

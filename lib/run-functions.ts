@@ -162,5 +162,6 @@ export function lambdaEnvironment(props: RunFunctionsProps): Record<string, stri
     [LAMBDA_ENV.sessionTimeoutSeconds]: String(config.sessionTimeoutSeconds),
     [LAMBDA_ENV.eventBusName]: props.eventBus.eventBusName,
     [LAMBDA_ENV.runTtlDays]: String(config.runTtlDays),
+    [LAMBDA_ENV.maxInputChars]: String(config.maxInputChars),
   };
 }

@@ -129,6 +129,10 @@ export const SETTINGS = {
     schema: z.enum(['retain', 'destroy']), default: 'retain', run: false, pipeline: true, context: 'removalPolicy',
     help: 'retain (keep bucket, table and logs when the stack is deleted) or destroy',
   },
+  maxInputChars: {
+    schema: int(1, 2_000_000_000), default: 500_000_000, run: false, pipeline: true, env: 'MAX_INPUT_CHARS', context: 'maxInputChars',
+    help: 'largest total input of a run in characters; StartRun refuses more, naming the sizes (default 500000000)',
+  },
   runTtlDays: {
     schema: int(1, 3650), default: 90, run: false, pipeline: true, env: 'RUN_TTL_DAYS', context: 'runTtlDays',
     help: 'days until DynamoDB TTL may delete a run\'s items (1-3650, default 90)',

@@ -20,7 +20,7 @@ describe('settings table', () => {
   it('gives the run defaults and bounds', () => {
     expect(DEFAULT_RUN_CONFIG).toEqual({
       rootModelId: SETTINGS.rootModelId.default, subModelId: SETTINGS.subModelId.default, maxIterations: 30,
-      maxOutputChars: 20_000, cellTimeoutMs: 300_000, subConcurrency: 16, maxConsecutiveErrors: 8,
+      rootMaxOutputTokens: 16_000, maxOutputChars: 20_000, cellTimeoutMs: 300_000, subConcurrency: 16, maxConsecutiveErrors: 8,
     });
     expect(() => resolveRunConfig({ maxOutputChars: 50 })).toThrow(/^maxOutputChars must be at least 100, got 50$/);
     expect(() => resolveRunConfig({ maxIterations: 201 })).toThrow(/^maxIterations must be at most 200/);

@@ -47,8 +47,10 @@ test('the fixture runs ended as intended (one FINAL, one failure with its transc
 });
 
 test('progress lines in a pipe: plain lines, the failed cell names its exception, the running cost is shown', () => {
-  const turns = goodStderr.filter((l) => l.startsWith('turn '));
+  // One summary line per finished turn; in-flight status lines ("root model call in flight…") may come between.
+  const turns = goodStderr.filter((l) => l.startsWith('turn ') && !l.endsWith('…'));
   expect(turns).toHaveLength(3);
+  expect(goodStderr.some((l) => /^turn 1\/\d+ · .*root model call in flight…$/.test(l))).toBe(true);
   expect(turns[0]).toMatch(/\[NameError\]/);
   expect(turns.every((l) => /\$\d+\.\d{4} so far/.test(l))).toBe(true);
   expect(goodStderr.join('\n')).not.toMatch(/\r|\x1b\[/);

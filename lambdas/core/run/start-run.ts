@@ -1,4 +1,5 @@
 /** The StartRun task: validate the request, resolve documents, start the sandbox, create the run item. */
+import { SETTINGS } from '../settings';
 import { zeroTotals } from '../accounting';
 import { resolveRunConfig } from '../config';
 import { isoNow, sandboxOptionsFor, type EngineDeps } from '../engine-deps';
@@ -12,7 +13,7 @@ import { loadRun, storableRun } from './spill';
  * Default largest total input of a run, in characters (bytes for S3 objects before they are read): the
  * sandbox holds `context` plus `documents` in memory. Deployments set their own (`maxInputChars`).
  */
-export const DEFAULT_MAX_INPUT_CHARS = 500_000_000;
+export const DEFAULT_MAX_INPUT_CHARS: number = SETTINGS.maxInputChars.default;
 
 /** Refuse a document set whose total size is over `maxChars`, naming the sizes and the largest documents. */
 export function checkInputSize(documents: DocumentRef[], maxChars: number): void {

@@ -115,23 +115,31 @@ describe('faults at the AgentCore points reach the product adapter as its named 
     expect(agentcore.sessions.size).toBe(before);
   });
 
-  test('throttle before output: the cell does not run', async () => {
+  test('throttle before output: retried inside the call (no output yet, so it is safe), the cell runs once', async () => {
     await session.execute('hits = 0', { timeoutMs: 10_000 });
     faults.arm({ point: 'agentcore.invoke.before-output', kind: 'throttle' });
-    await expect(session.execute('hits += 1', { timeoutMs: 10_000 })).rejects.toBeInstanceOf(SandboxThrottledError);
-    expect((await session.execute('print(hits)', { timeoutMs: 10_000 })).stdout.trim()).toBe('0');
+    const result = await session.execute('hits += 1', { timeoutMs: 10_000 });
+    expect(result.raised).toBe(false);
+    expect((await session.execute('print(hits)', { timeoutMs: 10_000 })).stdout.trim()).toBe('1');
   });
 
-  test('internalServerException after output: the adapter fails the call although the cell ran', async () => {
+  test('a throttle that outlasts the in-call retries is SandboxThrottledError, and the cell never ran', async () => {
+    faults.arm({ point: 'agentcore.invoke.before-output', kind: 'throttle', times: Infinity });
+    await expect(session.execute('hits += 1', { timeoutMs: 10_000 })).rejects.toBeInstanceOf(SandboxThrottledError);
+    faults.reset();
+    expect((await session.execute('print(hits)', { timeoutMs: 10_000 })).stdout.trim()).toBe('1');
+  }, 30_000);
+
+  test('internalServerException after output: the adapter fails the call (no retry: the cell ran once)', async () => {
     faults.arm({ point: 'agentcore.invoke.after-output', kind: 'server-error' });
     await expect(session.execute('hits += 1', { timeoutMs: 10_000 })).rejects.toBeInstanceOf(SandboxError);
-    expect((await session.execute('print(hits)', { timeoutMs: 10_000 })).stdout.trim()).toBe('1');
+    expect((await session.execute('print(hits)', { timeoutMs: 10_000 })).stdout.trim()).toBe('2');
   });
 
   test('a dropped connection after output is a SandboxError; the session lives on', async () => {
     faults.arm({ point: 'agentcore.invoke.after-output', kind: 'drop-connection' });
     await expect(session.execute('hits += 1', { timeoutMs: 10_000 })).rejects.toBeInstanceOf(SandboxError);
-    expect((await session.execute('print(hits)', { timeoutMs: 10_000 })).stdout.trim()).toBe('2');
+    expect((await session.execute('print(hits)', { timeoutMs: 10_000 })).stdout.trim()).toBe('3');
   });
 
   test('a killed kernel comes back empty: the adapter reports the session lost', async () => {
