@@ -108,4 +108,20 @@ describe('process and memory', () => {
     expect(alive(pid)).toBe(false);
     delete process.env.RLM_LIFECYCLE_CANARY;
   });
+
+  it('a JavaScript-heap bomb loses only that session (the model is told why); the host goes on', async () => {
+    const small = new PyodideSandbox({ documents: memoryStore({ 'mem://ok.txt': 'fine' }), subModel: new FakeSubModel(1), memoryLimitMb: 512 });
+    const { session } = await small.start(options([ref('ok.txt')], 'run-js-bomb'));
+    const pid = (session as PyodideSession).pid!;
+    const bomb = 'import gc, types\nffi = [o for o in gc.get_objects() if isinstance(o, types.ModuleType) and o.__name__ == "pyodide.ffi"][0]\nkeep = []\nwhile True:\n    keep.append(ffi.to_js(list(range(2_000_000))))';
+    const r = await session.execute(bomb, { timeoutMs: 60_000 });
+    expect(r.notices?.join(' ')).toContain('session was lost');
+    expect(r.stderr).toMatch(/out of memory|MemoryError/);
+    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(alive(pid)).toBe(false);
+    await expect(session.execute('1', { timeoutMs: 1000 })).rejects.toBeInstanceOf(SandboxSessionLostError);
+    const again = await small.start(options([ref('ok.txt')], 'run-js-bomb-2'));
+    expect((await again.session.execute('print(context)', { timeoutMs: 5000 })).stdout).toBe('fine\n');
+    await small.closeAll();
+  });
 });

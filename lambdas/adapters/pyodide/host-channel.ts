@@ -8,10 +8,10 @@ import type { Readable, Writable } from 'node:stream';
 
 /** Encode one frame. */
 export function encodeFrame(message: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(message), 'utf8');
-  const frame = Buffer.allocUnsafe(4 + body.length);
-  frame.writeUInt32LE(body.length, 0);
-  body.copy(frame, 4);
+  const json = JSON.stringify(message);
+  const frame = Buffer.allocUnsafe(4 + Buffer.byteLength(json, 'utf8'));
+  const len = frame.write(json, 4, 'utf8');
+  frame.writeUInt32LE(len, 0);
   return frame;
 }
 

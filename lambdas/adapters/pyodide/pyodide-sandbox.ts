@@ -24,10 +24,9 @@ import type {
 } from '../../core/ports';
 import { silentLogger } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
-import { costOf, priceFor } from '../../core/pricing';
 import { PyodideSession, type WorkerLoaded } from './pyodide-session';
 import { DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from './sandbox-launch';
-import type { SubCallPricer } from './sub-call-ledger';
+import { tablePricer, type SubCallPricer } from './sub-call-ledger';
 
 /** Constructor options of `PyodideSandbox`. */
 export interface PyodideSandboxOptions {
@@ -60,8 +59,6 @@ export interface StartTimings {
   readMs: number;
 }
 
-/** Built-in price table; a model without a price costs nothing here (the run reports it as unpriced). */
-const defaultPrice: SubCallPricer = (model, usage) => (priceFor(model) ? costOf(model, usage) : undefined);
 
 /** Live sessions of this process, by ID: `resume` re-attaches to them on each turn. */
 const registry = new Map<string, PyodideSession>();
@@ -132,7 +129,8 @@ export class PyodideSandbox implements Sandbox {
       hardKillGraceMs: this.options.hardKillGraceMs ?? 5_000,
       interruptRetryMs: this.options.interruptRetryMs ?? 1_000,
       memoryLimitMb: this.options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
-      price: this.options.price ?? defaultPrice,
+      // built-in table by default; a model without a price costs nothing here (the run reports it as unpriced)
+      price: this.options.price ?? tablePricer(),
     }, (closed) => {
       if (registry.get(closed.sessionId) === closed) registry.delete(closed.sessionId);
     });

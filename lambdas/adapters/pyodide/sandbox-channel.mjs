@@ -19,10 +19,9 @@ export function openChannel(fd) {
   }
 
   function send(obj) {
-    const body = Buffer.from(JSON.stringify(obj), 'utf8');
-    const frame = Buffer.allocUnsafe(4 + body.length);
-    frame.writeUInt32LE(body.length, 0);
-    body.copy(frame, 4);
+    const json = JSON.stringify(obj);
+    const frame = Buffer.allocUnsafe(4 + Buffer.byteLength(json, 'utf8'));
+    frame.writeUInt32LE(frame.write(json, 4, 'utf8'), 0);
     let off = 0;
     while (off < frame.length) {
       try {

@@ -6,7 +6,7 @@
  * reports about sub-calls is ignored, so model code cannot undercount or forge usage.
  */
 import { describeError } from '../../core/errors';
-import { costOf, priceFor } from '../../core/pricing';
+import { costOf, priceFor, type PriceTable } from '../../core/pricing';
 import type { LanguageModel, SubCallBudget, SubCallProgress } from '../../core/ports';
 import type { SubCallRecord, SubCallStats, TokenUsage } from '../../core/types';
 import type { Limiter, SubCallResult } from './sub-calls';
@@ -44,6 +44,19 @@ interface InFlight {
   t0: number;
 }
 
+/**
+ * A pricer over a price table, looking each model up once (the table's longest-key match sorts its
+ * keys, which is measurable at thousands of calls a cell).
+ */
+export function tablePricer(table?: PriceTable): SubCallPricer {
+  const found = new Map<string, boolean>();
+  return (model, usage) => {
+    let priced = found.get(model);
+    if (priced === undefined) found.set(model, (priced = priceFor(model, table) !== undefined));
+    return priced ? costOf(model, usage, table) : undefined;
+  };
+}
+
 const preview = (s: string) => s.slice(0, PREVIEW_CHARS);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -71,7 +84,7 @@ export class CellLedger {
       : options.sessionModels?.length ? options.sessionModels : [options.defaultModelId];
     // The run's own price table travels with the budget; otherwise the sandbox's pricer.
     const table = budget?.prices;
-    this.price = table ? (model, usage) => (priceFor(model, table) ? costOf(model, usage, table) : undefined) : options.price;
+    this.price = table ? tablePricer(table) : options.price;
   }
 
   /** Aborts every sub-call of this cell still waiting or in flight (interrupt, session closed). */
