@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ScriptedModel, type Script } from '../../lambdas/adapters/models';
-import { ModelInvocationError } from '../../lambdas/core/errors';
+import { ModelInvocationError, SandboxUnavailableError } from '../../lambdas/core/errors';
 import { LocalEngine } from '../../bin/local/local-engine';
 import { toFileUri } from '../../lambdas/adapters/documents';
 import { CountingModel, FaultInjector, LedgerSandbox, type FaultKind, type FaultPoint } from './fault-kit';
@@ -150,4 +150,27 @@ test.each(failureCases)('%s x %s: the run ends failed with its transcript, never
   expect(o.subCalls).toBe(2);
   expect(o.openSessions).toBe(0);
   table.push(`| ${point.label} | ${kind} | ${o.status} | - | ${o.rootReplies} | ${o.executions.length} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.openSessions} |`);
+});
+
+test.each([
+  ['a transient error (retried 6 times)', () => new SandboxUnavailableError('stop endpoint unavailable'), 7],
+  ['an unknown error (not retried)', () => new Error('stop endpoint unreachable'), 1],
+] as const)('a sandbox that can never be stopped, with %s, still leaves the run failed, not running (then RecordFailure\'s Catch)', async (_label, stopError, expectedStops) => {
+  const base = new ScriptedModel(SCRIPT, { source: 'matrix' });
+  const model = new CountingModel(base, { nth: 2, error: () => new ModelInvocationError('access denied (not retryable)') });
+  const sandbox = new LedgerSandbox(base);
+  let stops = 0;
+  sandbox.stop = async () => { stops += 1; throw stopError(); };
+  const engine = await LocalEngine.start({
+    model, sandbox, stateDir: path.join(dir, 'state-unstoppable'), runDefaults: { rootModelId: 'scripted', subModelId: 'scripted' }, retryDelayOverrideMs: 0,
+  });
+  try {
+    const summary = await engine.run({ question: 'q', documents: [toFileUri(doc)] });
+    expect(summary.status).toBe('failed');
+    expect((await engine.deps.store.getRun(summary.runId)).status).toBe('failed');
+    expect(stops).toBe(expectedStops);
+  } finally {
+    sandbox.stop = async () => undefined;
+    await engine.close();
+  }
 });

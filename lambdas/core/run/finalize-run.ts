@@ -76,10 +76,15 @@ export async function stopSandbox(deps: EngineDeps, run: RunRecord): Promise<voi
 /** Stop the sandbox, record the answer and accounting, write artifacts, publish the event. Idempotent. */
 export async function finalizeRun(deps: EngineDeps, runId: string): Promise<RunEnded> {
   const run = await loadRun(deps, runId);
-  await stopSandbox(deps, run);
+  // Stop first; should stopping fail, the outcome is still recorded before the error is rethrown (the
+  // task's retry stops the session again and writes the artifacts).
+  const stopError = await stopSandbox(deps, run).then(() => undefined, (e: unknown) => e ?? new Error('sandbox stop failed'));
   const turns = await loadTurns(deps, runId);
   const outcome = turns[turns.length - 1]?.outcome;
-  if (run.status !== 'running') return closeRun(deps, run, turns);
+  if (run.status !== 'running') {
+    if (stopError) throw stopError;
+    return closeRun(deps, run, turns);
+  }
   if (!outcome) throw new InvalidInputError(`run ${runId} has no final turn yet; it cannot be finalized`);
   const answer = outcome.answer ?? undefined;
   const finished = await finish(deps, run, {
@@ -87,6 +92,7 @@ export async function finalizeRun(deps: EngineDeps, runId: string): Promise<RunE
     ...(answer !== undefined ? (outcome.answerUri ? { answer: truncateMiddle(answer, ANSWER_PREVIEW_CHARS), answerUri: outcome.answerUri } : { answer }) : {}),
     ...(outcome.detail ? { stopDetail: outcome.detail } : {}),
   });
+  if (stopError) throw stopError;
   return closeRun(deps, { ...finished, ...(answer !== undefined ? { answer } : {}) }, turns);
 }
 

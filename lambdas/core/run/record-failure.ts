@@ -46,10 +46,13 @@ export async function recordFailure(deps: EngineDeps, input: RecordFailureInput)
       run = await loadRun(deps, input.runId);
     }
   }
-  await stopSandbox(deps, run);
+  // Stop first; should stopping fail, the run is still marked failed before the error is rethrown (the
+  // task's retry stops the session again and writes the artifacts), so a run is never left `running`.
+  const stopError = await stopSandbox(deps, run).then(() => undefined, (e: unknown) => e ?? new Error('sandbox stop failed'));
   if (run.status === 'running') {
     run = await finish(deps, run, { status: 'failed', stopReason: 'error', stopDetail: `${error.name}: ${error.message}`, error, updatedAt: isoNow(deps) });
   }
+  if (stopError) throw stopError;
   const turns = await loadTurns(deps, run.runId);
   const ended = await closeRun(deps, run, turns);
   return { ...ended, status: 'failed', errorName: error.name, errorMessage: error.message };
