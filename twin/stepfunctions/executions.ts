@@ -4,7 +4,7 @@
  * Lambda emulation; the service integrations the batch machine uses go to the twin's services), and the
  * fault point `sfn.between-steps` is hit before each Task (detail: the state name).
  */
-import './polyfills';
+import '../../bin/local/polyfills';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { FaultHitter } from '../faults';
