@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { main } from '../../bin/rlm';
+import { runCliInProcess } from './in-process-cli';
 import { exitCodeForError, exitCodeForSummary, signalExitCode } from '../../bin/cli/exit-codes';
 import {
   ConfigError, DocumentError, InvalidInputError, ModelInvocationError, ModelNotConfiguredError, RunCancelledError, SandboxError,
@@ -12,18 +12,7 @@ import {
 const repo = path.join(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'rlm-exit-'));
 
-async function rlm(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
-  try {
-    return { code: await main(args), out: out.join(''), err: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const rlm = runCliInProcess;
 
 test('errors map by class, not by name or message', () => {
   for (const E of [InvalidInputError, DocumentError, ConfigError, ModelNotConfiguredError]) expect(exitCodeForError(new E('x'))).toBe(2);

@@ -2,24 +2,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../bin/rlm';
+import { runCliInProcess } from './in-process-cli';
 
 const repo = path.join(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'rlm-cli-'));
 
-async function rlm(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
-  try {
-    const code = await main(args);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const rlm = runCliInProcess;
 
 const demo = ['--document', path.join(repo, 'examples/demo/docs'), '--question', 'Which service had the most incidents in the logs?', '--state-dir', path.join(dir, 'state')];
 

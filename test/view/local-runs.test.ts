@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../bin/rlm';
+import { runCliInProcess } from '../cli/in-process-cli';
 import type { RunSummary } from '../../lambdas/core/types';
 import { FAILING_SCRIPT, GOOD_SCRIPT, runScripted, writeDocs } from './fixtures';
 
@@ -16,18 +16,7 @@ let good: RunSummary;
 let bad: RunSummary;
 let goodStderr: string[];
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
-  try {
-    const code = await main(args);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = runCliInProcess;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'rlm-view-'));
