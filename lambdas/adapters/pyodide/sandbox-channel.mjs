@@ -1,31 +1,47 @@
 // The worker's side of the direct host channel: a socket inherited as file descriptor 3 of the sandbox
-// process, read and written synchronously by the Pyodide worker (frames: 4-byte little-endian length,
-// then UTF-8 JSON; the host side is `host-channel.ts`). Going straight from the worker to the host,
-// without the process's main thread in between, keeps the `llm_query` bridge as fast as when the
-// worker was a thread of the CLI. Blocking reads are fine: the worker has nothing else to do while
-// Python waits, and the host sends an `interrupt` frame to wake a waiting bridge call.
+// process, read and written synchronously by the Pyodide worker (the host side is `host-channel.ts`,
+// which documents the frame layout). Going straight from the worker to the host, without the process's
+// main thread in between, keeps the `llm_query` bridge fast. Blocking reads are fine: the worker has
+// nothing else to do while Python waits, and the host sends an `interrupt` frame to wake a waiting
+// bridge call.
+//
+// The hot path of a sequential `llm_query` is one `sub` frame out and one `sub-reply` frame in: both
+// are binary (id + raw UTF-8 payload, no JSON envelope), encoded into and decoded from buffers reused
+// across calls, so a round trip costs one write and one read system call and no extra copies.
 import { Buffer } from 'node:buffer';
 import { readSync, writeSync } from 'node:fs';
 
+/** Frame kinds (the byte after the length; must match `host-channel.ts`). */
+export const KIND_JSON = 0;
+export const KIND_SUB = 1;
+export const KIND_SUB_REPLY = 2;
+/** Bytes of the length prefix and of the kind. */
+const HEAD = 5;
+/** Bytes of the id in `sub` / `sub-reply` frames. */
+const ID = 4;
+/** Buffers above this size are not kept between frames. */
+const KEEP_BYTES = 1 << 20;
+
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
-/** Open the channel on `fd`. Returns `{ send(obj), receive() }`; `receive` blocks for the next frame. */
+/**
+ * Open the channel on `fd`. Returns `{ send(obj), sendSub(id, payload), receive() }`; `receive`
+ * blocks for the next frame and returns a message object (`sub-reply` frames as
+ * `{ type: 'sub-reply', id, payload }`).
+ */
 export function openChannel(fd) {
-  let pending = Buffer.alloc(0);
-  const chunk = Buffer.allocUnsafe(1 << 16);
+  let out = Buffer.allocUnsafe(1 << 16);
+  let input = Buffer.allocUnsafe(1 << 16);
+  let start = 0;
+  let end = 0;
 
-  function retryable(err) {
-    return err && (err.code === 'EAGAIN' || err.code === 'EINTR');
-  }
+  const retryable = (err) => err && (err.code === 'EAGAIN' || err.code === 'EINTR');
 
-  function send(obj) {
-    const json = JSON.stringify(obj);
-    const frame = Buffer.allocUnsafe(4 + Buffer.byteLength(json, 'utf8'));
-    frame.writeUInt32LE(frame.write(json, 4, 'utf8'), 0);
+  function writeAll(buf, len) {
     let off = 0;
-    while (off < frame.length) {
+    while (off < len) {
       try {
-        off += writeSync(fd, frame, off, frame.length - off);
+        off += writeSync(fd, buf, off, len - off);
       } catch (err) {
         if (!retryable(err)) throw err;
         Atomics.wait(pause, 0, 0, 1);
@@ -33,29 +49,80 @@ export function openChannel(fd) {
     }
   }
 
+  function frame(kind, id, text) {
+    const at = kind === KIND_JSON ? HEAD : HEAD + ID;
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit; size exactly only when that bound is large.
+    const bound = at + text.length * 3;
+    let buf = out;
+    if (bound > buf.length) {
+      const need = bound <= KEEP_BYTES ? bound : at + Buffer.byteLength(text, 'utf8');
+      buf = Buffer.allocUnsafe(need);
+      if (need <= KEEP_BYTES) out = buf;
+    }
+    const n = buf.write(text, at, 'utf8');
+    buf.writeUInt32LE(at - 4 + n, 0);
+    buf[4] = kind;
+    if (kind !== KIND_JSON) buf.writeUInt32LE(id >>> 0, HEAD);
+    writeAll(buf, at + n);
+  }
+
+  /** Make room for a frame of `total` bytes starting at `start`. */
+  function ensure(total) {
+    if (start + total <= input.length) return;
+    const unread = end - start;
+    if (total <= input.length && start > 0) {
+      input.copy(input, 0, start, end);
+    } else {
+      const grown = Buffer.allocUnsafe(Math.max(total, input.length));
+      input.copy(grown, 0, start, end);
+      input = grown;
+    }
+    start = 0;
+    end = unread;
+  }
+
+  /** Block until at least `n` unread bytes are buffered. */
   function fill(n) {
-    while (pending.length < n) {
+    while (end - start < n) {
+      ensure(n);
       let got;
       try {
-        got = readSync(fd, chunk, 0, chunk.length, null);
+        got = readSync(fd, input, end, input.length - end, null);
       } catch (err) {
         if (!retryable(err)) throw err;
         Atomics.wait(pause, 0, 0, 1);
         continue;
       }
       if (got === 0) throw new Error('the host closed the sandbox channel');
-      pending = pending.length ? Buffer.concat([pending, chunk.subarray(0, got)]) : Buffer.from(chunk.subarray(0, got));
+      end += got;
     }
   }
 
+  /** The next frame (blocks until it is complete). */
   function receive() {
-    fill(4);
-    const len = pending.readUInt32LE(0);
+    fill(HEAD);
+    const len = input.readUInt32LE(start);
+    if (len < 1) throw new Error('the host sent an empty frame');
     fill(4 + len);
-    const body = pending.toString('utf8', 4, 4 + len);
-    pending = pending.subarray(4 + len);
-    return JSON.parse(body);
+    const kind = input[start + 4];
+    const stop = start + 4 + len;
+    let msg;
+    if (kind === KIND_SUB_REPLY) {
+      msg = { type: 'sub-reply', id: input.readUInt32LE(start + HEAD), payload: input.toString('utf8', start + HEAD + ID, stop) };
+    } else {
+      msg = JSON.parse(input.toString('utf8', start + HEAD, stop));
+    }
+    start = stop;
+    if (start === end) {
+      start = end = 0;
+      if (input.length > KEEP_BYTES) input = Buffer.allocUnsafe(1 << 16);
+    }
+    return msg;
   }
 
-  return { send, receive };
+  return {
+    send: (obj) => frame(KIND_JSON, 0, JSON.stringify(obj)),
+    sendSub: (id, payload) => frame(KIND_SUB, id, payload),
+    receive,
+  };
 }

@@ -43,7 +43,7 @@ const isInterruptNow = (msg) => msg.type === 'interrupt' && currentExec !== 0 &&
  */
 const hostCall = (payload) => {
   const id = ++subSeq;
-  post({ type: 'sub', id, payload: String(payload) });
+  channel.sendSub(id, String(payload));
   for (;;) {
     const msg = channel.receive();
     if (msg.type === 'sub-reply' && msg.id === id) return msg.payload;
