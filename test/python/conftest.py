@@ -11,6 +11,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 SANDBOX_PYTHON = os.path.join(ROOT, 'lambdas', 'sandbox-python')
 
 
+# The prelude's files, run one after the other in one namespace (as PYTHON_PRELUDE embeds them).
+PRELUDE_FILES = ('prelude.py', 'prelude_subcalls.py')
+
+
 def source(name):
     with open(os.path.join(SANDBOX_PYTHON, name), encoding='utf-8') as f:
         return f.read()
@@ -40,7 +44,8 @@ def sandbox(monkeypatch):
     main = types.ModuleType('__main__')
     monkeypatch.setitem(sys.modules, '__main__', main)
     ns = main.__dict__
-    exec(compile(source('prelude.py'), 'prelude.py', 'exec'), ns)
+    for name in PRELUDE_FILES:
+        exec(compile(source(name), name, 'exec'), ns)
     ns['_rlm_set_documents']({'a.txt': 'alpha text', 'b.txt': 'beta'})
     ns['_rlm_configure']('sub-model', 4, 10_000)
     return Sandbox(ns)

@@ -5,10 +5,10 @@
  * missing (CI has both); pyflakes comes from Debian's pyflakes3, which .ci/run installs.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { EMBEDDED_FILES, SANDBOX_PYTHON_DIR } from '../../scripts/embed-sandbox-python';
+import { EMBEDDED_FILES, embeddedSource, SANDBOX_PYTHON_DIR } from '../../scripts/embed-sandbox-python';
 
 const root = path.join(__dirname, '..', '..');
 const run = (cmd: string, args: string[], timeout = 240_000) => spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout });
@@ -20,18 +20,18 @@ const haveFlakes = run('pyflakes3', ['--version'], 30_000).status === 0;
 if (!haveFlakes) console.warn('skipping pyflakes: pyflakes3 is not installed (apt-get install -y pyflakes3; .ci/run does this)');
 const withPython = havePython ? test : test.skip;
 
-const read = (file: string) => readFileSync(path.join(SANDBOX_PYTHON_DIR, file), 'utf8');
+const PRELUDE_FILES = EMBEDDED_FILES.find((f) => f.name === 'PYTHON_PRELUDE')!.files;
 
-/** Files as the sandboxes run them: the AgentCore setup runs in the prelude's namespace. */
+/** Sources as the sandboxes run them: the prelude's files together, the AgentCore setup after the prelude. */
 function lintUnits(): Array<{ name: string; text: string }> {
-  return EMBEDDED_FILES.map(({ file }) => ({
-    name: file,
-    text: file === 'agentcore_setup.py' ? `${read('prelude.py')}\n${read(file)}` : read(file),
+  return EMBEDDED_FILES.map(({ name, files }) => ({
+    name: `${name}.py`,
+    text: name === 'SETUP_PY' ? `${embeddedSource(PRELUDE_FILES)}\n${embeddedSource(files)}` : embeddedSource(files),
   }));
 }
 
 withPython('every sandbox .py file compiles', () => {
-  const files = EMBEDDED_FILES.map((f) => path.join(SANDBOX_PYTHON_DIR, f.file));
+  const files = EMBEDDED_FILES.flatMap((f) => f.files).map((f) => path.join(SANDBOX_PYTHON_DIR, f));
   const code = 'import sys, py_compile\nfor f in sys.argv[1:]:\n    compile(open(f, encoding="utf-8").read(), f, "exec")\n';
   const r = run('python3', ['-c', code, ...files], 60_000);
   expect(r.stderr).toBe('');
