@@ -8,7 +8,8 @@
  * (a) 64 prompts to a fake sub model with 200 ms latency: one `llm_query_batched` at concurrency 16
  *     vs 64 `llm_query` calls in one cell. Target: >= 12x.
  * (c) bridge round-trip: `llm_query` against a zero-latency model (the cost of the host bridge alone), and
- *     cell-start cost: a cell of `pass` (the cost of one `execute` round-trip). Must not get slower.
+ *     cell-start cost: a cell of `pass` (the cost of one `execute` round-trip). Must not get slower; to
+ *     compare two source trees on a shared machine use `bench/bridge-compare.ts` (interleaved, one run).
  * (b) 16M- and 100M-character generated documents: start() to ready, the worker-side document load,
  *     and a regex scan over `context` in a cell. Target: 100M ready in under 5 s.
  */
