@@ -9,8 +9,11 @@
  *
  * Measured per round and tree: a cell of N sequential `llm_query` calls to a zero-latency model
  * (µs per call), one `llm_query_batched` of N prompts (µs per prompt), and M `execute('pass')` cells
- * (µs per cell).
+ * (µs per cell). Also the CPU time of the sequential cells per call, summed over all rounds: this
+ * process (host side, and the worker thread of an in-process sandbox) plus the session's own sandbox
+ * process when it has one (from /proc, 10 ms ticks, hence the sum).
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LanguageModel, ModelRequest, ModelResponse, SandboxSession } from '../lambdas/core/ports';
@@ -29,9 +32,28 @@ interface Tree {
   label: string;
   session: SandboxSession;
   stop: () => Promise<void>;
+  pid?: number;
   seq: number[];
   batched: number[];
   cell: number[];
+  cpuUs: number;
+  calls: number;
+}
+
+/** CPU time (µs) of another process from /proc (0 when unknown, e.g. no such process). */
+function processCpuUs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+function cpuNow(tree: Tree): number {
+  const own = process.cpuUsage();
+  return own.user + own.system + processCpuUs(tree.pid);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -50,13 +72,17 @@ async function open(dir: string): Promise<Tree> {
   const { session } = await sandbox.start({ runId: 'bench-compare', documents: [], subModelId: 'fake', subConcurrency: 16, maxCaptureChars: 100_000 });
   await run(session, `r = [llm_query("warm") for _ in range(300)]\nr = llm_query_batched(["warm"] * 300)`);
   for (let i = 0; i < 50; i++) await run(session, 'pass');
-  return { label: `${path.basename(root)} (${root})`, session, stop: () => sandbox.stop(session.sessionId), seq: [], batched: [], cell: [] };
+  const pid = (session as { pid?: number }).pid;
+  return { label: `${path.basename(root)} (${root})`, session, pid, stop: () => sandbox.stop(session.sessionId), seq: [], batched: [], cell: [], cpuUs: 0, calls: 0 };
 }
 
 async function measure(tree: Tree): Promise<void> {
+  const cpu0 = cpuNow(tree);
   let t0 = process.hrtime.bigint();
   await run(tree.session, `r = [llm_query("p") for _ in range(${CALLS})]`);
   tree.seq.push(us(t0) / CALLS);
+  tree.cpuUs += cpuNow(tree) - cpu0;
+  tree.calls += CALLS;
   t0 = process.hrtime.bigint();
   await run(tree.session, `r = llm_query_batched(["p"] * ${CALLS})`);
   tree.batched.push(us(t0) / CALLS);
@@ -85,10 +111,11 @@ async function main(): Promise<void> {
   const load1 = os.loadavg()[0]!;
   for (const tree of trees) await tree.stop();
   console.log(`${rounds} interleaved rounds; load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} on ${os.cpus().length} cores; node ${process.version}`);
-  console.log('| tree | `llm_query` round trip | per prompt in `llm_query_batched` | cell start |');
-  console.log('|---|---|---|---|');
+  console.log('| tree | `llm_query` round trip | CPU per `llm_query` | per prompt in `llm_query_batched` | cell start |');
+  console.log('|---|---|---|---|---|');
   for (const t of trees) {
-    console.log(`| ${t.label} | ${median(t.seq).toFixed(0)} µs | ${median(t.batched).toFixed(1)} µs | ${median(t.cell).toFixed(0)} µs |`);
+    const cpu = `${(t.cpuUs / t.calls).toFixed(0)} µs`;
+    console.log(`| ${t.label} | ${median(t.seq).toFixed(0)} µs | ${cpu} | ${median(t.batched).toFixed(1)} µs | ${median(t.cell).toFixed(0)} µs |`);
   }
 }
 
