@@ -33,10 +33,13 @@ export interface PeerTrace {
 
 const now = () => performance.timeOrigin + performance.now();
 
+/** Called as each root request arrives (0-based `k`), before its reply is sent (outside the measured gaps). */
+export type RootArrivalHook = (k: number) => void;
+
 /** A running fake server; `arm()` installs the script of the next run and returns its trace. */
 export interface FakeServer {
   baseUrl: string;
-  arm(script: PeerScript): PeerTrace;
+  arm(script: PeerScript, onRootArrival?: RootArrivalHook): PeerTrace;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ function completion(model: string, content: string): string {
 export async function startFakeServer(): Promise<FakeServer> {
   let script: PeerScript | undefined;
   let trace: PeerTrace | undefined;
+  let hook: RootArrivalHook | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -97,6 +101,7 @@ export async function startFakeServer(): Promise<FakeServer> {
       if (found.length > trace.reported.length) trace.reported.push(...found.slice(trace.reported.length));
       const k = trace.rootArrivals.length;
       trace.rootArrivals.push(arrived);
+      hook?.(k);
       const last = k + 1 >= script.turns;
       const code = last ? script.finalCode : script.code[Math.min(k, script.code.length - 1)]!;
       send(`Turn ${k + 1}.\n\`\`\`repl\n${code}\n\`\`\``);
@@ -108,8 +113,9 @@ export async function startFakeServer(): Promise<FakeServer> {
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
-    arm(s) {
+    arm(s, onRootArrival) {
       script = s;
+      hook = onRootArrival;
       trace = { rootArrivals: [], rootReplies: [], subCalls: 0, reported: [] };
       return trace;
     },

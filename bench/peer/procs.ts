@@ -16,6 +16,8 @@ export interface RunOutcome {
   peakTreeMb: number;
   stdout: string;
   stderr: string;
+  /** Process-tree CPU ms ({@link treeCpuMs}) when root request k arrived, for the k a measure asked for. */
+  cpuAtArrival?: Record<number, number>;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -54,11 +56,38 @@ export function processTree(root: number): number[] {
   return out;
 }
 
-/** Spawn `cmd args` and resolve when it exits, sampling the tree's RSS every `sampleMs`. */
-export function runSampled(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, sampleMs = 50): Promise<RunOutcome> {
+/**
+ * CPU time (ms) spent so far by every thread of `root`'s process tree: the first field of each
+ * `/proc/<pid>/task/<tid>/schedstat` (nanoseconds on a CPU). Unlike wall-clock gaps it does not count
+ * time spent waiting for a core, so it stays meaningful on a loaded machine. Threads that already ended
+ * are not counted (the processes measured keep theirs for the whole run).
+ */
+export function treeCpuMs(root: number): number {
+  let ns = 0;
+  for (const pid of processTree(root)) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        /* the thread ended */
+      }
+    }
+  }
+  return ns / 1e6;
+}
+
+/** Spawn `cmd args` and resolve when it exits, sampling the tree's RSS every `sampleMs`; `onSpawn` gets the PID. */
+export function runSampled(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, sampleMs = 50, onSpawn?: (pid: number) => void): Promise<RunOutcome> {
   return new Promise((resolve, reject) => {
     const startedAt = now();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

@@ -4,28 +4,47 @@
  *
  * | item | file                                     | written by                                   |
  * |------|------------------------------------------|----------------------------------------------|
- * | run  | `<dir>/<runId>/run.json`                 | createRun (only if absent), then replaced atomically under a per-run lock |
+ * | run  | `<dir>/<runId>/run/00000001.json`, ...   | createRun (version 1 only if absent), each update the next version only if absent |
  * | turn | `<dir>/<runId>/turns/00001.json`         | putTurn (only if absent)                     |
  * | step | `<dir>/<runId>/steps/00001/0001.json`    | putStep (only if absent)                     |
  *
  * "Only if absent" is a hard link of a fully written temporary file onto the name (`EEXIST` = the
  * condition failed), so a reader never sees a half-written item and a killed process leaves either the
- * whole item or none. Updates of the run item are a rename of a fully written temporary file. One process
- * writes a run at a time (the local engine); conditional updates are serialized per run in-process.
+ * whole item or none. The run item is versioned (run-item-files.ts): the highest version is the item, an
+ * update links the next version (`EEXIST` = someone else updated first) and removes the one before. File
+ * I/O is synchronous (item-files.ts: microseconds per item, and a read-check-write cannot interleave with
+ * another in this process, so conditional updates need no lock). One process writes a run at a time.
+ *
+ * Reads are served from memory where that is provably current, so a turn costs the same at turn 30 as
+ * at turn 3: turn and step items never change once written, so each is parsed once (a directory listing
+ * still finds items another process wrote); the run item is parsed again only when a listing of its
+ * versions shows a version this process did not write or read. The cache keeps the most recently used
+ * runs only ({@link CACHED_RUNS}). Callers get fresh top-level copies.
  */
-import { promises as fs } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, RunNotFoundError, RunStateConflictError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../core/errors';
 import type { ConversationStore, RunOutcome, RunProgress } from '../../core/ports';
 import type { RunRecord, TurnRecord, TurnStepRecord } from '../../core/types';
+import { createIfAbsent, itemNames, readJsonFile } from './item-files';
+import { createRunItem, readCurrentRun, writeRunVersion } from './run-item-files';
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
-let tmpCounter = 0;
+
+/** How many runs' items one store keeps parsed in memory (least recently used dropped first). */
+export const CACHED_RUNS = 16;
+
+/** What this process knows of one run's files. */
+interface RunCache {
+  run?: { version: number; value: RunRecord };
+  /** Parsed immutable items by directory, then file name. */
+  items: Map<string, Map<string, unknown>>;
+}
 
 /** The conversation store in a directory (created on demand). */
 export class FileConversationStore implements ConversationStore {
   private readonly dir: string;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly cache = new Map<string, RunCache>();
 
   constructor(options: { dir: string }) {
     this.dir = path.resolve(options.dir);
@@ -39,119 +58,126 @@ export class FileConversationStore implements ConversationStore {
     return path.join(this.dir, runId);
   }
 
-  private runFile(runId: string): string {
-    return path.join(this.runDir(runId), 'run.json');
+  /** The cache entry of a run, marked most recently used. */
+  private cacheOf(runId: string): RunCache {
+    let entry = this.cache.get(runId);
+    if (entry) this.cache.delete(runId);
+    else entry = { items: new Map() };
+    this.cache.set(runId, entry);
+    if (this.cache.size > CACHED_RUNS) this.cache.delete(this.cache.keys().next().value as string);
+    return entry;
   }
 
-  /** Write `value` as JSON to a temporary file next to `target`; returns its path. */
-  private async writeTemp(target: string, value: unknown): Promise<string> {
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const tmp = `${target}.${process.pid}.${++tmpCounter}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(value));
-    return tmp;
+  /** The run item as on disk now with its version (undefined when absent), parsed only when the version is new. */
+  private currentRun(runId: string): { version: number; value: RunRecord } | undefined {
+    const entry = this.cacheOf(runId);
+    entry.run = readCurrentRun(this.runDir(runId), entry.run);
+    return entry.run;
   }
 
-  /** Create `target` with `value` only if it does not exist; returns false when it did. */
-  private async createIfAbsent(target: string, value: unknown): Promise<boolean> {
-    const tmp = await this.writeTemp(target, value);
-    try {
-      await fs.link(tmp, target);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    } finally {
-      await fs.unlink(tmp).catch(() => undefined);
+  /**
+   * Read-check-write the run item: `update` gets a copy and returns the new record or an error to throw.
+   * Synchronous, so nothing else in this process runs in between; a version written meanwhile by another
+   * process makes the write fail as a conflict.
+   */
+  private updateRun(runId: string, update: (run: RunRecord) => RunRecord | Error): void {
+    const current = this.currentRun(runId);
+    if (!current) throw new RunNotFoundError(`run ${runId} not found in ${this.dir}`);
+    const updated = update({ ...current.value });
+    if (updated instanceof Error) throw updated;
+    const json = JSON.stringify(updated);
+    if (!writeRunVersion(this.runDir(runId), current.version, json)) {
+      throw new RunStateConflictError(`run ${runId} was updated by another writer at the same time (version ${current.version + 1} exists)`);
     }
+    this.cacheOf(runId).run = { version: current.version + 1, value: JSON.parse(json) as RunRecord };
   }
 
-  private async readJson<T>(file: string): Promise<T | undefined> {
-    try {
-      return JSON.parse(await fs.readFile(file, 'utf8')) as T;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+  /** Create an immutable item; false when it exists. The cache holds what was written, as parsed back. */
+  private putItem(runId: string, dir: string, name: string, value: unknown): boolean {
+    const json = JSON.stringify(value);
+    if (!createIfAbsent(path.join(dir, name), json)) return false;
+    this.itemsOf(runId, dir).set(name, JSON.parse(json));
+    return true;
   }
 
-  /** Every JSON item in `dir`, parsed, in file-name order. */
-  private async readAll<T>(dir: string): Promise<T[]> {
-    let names: string[];
-    try {
-      names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+  private itemsOf(runId: string, dir: string): Map<string, unknown> {
+    const entry = this.cacheOf(runId);
+    let items = entry.items.get(dir);
+    if (!items) entry.items.set(dir, (items = new Map()));
+    return items;
+  }
+
+  /** Every item of `dir`, in file-name order, each file parsed once per process. */
+  private listItems<T>(runId: string, dir: string): T[] {
+    const items = this.itemsOf(runId, dir);
     const out: T[] = [];
-    for (const name of names) {
-      const item = await this.readJson<T>(path.join(dir, name));
-      if (item !== undefined) out.push(item);
+    for (const name of itemNames(dir)) {
+      let item = items.get(name);
+      if (item === undefined) {
+        item = readJsonFile<T>(path.join(dir, name));
+        if (item === undefined) continue;
+        items.set(name, item);
+      }
+      out.push({ ...(item as T) });
     }
     return out;
   }
 
-  /** Read-check-write the run item under the run's lock; `update` returns the new record or an error to throw. */
-  private async updateRun(runId: string, update: (run: RunRecord) => RunRecord | Error): Promise<void> {
-    const previous = this.locks.get(runId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(async () => {
-      const file = this.runFile(runId);
-      const run = await this.readJson<RunRecord>(file);
-      if (!run) throw new RunNotFoundError(`run ${runId} not found in ${this.dir}`);
-      const updated = update(run);
-      if (updated instanceof Error) throw updated;
-      const tmp = await this.writeTemp(file, updated);
-      await fs.rename(tmp, file);
-    });
-    this.locks.set(runId, next);
-    try {
-      await next;
-    } finally {
-      if (this.locks.get(runId) === next) this.locks.delete(runId);
-    }
-  }
-
   /** @inheritdoc */
   async createRun(run: RunRecord): Promise<void> {
-    if (!(await this.createIfAbsent(this.runFile(run.runId), run))) throw new RunStateConflictError(`run ${run.runId} already exists`);
+    const json = JSON.stringify(run);
+    if (!createRunItem(this.runDir(run.runId), json)) throw new RunStateConflictError(`run ${run.runId} already exists`);
+    this.cacheOf(run.runId).run = { version: 1, value: JSON.parse(json) as RunRecord };
   }
 
   /** @inheritdoc */
   async getRun(runId: string): Promise<RunRecord> {
-    const run = await this.readJson<RunRecord>(this.runFile(runId));
+    const run = this.currentRun(runId);
     if (!run) throw new RunNotFoundError(`run ${runId} not found in ${this.dir}`);
-    return run;
+    return { ...run.value };
   }
 
   /** Run IDs with a run item in this store (newest first by creation time). */
   async listRunIds(): Promise<string[]> {
     let names: string[];
     try {
-      names = await fs.readdir(this.dir);
+      names = readdirSync(this.dir);
     } catch {
       return [];
     }
-    const runs = (await Promise.all(names.map((n) => this.readJson<RunRecord>(path.join(this.dir, n, 'run.json')).catch(() => undefined))))
-      .filter((r): r is RunRecord => Boolean(r));
+    const runs = names.map((n) => {
+      try {
+        return readCurrentRun<RunRecord>(path.join(this.dir, n))?.value;
+      } catch {
+        return undefined;
+      }
+    }).filter((r): r is RunRecord => Boolean(r));
     return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((r) => r.runId);
   }
 
   /** @inheritdoc */
   async setSandboxSession(runId: string, sessionId: string): Promise<void> {
-    await this.updateRun(runId, (run) => ({ ...run, sandboxSessionId: sessionId }));
+    this.updateRun(runId, (run) => ({ ...run, sandboxSessionId: sessionId }));
   }
 
   /** @inheritdoc */
   async putTurn(turn: TurnRecord): Promise<void> {
-    const file = path.join(this.runDir(turn.runId), 'turns', `${pad(turn.index, 5)}.json`);
-    if (!(await this.createIfAbsent(file, turn))) {
+    if (!this.putItem(turn.runId, this.turnsDir(turn.runId), `${pad(turn.index, 5)}.json`, turn)) {
       throw new TurnAlreadyRecordedError(`turn ${turn.index} of run ${turn.runId} is already recorded`);
     }
   }
 
+  private turnsDir(runId: string): string {
+    return path.join(this.runDir(runId), 'turns');
+  }
+
+  private stepsDir(runId: string, turn: number): string {
+    return path.join(this.runDir(runId), 'steps', pad(turn, 5));
+  }
+
   /** @inheritdoc */
   async advanceRun(runId: string, fromIterations: number, progress: RunProgress): Promise<void> {
-    await this.updateRun(runId, (run) => {
+    this.updateRun(runId, (run) => {
       if (run.status === 'running' && run.iterations === fromIterations) return { ...run, ...progress };
       return new RunStateConflictError(
         `cannot advance run ${runId} from iteration ${fromIterations} to ${progress.iterations}: it is ${run.status} at iteration ${run.iterations}` +
@@ -162,28 +188,25 @@ export class FileConversationStore implements ConversationStore {
 
   /** @inheritdoc */
   async listTurns(runId: string): Promise<TurnRecord[]> {
-    const turns = await this.readAll<TurnRecord>(path.join(this.runDir(runId), 'turns'));
-    return turns.sort((a, b) => a.index - b.index);
+    return this.listItems<TurnRecord>(runId, this.turnsDir(runId)).sort((a, b) => a.index - b.index);
   }
 
   /** @inheritdoc */
   async putStep(step: TurnStepRecord): Promise<void> {
     if (!Number.isInteger(step.seq) || step.seq < 1 || step.seq > 9999) throw new InvalidInputError(`step seq must be 1..9999, got ${step.seq}`);
-    const file = path.join(this.runDir(step.runId), 'steps', pad(step.turn, 5), `${pad(step.seq, 4)}.json`);
-    if (!(await this.createIfAbsent(file, step))) {
+    if (!this.putItem(step.runId, this.stepsDir(step.runId, step.turn), `${pad(step.seq, 4)}.json`, step)) {
       throw new StepAlreadyRecordedError(`step ${step.seq} of turn ${step.turn} of run ${step.runId} is already recorded`);
     }
   }
 
   /** @inheritdoc */
   async listSteps(runId: string, turn: number): Promise<TurnStepRecord[]> {
-    const steps = await this.readAll<TurnStepRecord>(path.join(this.runDir(runId), 'steps', pad(turn, 5)));
-    return steps.sort((a, b) => a.seq - b.seq);
+    return this.listItems<TurnStepRecord>(runId, this.stepsDir(runId, turn)).sort((a, b) => a.seq - b.seq);
   }
 
   /** @inheritdoc */
   async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
-    await this.updateRun(runId, (run) => {
+    this.updateRun(runId, (run) => {
       if (run.status === 'running') return { ...run, ...outcome };
       return new RunStateConflictError(`cannot finish run ${runId} as ${outcome.status}: it already ended as ${run.status}${run.stopReason ? ` (${run.stopReason})` : ''}`);
     });
@@ -191,7 +214,7 @@ export class FileConversationStore implements ConversationStore {
 
   /** @inheritdoc */
   async reopenRun(runId: string, updatedAt: string): Promise<void> {
-    await this.updateRun(runId, (run) => {
+    this.updateRun(runId, (run) => {
       if (run.status === 'running' || run.status === 'succeeded') {
         return new RunStateConflictError(`cannot reopen run ${runId}: it is ${run.status} (only a failed or cancelled run can be resumed)`);
       }

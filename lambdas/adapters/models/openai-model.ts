@@ -1,6 +1,7 @@
 /**
  * `LanguageModel` for any OpenAI-compatible chat-completions server (OpenAI, vLLM, Ollama, llama.cpp,
- * LM Studio, LiteLLM...). Plain `fetch`, no SDK; stateless per request.
+ * LM Studio, LiteLLM...). No SDK: `node:http(s)` with keep-alive connections (http-post.ts), or an
+ * injected `fetch`; stateless per request.
  */
 import {
   ContextWindowExceededError,
@@ -11,6 +12,7 @@ import {
 import type { ContentBlock, LanguageModel, ModelCallOptions, ModelRequest, ModelResponse, ModelStopReason } from '../../core/ports';
 import { EXECUTE_PYTHON_TOOL_NAME } from '../../core/reply-parser';
 import { abortError, callSignal, throwIfAborted } from './call-signal';
+import { postJson, type HttpReply } from './http-post';
 
 /** Options of {@link OpenAICompatibleModel}. */
 export interface OpenAICompatibleModelOptions {
@@ -20,7 +22,7 @@ export interface OpenAICompatibleModelOptions {
   apiKey?: string;
   /** Model name on the server; see {@link resolveOpenAIModel} for how it combines with `request.modelId`. */
   model?: string;
-  /** Replaces global `fetch` (tests, proxies). */
+  /** Send through this `fetch` (tests, proxies) instead of `node:http(s)` with keep-alive connections. */
   fetchImpl?: typeof fetch;
   /** Abort a request after this many milliseconds (default {@link DEFAULT_MODEL_TIMEOUT_MS}). */
   timeoutMs?: number;
@@ -211,7 +213,8 @@ export function mapHttpError(status: number, bodyText: string, modelId: string, 
 export class OpenAICompatibleModel implements LanguageModel {
   readonly description: string;
   private readonly url: string;
-  private readonly fetchImpl: typeof fetch;
+  private parsedUrl?: URL;
+  private readonly fetchImpl?: typeof fetch;
   private readonly timeoutMs: number;
 
   /** @param options server, key, model, optional fetch and timeout. */
@@ -219,7 +222,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     const base = options.baseUrl.replace(/\/+$/, '');
     this.url = `${base}/chat/completions`;
     this.description = `openai:${base}`;
-    this.fetchImpl = options.fetchImpl ?? fetch;
+    this.fetchImpl = options.fetchImpl;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS;
   }
 
@@ -235,24 +238,19 @@ export class OpenAICompatibleModel implements LanguageModel {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     const started = Date.now();
-    let res: Response;
-    let text: string;
+    let res: HttpReply;
     try {
-      res = await this.fetchImpl(this.url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(toOpenAIBody(request, model)),
-        signal: call.signal,
-      });
-      text = await res.text();
+      res = await this.send(headers, JSON.stringify(toOpenAIBody(request, model)), call.signal);
     } catch (err) {
       if (call.callerAborted()) throw abortError(what, options.signal, err);
-      const e = err as { name?: string; message?: string; cause?: { code?: string } };
+      const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string } };
+      const code = e.cause?.code ?? e.code;
       const why = call.timedOut() ? `timed out after ${this.timeoutMs} ms`
-        : `failed: ${e.message ?? String(err)}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+        : `failed: ${e.message ?? String(err)}${code && !String(e.message).includes(code) ? ` (${code})` : ''}`;
       throw new ModelUnavailableError(`OpenAI-compatible server ${this.url} for model ${model} ${why}`, { cause: err });
     }
-    if (!res.ok) throw mapHttpError(res.status, text, model, this.url);
+    const text = res.text;
+    if (res.status < 200 || res.status > 299) throw mapHttpError(res.status, text, model, this.url);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -260,5 +258,12 @@ export class OpenAICompatibleModel implements LanguageModel {
       throw new ModelInvocationError(`OpenAI-compatible server ${this.url} returned invalid JSON for model ${model}: ${text.slice(0, 200)}`, { cause: err });
     }
     return fromOpenAIBody(body, model, Date.now() - started);
+  }
+
+  /** One POST: through the injected `fetch`, else `node:http(s)` over a kept-alive connection. */
+  private async send(headers: Record<string, string>, body: string, signal: AbortSignal): Promise<HttpReply> {
+    if (!this.fetchImpl) return postJson((this.parsedUrl ??= new URL(this.url)), headers, body, signal);
+    const res = await this.fetchImpl(this.url, { method: 'POST', headers, body, signal });
+    return { status: res.status, text: await res.text() };
   }
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import {
   looksLikeBedrockModelId,
   OpenAICompatibleModel,
@@ -206,6 +207,59 @@ describe('OpenAICompatibleModel against a real HTTP server', () => {
     const model = new OpenAICompatibleModel({ baseUrl, model: 'm' });
     await expect(model.converse(rootRequest())).rejects.toMatchObject({ name: 'ModelInvocationError', message: expect.stringContaining('provider returned error') });
     await expect(model.converse(rootRequest())).rejects.toMatchObject({ name: 'ModelInvocationError', message: expect.stringContaining('invalid JSON') });
+  });
+});
+
+describe('the connection of OpenAICompatibleModel (node:http, no fetch injected)', () => {
+  /** A server that counts the TCP connections it accepted; `gzip` answers with a compressed body. */
+  async function countingServer(gzip: boolean): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+    let connections = 0;
+    const s = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const body = JSON.stringify(completion({ content: `reply over connection ${connections}` }));
+        res.writeHead(200, { 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+        res.end(gzip ? gzipSync(body) : body);
+      });
+    });
+    s.on('connection', () => { connections++; });
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/v1`,
+      connections: () => connections,
+      close: () => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); }),
+    };
+  }
+
+  it('sequential calls reuse one kept-alive connection (a root turn does not pay a TCP handshake)', async () => {
+    const srv = await countingServer(false);
+    try {
+      const model = new OpenAICompatibleModel({ baseUrl: srv.url, model: 'm' });
+      for (let i = 0; i < 5; i++) {
+        const res = await model.converse(rootRequest());
+        expect(res.content).toEqual([{ type: 'text', text: 'reply over connection 1' }]);
+      }
+      // a second adapter instance (the sub-model) shares the process's pool
+      await new OpenAICompatibleModel({ baseUrl: srv.url, model: 's' }).converse(rootRequest());
+      expect(srv.connections()).toBe(1);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('reads a gzip-encoded response body', async () => {
+    const srv = await countingServer(true);
+    try {
+      const res = await new OpenAICompatibleModel({ baseUrl: srv.url, model: 'm' }).converse(rootRequest());
+      expect(res.content).toEqual([{ type: 'text', text: 'reply over connection 1' }]);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a URL that is not http(s) is ModelUnavailableError naming the protocol', async () => {
+    await expect(new OpenAICompatibleModel({ baseUrl: 'ftp://127.0.0.1:1/v1', model: 'm' }).converse(rootRequest()))
+      .rejects.toMatchObject({ name: 'ModelUnavailableError', message: expect.stringContaining('unsupported protocol ftp:') });
   });
 });
 
