@@ -9,7 +9,7 @@ import {
   ConversationStoreThrottledError, ConversationStoreUnavailableError, ModelThrottledError, ModelUnavailableError,
   SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError,
 } from '../../lambdas/core/errors';
-import type { ConversationStore, LanguageModel, Sandbox, SandboxSession, SandboxStartOptions } from '../../lambdas/core/ports';
+import type { CellExecOptions, ConversationStore, LanguageModel, Sandbox, SandboxSession, SandboxStartOptions } from '../../lambdas/core/ports';
 import type { CellResult } from '../../lambdas/core/types';
 
 /**
@@ -44,12 +44,12 @@ export class LedgerSandbox implements Sandbox {
   private session(id: string): SandboxSession {
     return {
       sessionId: id,
-      execute: async (code) => this.run(id, code),
+      execute: async (code, options) => this.run(id, code, options),
       close: async () => this.stop(id),
     };
   }
 
-  private async run(id: string, code: string): Promise<CellResult> {
+  private async run(id: string, code: string, options?: CellExecOptions): Promise<CellResult> {
     const ns = this.namespaces.get(id)!;
     this.executions.push(code);
     const sub = emptySubStats();
@@ -64,7 +64,9 @@ export class LedgerSandbox implements Sandbox {
         sub.calls += 1;
         sub.inputTokens += r.usage.inputTokens;
         sub.outputTokens += r.usage.outputTokens;
-        sub.records.push({ model: 'scripted', promptChars: 2, responseChars: 1, promptPreview: `q${i}`, responsePreview: '', inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, durationMs: 0 });
+        const record = { model: 'scripted', promptChars: 2, responseChars: 1, promptPreview: `q${i}`, responsePreview: '', inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, durationMs: 0 };
+        sub.records.push(record);
+        options?.onSubCallDone?.(record); // as the Pyodide sandbox's host ledger does
       }
     } else if (code === 'FINAL') result.final = { value: `a=${ns.get('a') ?? 'unset'}` };
     else return { ...result, stderr: `SyntaxError: ${code}`, raised: true };

@@ -71,6 +71,7 @@ const POINTS: Array<FaultPoint & { label: string; kinds?: FaultKind[] }> = [
   { label: 'RootTurn 1: recording the reply (pending turn)', op: 'store.putStep:reply', nth: 1 },
   { label: 'RootTurn 1: recording cell 1 started', op: 'store.putStep:cell_started', nth: 1 },
   { label: 'RootTurn 1: during cell 1', op: 'sandbox.execute', nth: 1 },
+  { label: 'RootTurn 1: recording cell 2\'s sub-calls as they end', op: 'store.putStep:sub_calls', nth: 1 },
   { label: 'RootTurn 1: recording cell 2 (its 2 sub-calls)', op: 'store.putStep:cell_done', nth: 2 },
   { label: 'RootTurn 2: writing the turn', op: 'store.putTurn', nth: 2 },
   { label: 'RootTurn 1: advancing the run item', op: 'store.advanceRun', nth: 1 },
@@ -87,8 +88,11 @@ const cellResultLost = (op: string, kind: FaultKind) => (op === 'sandbox.execute
 /** Where the model answered but the reply was lost before it was recorded: one extra root call. */
 const replyLost = (op: string, kind: FaultKind) =>
   (op === 'model.root' && (kind === 'drop' || kind === 'kill-after')) || (op === 'store.putStep:reply' && kind === 'kill-before');
-/** Where the invocation died with the cell's result in memory: reported as interrupted, its sub-calls not counted. */
-const resultDied = (op: string, kind: FaultKind) => op === 'store.putStep:cell_done' && kind === 'kill-before';
+/** Where the invocation died with the cell's result in memory: reported as interrupted (its sub-calls were journalled). */
+const resultDied = (op: string, kind: FaultKind) =>
+  (op === 'store.putStep:cell_done' && kind === 'kill-before') || (op === 'store.putStep:sub_calls' && (kind === 'kill-before' || kind === 'kill-after'));
+/** Where the invocation died before the cell's sub-calls reached the store: they were made but are not counted. */
+const subCallsLost = (op: string, kind: FaultKind) => op === 'store.putStep:sub_calls' && kind === 'kill-before';
 /** A session started by an invocation that died before it could record or stop it (see docs/reliability.md). */
 const sessionLeaks = (op: string, kind: FaultKind) => op === 'sandbox.start' && (kind === 'drop' || kind === 'kill-after');
 
@@ -118,7 +122,7 @@ test.each(cases)('%s x %s', async (_label, point, kind) => {
   expect(o.iterations).toBe(3);
   expect(o.rootReplies).toBe(replyLost(point.op, kind) ? 4 : 3);
   expect(new Set(o.executions).size).toBe(o.executions.length); // no cell executed twice
-  expect(o.subCalls).toBe(resultDied(point.op, kind) ? 0 : 2); // see docs/reliability.md: not yet counted from the host
+  expect(o.subCalls).toBe(subCallsLost(point.op, kind) ? 0 : 2); // made once, counted once (core/run/sub-call-journal.ts)
   expect(o.subCallsMade).toBe(2);
   if (cellNeverRan(point.op, kind)) {
     expect(o.answer).toBe('a=10');
