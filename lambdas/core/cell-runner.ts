@@ -150,7 +150,10 @@ async function executeOne(
   const options: CellExecOptions = {
     timeoutMs,
     budget,
-    onSubCalls: (p) => deps.progress?.subCalls?.({ runId, iteration: ctx.iteration, cell, ...p }),
+    onSubCalls: (p) => {
+      journal.progress(p);
+      deps.progress?.subCalls?.({ runId, iteration: ctx.iteration, cell, ...p });
+    },
     onSubCallDone: journal.onSubCallDone,
   };
   let result: CellResult;

@@ -163,9 +163,10 @@ export type TurnStep =
   | { kind: 'cell_not_run'; at: string; cell: number; reason: string }
   /**
    * Sub-calls of cell `cell` that ended while it ran (full prompt and reply texts left out), written as they
-   * happen: a cell whose invocation died before `cell_done` still counts them, once (core/run/sub-call-journal.ts).
+   * happen, and `started`, how many its attempt had started so far: a cell whose invocation died before
+   * `cell_done` still counts them, once, those in flight included (core/run/sub-call-journal.ts).
    */
-  | { kind: 'sub_calls'; at: string; cell: number; records: SubCallRecord[] };
+  | { kind: 'sub_calls'; at: string; cell: number; records: SubCallRecord[]; started?: number };
 
 /** A step as stored: run, turn index, 1-based sequence number within the turn. */
 export interface TurnStepRecord {

@@ -61,6 +61,7 @@ export class LedgerSandbox implements Sandbox {
       for (let i = 0; i < Number(m[1]); i++) {
         const record: SubCallRecord = { model: 'scripted', promptChars: 2, responseChars: 1, promptPreview: `q${i}`, responsePreview: '', inputTokens: 0, outputTokens: 0, durationMs: 0 };
         sub.calls += 1;
+        options?.onSubCalls?.({ inFlight: 1, done: i, errors: sub.errors });
         try {
           const r = await this.model.converse({ role: 'sub', modelId: 'scripted', messages: [{ role: 'user', content: [{ type: 'text', text: `q${i}` }] }] });
           this.subCallsMade += 1;

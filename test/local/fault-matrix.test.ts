@@ -98,14 +98,15 @@ const replyLost = (op: string, kind: FaultKind) =>
 const resultDied = (op: string, kind: FaultKind) =>
   (op === 'store.putStep:cell_done' && kind === 'kill-before') || (op === 'store.putStep:sub_calls' && (kind === 'kill-before' || kind === 'kill-after'));
 /**
- * Sub-calls counted and made (reaching the model). A failed sub-call is an error for the code and counts;
- * the invocation dying before the sub-calls reached the store, or in the middle of one, leaves them uncounted.
+ * Sub-calls counted and made (reaching the model). A started sub-call counts (a failed one is an error for
+ * the code); only the invocation dying before the sub-calls reached the store leaves them uncounted.
  */
 function subCallsOf(op: string, kind: FaultKind): { counted: number; made: number } {
   if (op === 'store.putStep:sub_calls' && kind === 'kill-before') return { counted: 0, made: 2 };
   if (op !== 'model.sub') return { counted: 2, made: 2 };
-  if (kind === 'kill-before') return { counted: 0, made: 0 };
-  if (kind === 'kill-after') return { counted: 0, made: 1 };
+  // The invocation died in the call: it counts as started (an unfinished error), whether it reached the model or not.
+  if (kind === 'kill-before') return { counted: 1, made: 0 };
+  if (kind === 'kill-after') return { counted: 1, made: 1 };
   return { counted: 2, made: kind === 'drop' ? 2 : 1 };
 }
 /** A session started by an invocation that died before it could record or stop it (see docs/reliability.md). */

@@ -54,7 +54,8 @@ type Turn = { index: number; cells: Array<{ modelOutput: string; result: { sub: 
 const turnsOf = (stateDir: string, runId: string): Turn[] => {
   const d = path.join(stateDir, 'runs', runId, 'turns');
   try {
-    return readdirSync(d).sort().map((f) => JSON.parse(readFileSync(path.join(d, f), 'utf8')));
+    // Turn items only: a kill can leave the store's temporary files (`*.tmp`), which the store ignores too.
+    return readdirSync(d).filter((f) => /^\d+\.json$/.test(f)).sort().map((f) => JSON.parse(readFileSync(path.join(d, f), 'utf8')));
   } catch {
     return [];
   }

@@ -6,9 +6,9 @@
 import type { EngineDeps } from '../engine-deps';
 import { isoNow } from '../engine-deps';
 import { ConversationStoreThrottledError, ConversationStoreUnavailableError, StepAlreadyRecordedError } from '../errors';
-import type { CellRecord, SubCallRecord, SubCallStats, TurnStep } from '../types';
+import type { CellRecord, SubCallStats, TurnStep } from '../types';
 import { readJsonArtifact, spillIfOverBudget } from './spill';
-import { statsOf } from './sub-call-journal';
+import { replayedSubCalls } from './sub-call-journal';
 
 /** What the log says about one cell (1-based). */
 export type CellStepState =
@@ -63,13 +63,11 @@ export class StepLog {
   }
 
   /**
-   * The sub-calls recorded for cell `cell` (1-based) while it ran, by every attempt: what an interrupted
-   * cell counts (a cell with a `cell_done` counts its own record instead).
+   * The sub-calls recorded for cell `cell` (1-based) while it ran, by every attempt, those in flight
+   * included: what an interrupted cell counts (a cell with a `cell_done` counts its own record instead).
    */
   subCallsOf(cell: number): SubCallStats {
-    const records: SubCallRecord[] = [];
-    for (const s of this.steps) if (s.kind === 'sub_calls' && s.cell === cell) records.push(...s.records);
-    return statsOf(records);
+    return replayedSubCalls(this.steps, cell);
   }
 
   /** Record a step (durably, before the caller goes on). A step over the item budget goes to an artifact. */
