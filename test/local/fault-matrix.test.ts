@@ -38,18 +38,22 @@ interface Outcome {
   fired: boolean;
 }
 
-async function runWith(point: FaultPoint | undefined, kind: FaultKind, failTurn?: number): Promise<Outcome> {
+/** A crash point; `setup` is a first fault that leads the run there (e.g. a throttled cell, to reach `cell_not_run`). */
+type Point = FaultPoint & { label: string; kinds?: FaultKind[]; setup?: FaultPoint & { kind: FaultKind } };
+
+async function runWith(point: Point | undefined, kind: FaultKind, failTurn?: number): Promise<Outcome> {
   const injector = new FaultInjector(point, kind);
+  const setup = new FaultInjector(point?.setup, point?.setup?.kind ?? 'throttle');
   const base = new ScriptedModel(SCRIPT, { source: 'matrix' });
   const model = new CountingModel(base, failTurn ? { nth: failTurn, error: () => new ModelInvocationError('access denied (not retryable)') } : undefined);
   // Sub-calls go through the injector too (`model.sub`); `effective` counts those that reached the model.
   let effective = 0;
   const subModel: LanguageModel = { description: 'sub', converse: async (r, o) => { const res = await base.converse(r, o); effective += 1; return res; } };
-  const sandbox = new LedgerSandbox(injector.wrapModel(subModel));
+  const sandbox = new LedgerSandbox(injector.wrapModel(setup.wrapModel(subModel)));
   const engine = await LocalEngine.start({
     model, sandbox, stateDir: path.join(dir, `state-${Math.random().toString(36).slice(2)}`),
     runDefaults: { rootModelId: 'scripted', subModelId: 'scripted' }, retryDelayOverrideMs: 0,
-    wrapDeps: (deps) => injector.wrap(deps),
+    wrapDeps: (deps) => injector.wrap(setup.wrap(deps)),
   });
   try {
     const summary = await engine.run({ question: 'q', documents: [toFileUri(doc)] });
@@ -58,7 +62,7 @@ async function runWith(point: FaultPoint | undefined, kind: FaultKind, failTurn?
     return {
       status: summary.status, answer: summary.answer, rootReplies: model.rootReplies, executions: sandbox.executions,
       subCalls: run.totals.subCalls, subCallsMade: effective, turnIndexes: turns.map((t) => t.index),
-      iterations: run.iterations, openSessions: sandbox.open.size, fired: injector.fired,
+      iterations: run.iterations, openSessions: sandbox.open.size, fired: injector.fired && (!point?.setup || setup.fired),
       interrupted: turns.flatMap((t) => t.cells).filter((c) => /^Interrupted/.test(c.modelOutput)).length,
     };
   } finally {
@@ -68,13 +72,14 @@ async function runWith(point: FaultPoint | undefined, kind: FaultKind, failTurn?
 
 const KINDS: FaultKind[] = ['throttle', '5xx', 'drop', 'kill-before', 'kill-after'];
 /** Crash points of a successful run. `kinds` limits the kinds that exist there (see docs/reliability.md). */
-const POINTS: Array<FaultPoint & { label: string; kinds?: FaultKind[] }> = [
+const POINTS: Point[] = [
   { label: 'StartRun: sandbox start', op: 'sandbox.start' },
   { label: 'StartRun: between sandbox start and run creation / creating the run', op: 'store.createRun' },
   { label: 'RootTurn 2: root model call', op: 'model.root', nth: 2 },
   { label: 'RootTurn 1: recording the reply (pending turn)', op: 'store.putStep:reply', nth: 1 },
   { label: 'RootTurn 1: recording cell 1 started', op: 'store.putStep:cell_started', nth: 1 },
   { label: 'RootTurn 1: during cell 1', op: 'sandbox.execute', nth: 1 },
+  { label: 'RootTurn 1: recording cell 1 not run (after a sandbox throttle)', op: 'store.putStep:cell_not_run', nth: 1, setup: { op: 'sandbox.execute', nth: 1, kind: 'throttle' } },
   { label: 'RootTurn 1: the first sub-call of cell 2', op: 'model.sub', nth: 1 },
   { label: 'RootTurn 1: recording cell 2\'s sub-calls as they end', op: 'store.putStep:sub_calls', nth: 1 },
   { label: 'RootTurn 1: recording cell 2 (its 2 sub-calls)', op: 'store.putStep:cell_done', nth: 2 },
@@ -87,7 +92,8 @@ const POINTS: Array<FaultPoint & { label: string; kinds?: FaultKind[] }> = [
 
 /** Where a cell's effect is lost (it was recorded started, then never ran): the model is told; the answer then lacks `a = 1`. */
 const cellNeverRan = (op: string, kind: FaultKind) =>
-  (op === 'store.putStep:cell_started' && kind === 'kill-after') || (op === 'sandbox.execute' && kind === 'kill-before');
+  (op === 'store.putStep:cell_started' && kind === 'kill-after') || (op === 'sandbox.execute' && kind === 'kill-before') ||
+  (op === 'store.putStep:cell_not_run' && kind === 'kill-before');
 /** Where the cell ran but its result was lost: reported as interrupted, effect kept. */
 const cellResultLost = (op: string, kind: FaultKind) =>
   (op === 'sandbox.execute' && (kind === 'drop' || kind === 'kill-after')) || resultDied(op, kind) || (op === 'model.sub' && kind.startsWith('kill'));
@@ -128,9 +134,9 @@ test('the unfaulted run: answer a=11 in 3 turns, 4 cells, 2 sub-calls, no sessio
   expect(baseline.executions).toEqual(CELLS);
 });
 
-const cases = POINTS.flatMap((p) => (p.kinds ?? KINDS).map((kind) => [p.label, p, kind] as const));
+const cases = POINTS.flatMap((p) => (p.kinds ?? KINDS).map((kind) => [p.label, kind, p] as const));
 
-test.each(cases)('%s x %s', async (_label, point, kind) => {
+test.each(cases)('%s x %s', async (_label, kind, point) => {
   const o = await runWith(point, kind);
   expect(o.fired).toBe(true);
   expect(o.status).toBe('succeeded');
@@ -154,14 +160,14 @@ test.each(cases)('%s x %s', async (_label, point, kind) => {
 });
 
 /** RecordFailure's own crash points: turn 2's root call fails for good (not retryable). */
-const FAILURE_POINTS: Array<FaultPoint & { label: string; kinds?: FaultKind[] }> = [
+const FAILURE_POINTS: Point[] = [
   { label: 'RecordFailure: stopping the sandbox', op: 'sandbox.stop' },
   { label: 'RecordFailure: marking the run failed', op: 'store.finishRun' },
   { label: 'RecordFailure: writing the artifacts', op: 'documents.putArtifact', kinds: ['kill-before', 'kill-after'] },
 ];
-const failureCases = FAILURE_POINTS.flatMap((p) => (p.kinds ?? KINDS).map((kind) => [p.label, p, kind] as const));
+const failureCases = FAILURE_POINTS.flatMap((p) => (p.kinds ?? KINDS).map((kind) => [p.label, kind, p] as const));
 
-test.each(failureCases)('%s x %s: the run ends failed with its transcript, never left running, no session left', async (_label, point, kind) => {
+test.each(failureCases)('%s x %s: the run ends failed with its transcript, never left running, no session left', async (_label, kind, point) => {
   const o = await runWith(point, kind, 2);
   expect(o.fired).toBe(true);
   expect(o.status).toBe('failed');
