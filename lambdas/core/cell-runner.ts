@@ -16,6 +16,7 @@ import { turnFooter } from './prompts';
 import type { CodeRequest } from './reply-parser';
 import { spillCell } from './run/spill';
 import type { StepLog } from './run/step-log';
+import { SubCallJournal } from './run/sub-call-journal';
 import type { CellRecord, CellResult, RunRecord, RunTotals } from './types';
 
 export { SPILLED_OUTPUT_PREVIEW_CHARS as INLINE_FULL_OUTPUT_CHARS } from './run/spill';
@@ -49,8 +50,8 @@ export async function attachSession(deps: EngineDeps, run: RunRecord, deadline?:
   return { session, notice: LOST_NOTICE };
 }
 
-function syntheticResult(message: string, raised: boolean): CellResult {
-  return { stdout: '', stderr: message, timedOut: false, raised, durationMs: 0, sub: emptySubStats() };
+function syntheticResult(message: string, raised: boolean, sub: CellResult['sub'] = emptySubStats()): CellResult {
+  return { stdout: '', stderr: message, timedOut: false, raised, durationMs: 0, sub };
 }
 
 /** Options of one turn's cells. */
@@ -89,7 +90,9 @@ export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: 
     }
     let result: CellResult;
     if (recorded.state === 'interrupted') {
-      result = syntheticResult(INTERRUPTED_MESSAGE, true);
+      // The sub-calls it made were recorded as they ended (core/run/sub-call-journal.ts): counted once, here.
+      result = syntheticResult(INTERRUPTED_MESSAGE, true, ctx.log.subCallsOf(cell));
+      spent = withCell(spent, result, run.config, deps.prices);
       deps.logger.warn('cell interrupted by an earlier attempt; not running it again', { runId: run.runId, turn: ctx.iteration, cell });
     } else if (req.invalid) {
       result = syntheticResult(req.invalid, true);
@@ -143,22 +146,34 @@ async function executeOne(
 ): Promise<{ result: CellResult; lost?: boolean }> {
   const { runId } = ctx.run;
   deps.progress?.cellStarted?.({ runId, iteration: ctx.iteration, cell });
+  const journal = new SubCallJournal(deps, ctx.log, cell);
   const options: CellExecOptions = {
     timeoutMs,
     budget,
-    onSubCalls: (p) => deps.progress?.subCalls?.({ runId, iteration: ctx.iteration, cell, ...p }),
+    onSubCalls: (p) => {
+      journal.progress(p);
+      deps.progress?.subCalls?.({ runId, iteration: ctx.iteration, cell, ...p });
+    },
+    onSubCallDone: journal.onSubCallDone,
   };
+  let result: CellResult;
   try {
-    return { result: await session.execute(code, options) };
+    result = await session.execute(code, options);
   } catch (err) {
+    // Whatever happens next (a retry, a lost session), the sub-calls this cell made are on record first.
+    await journal.drain();
     if (err instanceof SandboxThrottledError || (err instanceof SandboxUnavailableError && err.cellDidNotRun)) {
       await ctx.log.append({ kind: 'cell_not_run', at: isoNow(deps), cell, reason: err.message });
       throw err;
     }
     if (!(err instanceof SandboxSessionLostError)) throw err;
     deps.logger.warn('sandbox session lost during a cell; a new one starts with the next cell or turn', { runId, iteration: ctx.iteration });
-    return { result: syntheticResult(`The sandbox session was lost while this cell ran (${err.message}); the cell did not complete.`, true), lost: true };
+    const lost = `The sandbox session was lost while this cell ran (${err.message}); the cell did not complete.`;
+    return { result: syntheticResult(lost, true, journal.stats()), lost: true };
   }
+  // The cell's result is in memory only until cell_done is written: its sub-calls go on record before.
+  await journal.drain();
+  return { result };
 }
 
 /** The cell's record, with the sub-calls' cost computed while every record is at hand. */

@@ -11,6 +11,7 @@ import type {
   RunStatus,
   RunTotals,
   StopReason,
+  SubCallRecord,
   TokenUsage,
   TurnRecord,
   TurnStepRecord,
@@ -159,6 +160,12 @@ export interface CellExecOptions {
   budget?: SubCallBudget;
   /** Told as the cell's sub-calls start and finish. */
   onSubCalls?: (progress: SubCallProgress) => void;
+  /**
+   * Told as each sub-call ends (made, with its usage; an unfinished call aborted at the cell's end too), where
+   * the sub-calls are made from the host: core records them durably while the cell runs (a sub-call made is
+   * counted once even when the invocation dies before the cell's result is recorded).
+   */
+  onSubCallDone?: (record: SubCallRecord) => void;
 }
 
 /** A live sandbox session: a persistent Python namespace with the prelude and documents loaded. */

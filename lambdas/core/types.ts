@@ -151,7 +151,7 @@ export interface RecordedCodeRequest {
 
 /**
  * One recorded step of a turn in progress. A turn is written as a sequence of steps: the root reply first,
- * then, per cell, `cell_started` before it runs and `cell_done` when it finished (or `cell_not_run` when the
+ * then, per cell, `cell_started` before it runs, `sub_calls` as its sub-calls end, and `cell_done` when it finished (or `cell_not_run` when the
  * sandbox refused it before it ran). A retried turn replays the steps instead of redoing them.
  */
 export type TurnStep =
@@ -160,7 +160,13 @@ export type TurnStep =
   | { kind: 'cell_done'; at: string; cell: number; record: CellRecord }
   /** A step too large for one store item, written whole to an artifact (`uri`, the step's JSON). */
   | { kind: 'spilled'; at: string; uri: string }
-  | { kind: 'cell_not_run'; at: string; cell: number; reason: string };
+  | { kind: 'cell_not_run'; at: string; cell: number; reason: string }
+  /**
+   * Sub-calls of cell `cell` that ended while it ran (full prompt and reply texts left out), written as they
+   * happen, and `started`, how many its attempt had started so far: a cell whose invocation died before
+   * `cell_done` still counts them, once, those in flight included (core/run/sub-call-journal.ts).
+   */
+  | { kind: 'sub_calls'; at: string; cell: number; records: SubCallRecord[]; started?: number };
 
 /** A step as stored: run, turn index, 1-based sequence number within the turn. */
 export interface TurnStepRecord {

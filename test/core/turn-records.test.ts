@@ -62,5 +62,5 @@ test('turns carry their cost and the totals after them; core emits the progress 
   expect((await store.getRun('rec-1')).totals).toEqual(t2.totalsAfter);
 
   const steps = (await store.listSteps('rec-1', 1)).map((s) => s.step.kind + ('cell' in s.step ? ` ${s.step.cell}` : ''));
-  expect(steps).toEqual(['reply', 'cell_started 1', 'cell_done 1', 'cell_started 2', 'cell_done 2']);
+  expect(steps).toEqual(['reply', 'cell_started 1', 'cell_done 1', 'cell_started 2', 'sub_calls 2', 'cell_done 2']);
 });

@@ -6,11 +6,11 @@
 import { emptySubStats } from '../../lambdas/core/cell-report';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import {
-  ConversationStoreThrottledError, ConversationStoreUnavailableError, ModelThrottledError, ModelUnavailableError,
+  ConversationStoreThrottledError, ConversationStoreUnavailableError, ModelError, ModelThrottledError, ModelUnavailableError,
   SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError,
 } from '../../lambdas/core/errors';
-import type { ConversationStore, LanguageModel, Sandbox, SandboxSession, SandboxStartOptions } from '../../lambdas/core/ports';
-import type { CellResult } from '../../lambdas/core/types';
+import type { CellExecOptions, ConversationStore, LanguageModel, Sandbox, SandboxSession, SandboxStartOptions } from '../../lambdas/core/ports';
+import type { CellResult, SubCallRecord } from '../../lambdas/core/types';
 
 /**
  * Sandbox double with real state: cells are lines `NAME = N`, `NAME += N`, `sub N` (N sub-calls through the
@@ -44,12 +44,12 @@ export class LedgerSandbox implements Sandbox {
   private session(id: string): SandboxSession {
     return {
       sessionId: id,
-      execute: async (code) => this.run(id, code),
+      execute: async (code, options) => this.run(id, code, options),
       close: async () => this.stop(id),
     };
   }
 
-  private async run(id: string, code: string): Promise<CellResult> {
+  private async run(id: string, code: string, options?: CellExecOptions): Promise<CellResult> {
     const ns = this.namespaces.get(id)!;
     this.executions.push(code);
     const sub = emptySubStats();
@@ -59,12 +59,25 @@ export class LedgerSandbox implements Sandbox {
     else if ((m = code.match(/^(\w+) \+= (\d+)$/))) ns.set(m[1], (ns.get(m[1]) ?? 0) + Number(m[2]));
     else if ((m = code.match(/^sub (\d+)$/))) {
       for (let i = 0; i < Number(m[1]); i++) {
-        const r = await this.model.converse({ role: 'sub', modelId: 'scripted', messages: [{ role: 'user', content: [{ type: 'text', text: `q${i}` }] }] });
-        this.subCallsMade += 1;
+        const record: SubCallRecord = { model: 'scripted', promptChars: 2, responseChars: 1, promptPreview: `q${i}`, responsePreview: '', inputTokens: 0, outputTokens: 0, durationMs: 0 };
         sub.calls += 1;
-        sub.inputTokens += r.usage.inputTokens;
-        sub.outputTokens += r.usage.outputTokens;
-        sub.records.push({ model: 'scripted', promptChars: 2, responseChars: 1, promptPreview: `q${i}`, responsePreview: '', inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, durationMs: 0 });
+        options?.onSubCalls?.({ inFlight: 1, done: i, errors: sub.errors });
+        try {
+          const r = await this.model.converse({ role: 'sub', modelId: 'scripted', messages: [{ role: 'user', content: [{ type: 'text', text: `q${i}` }] }] });
+          this.subCallsMade += 1;
+          record.inputTokens = r.usage.inputTokens;
+          record.outputTokens = r.usage.outputTokens;
+        } catch (err) {
+          // As the host ledger does: a failed sub-call is an error string for the code (it counts as made);
+          // only the invocation dying (an injected kill) ends the cell.
+          if (!(err instanceof ModelError)) throw err;
+          sub.errors += 1;
+          record.error = `${err.name}: ${err.message}`;
+        }
+        sub.inputTokens += record.inputTokens;
+        sub.outputTokens += record.outputTokens;
+        sub.records.push(record);
+        options?.onSubCallDone?.(record); // as the Pyodide sandbox's host ledger does
       }
     } else if (code === 'FINAL') result.final = { value: `a=${ns.get('a') ?? 'unset'}` };
     else return { ...result, stderr: `SyntaxError: ${code}`, raised: true };
@@ -118,6 +131,11 @@ export class FaultInjector {
     throw errorFor(port, this.kind, op);
   }
 
+  /** The model with the fault wired in (`model.root`, `model.sub`): hand it to a sandbox that makes sub-calls. */
+  wrapModel(model: LanguageModel): LanguageModel {
+    return { description: model.description, converse: (req, o) => this.call('model', `model.${req.role}`, () => model.converse(req, o)) };
+  }
+
   /** The adapters with the fault wired in. */
   wrap(deps: EngineDeps): EngineDeps {
     const store = deps.store;
@@ -148,11 +166,7 @@ export class FaultInjector {
       resume: async (id, o) => wrapSession(await sandbox.resume(id, o)),
       stop: (id) => this.call('sandbox', 'sandbox.stop', () => sandbox.stop(id)),
     };
-    const model = deps.model;
-    const wrappedModel: LanguageModel = {
-      description: model.description,
-      converse: (req, o) => this.call('model', `model.${req.role}`, () => model.converse(req, o)),
-    };
+    const wrappedModel = this.wrapModel(deps.model);
     const documents = deps.documents;
     return {
       ...deps, store: wrappedStore, sandbox: wrappedSandbox, model: wrappedModel,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ScriptedModel, type Script } from '../../lambdas/adapters/models';
 import { ModelInvocationError, SandboxUnavailableError } from '../../lambdas/core/errors';
+import type { LanguageModel } from '../../lambdas/core/ports';
 import { LocalEngine } from '../../bin/local/local-engine';
 import { toFileUri } from '../../lambdas/adapters/documents';
 import { CountingModel, FaultInjector, LedgerSandbox, type FaultKind, type FaultPoint } from './fault-kit';
@@ -37,15 +38,22 @@ interface Outcome {
   fired: boolean;
 }
 
-async function runWith(point: FaultPoint | undefined, kind: FaultKind, failTurn?: number): Promise<Outcome> {
+/** A crash point; `setup` is a first fault that leads the run there (e.g. a throttled cell, to reach `cell_not_run`). */
+type Point = FaultPoint & { label: string; kinds?: FaultKind[]; setup?: FaultPoint & { kind: FaultKind } };
+
+async function runWith(point: Point | undefined, kind: FaultKind, failTurn?: number): Promise<Outcome> {
   const injector = new FaultInjector(point, kind);
+  const setup = new FaultInjector(point?.setup, point?.setup?.kind ?? 'throttle');
   const base = new ScriptedModel(SCRIPT, { source: 'matrix' });
   const model = new CountingModel(base, failTurn ? { nth: failTurn, error: () => new ModelInvocationError('access denied (not retryable)') } : undefined);
-  const sandbox = new LedgerSandbox(base);
+  // Sub-calls go through the injector too (`model.sub`); `effective` counts those that reached the model.
+  let effective = 0;
+  const subModel: LanguageModel = { description: 'sub', converse: async (r, o) => { const res = await base.converse(r, o); effective += 1; return res; } };
+  const sandbox = new LedgerSandbox(injector.wrapModel(setup.wrapModel(subModel)));
   const engine = await LocalEngine.start({
     model, sandbox, stateDir: path.join(dir, `state-${Math.random().toString(36).slice(2)}`),
     runDefaults: { rootModelId: 'scripted', subModelId: 'scripted' }, retryDelayOverrideMs: 0,
-    wrapDeps: (deps) => injector.wrap(deps),
+    wrapDeps: (deps) => injector.wrap(setup.wrap(deps)),
   });
   try {
     const summary = await engine.run({ question: 'q', documents: [toFileUri(doc)] });
@@ -53,8 +61,8 @@ async function runWith(point: FaultPoint | undefined, kind: FaultKind, failTurn?
     const turns = await engine.deps.store.listTurns(summary.runId);
     return {
       status: summary.status, answer: summary.answer, rootReplies: model.rootReplies, executions: sandbox.executions,
-      subCalls: run.totals.subCalls, subCallsMade: sandbox.subCallsMade, turnIndexes: turns.map((t) => t.index),
-      iterations: run.iterations, openSessions: sandbox.open.size, fired: injector.fired,
+      subCalls: run.totals.subCalls, subCallsMade: effective, turnIndexes: turns.map((t) => t.index),
+      iterations: run.iterations, openSessions: sandbox.open.size, fired: injector.fired && (!point?.setup || setup.fired),
       interrupted: turns.flatMap((t) => t.cells).filter((c) => /^Interrupted/.test(c.modelOutput)).length,
     };
   } finally {
@@ -64,31 +72,49 @@ async function runWith(point: FaultPoint | undefined, kind: FaultKind, failTurn?
 
 const KINDS: FaultKind[] = ['throttle', '5xx', 'drop', 'kill-before', 'kill-after'];
 /** Crash points of a successful run. `kinds` limits the kinds that exist there (see docs/reliability.md). */
-const POINTS: Array<FaultPoint & { label: string; kinds?: FaultKind[] }> = [
+const POINTS: Point[] = [
   { label: 'StartRun: sandbox start', op: 'sandbox.start' },
   { label: 'StartRun: between sandbox start and run creation / creating the run', op: 'store.createRun' },
   { label: 'RootTurn 2: root model call', op: 'model.root', nth: 2 },
   { label: 'RootTurn 1: recording the reply (pending turn)', op: 'store.putStep:reply', nth: 1 },
   { label: 'RootTurn 1: recording cell 1 started', op: 'store.putStep:cell_started', nth: 1 },
   { label: 'RootTurn 1: during cell 1', op: 'sandbox.execute', nth: 1 },
+  { label: 'RootTurn 1: recording cell 1 not run (after a sandbox throttle)', op: 'store.putStep:cell_not_run', nth: 1, setup: { op: 'sandbox.execute', nth: 1, kind: 'throttle' } },
+  { label: 'RootTurn 1: the first sub-call of cell 2', op: 'model.sub', nth: 1 },
+  { label: 'RootTurn 1: recording cell 2\'s sub-calls as they end', op: 'store.putStep:sub_calls', nth: 1 },
   { label: 'RootTurn 1: recording cell 2 (its 2 sub-calls)', op: 'store.putStep:cell_done', nth: 2 },
   { label: 'RootTurn 2: writing the turn', op: 'store.putTurn', nth: 2 },
   { label: 'RootTurn 1: advancing the run item', op: 'store.advanceRun', nth: 1 },
-  { label: 'FinalizeRun: stopping the sandbox', op: 'sandbox.stop', kinds: ['5xx', 'kill-before', 'kill-after'] },
+  { label: 'FinalizeRun: stopping the sandbox', op: 'sandbox.stop' },
   { label: 'FinalizeRun: marking the run succeeded', op: 'store.finishRun' },
   { label: 'FinalizeRun: writing the artifacts', op: 'documents.putArtifact', kinds: ['kill-before', 'kill-after'] },
 ];
 
 /** Where a cell's effect is lost (it was recorded started, then never ran): the model is told; the answer then lacks `a = 1`. */
 const cellNeverRan = (op: string, kind: FaultKind) =>
-  (op === 'store.putStep:cell_started' && kind === 'kill-after') || (op === 'sandbox.execute' && kind === 'kill-before');
+  (op === 'store.putStep:cell_started' && kind === 'kill-after') || (op === 'sandbox.execute' && kind === 'kill-before') ||
+  (op === 'store.putStep:cell_not_run' && kind === 'kill-before');
 /** Where the cell ran but its result was lost: reported as interrupted, effect kept. */
-const cellResultLost = (op: string, kind: FaultKind) => (op === 'sandbox.execute' && (kind === 'drop' || kind === 'kill-after')) || resultDied(op, kind);
+const cellResultLost = (op: string, kind: FaultKind) =>
+  (op === 'sandbox.execute' && (kind === 'drop' || kind === 'kill-after')) || resultDied(op, kind) || (op === 'model.sub' && kind.startsWith('kill'));
 /** Where the model answered but the reply was lost before it was recorded: one extra root call. */
 const replyLost = (op: string, kind: FaultKind) =>
   (op === 'model.root' && (kind === 'drop' || kind === 'kill-after')) || (op === 'store.putStep:reply' && kind === 'kill-before');
-/** Where the invocation died with the cell's result in memory: reported as interrupted, its sub-calls not counted. */
-const resultDied = (op: string, kind: FaultKind) => op === 'store.putStep:cell_done' && kind === 'kill-before';
+/** Where the invocation died with the cell's result in memory: reported as interrupted (its sub-calls were journalled). */
+const resultDied = (op: string, kind: FaultKind) =>
+  (op === 'store.putStep:cell_done' && kind === 'kill-before') || (op === 'store.putStep:sub_calls' && (kind === 'kill-before' || kind === 'kill-after'));
+/**
+ * Sub-calls counted and made (reaching the model). A started sub-call counts (a failed one is an error for
+ * the code); only the invocation dying before the sub-calls reached the store leaves them uncounted.
+ */
+function subCallsOf(op: string, kind: FaultKind): { counted: number; made: number } {
+  if (op === 'store.putStep:sub_calls' && kind === 'kill-before') return { counted: 0, made: 2 };
+  if (op !== 'model.sub') return { counted: 2, made: 2 };
+  // The invocation died in the call: it counts as started (an unfinished error), whether it reached the model or not.
+  if (kind === 'kill-before') return { counted: 1, made: 0 };
+  if (kind === 'kill-after') return { counted: 1, made: 1 };
+  return { counted: 2, made: kind === 'drop' ? 2 : 1 };
+}
 /** A session started by an invocation that died before it could record or stop it (see docs/reliability.md). */
 const sessionLeaks = (op: string, kind: FaultKind) => op === 'sandbox.start' && (kind === 'drop' || kind === 'kill-after');
 
@@ -108,9 +134,9 @@ test('the unfaulted run: answer a=11 in 3 turns, 4 cells, 2 sub-calls, no sessio
   expect(baseline.executions).toEqual(CELLS);
 });
 
-const cases = POINTS.flatMap((p) => (p.kinds ?? KINDS).map((kind) => [p.label, p, kind] as const));
+const cases = POINTS.flatMap((p) => (p.kinds ?? KINDS).map((kind) => [p.label, kind, p] as const));
 
-test.each(cases)('%s x %s', async (_label, point, kind) => {
+test.each(cases)('%s x %s', async (_label, kind, point) => {
   const o = await runWith(point, kind);
   expect(o.fired).toBe(true);
   expect(o.status).toBe('succeeded');
@@ -118,8 +144,8 @@ test.each(cases)('%s x %s', async (_label, point, kind) => {
   expect(o.iterations).toBe(3);
   expect(o.rootReplies).toBe(replyLost(point.op, kind) ? 4 : 3);
   expect(new Set(o.executions).size).toBe(o.executions.length); // no cell executed twice
-  expect(o.subCalls).toBe(resultDied(point.op, kind) ? 0 : 2); // see docs/reliability.md: not yet counted from the host
-  expect(o.subCallsMade).toBe(2);
+  // Made once, counted once (core/run/sub-call-journal.ts).
+  expect({ counted: o.subCalls, made: o.subCallsMade }).toEqual(subCallsOf(point.op, kind));
   if (cellNeverRan(point.op, kind)) {
     expect(o.answer).toBe('a=10');
     expect(o.interrupted).toBe(1);
@@ -130,18 +156,18 @@ test.each(cases)('%s x %s', async (_label, point, kind) => {
     expect(o.executions).toEqual(CELLS);
   }
   expect(o.openSessions).toBe(sessionLeaks(point.op, kind) ? 1 : 0);
-  table.push(`| ${point.label} | ${kind} | ${o.status} | ${o.answer} | ${o.rootReplies} | ${o.executions.length} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.openSessions} |`);
+  table.push(`| ${point.label} | ${kind} | ${o.status} | ${o.answer} | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.openSessions} |`);
 });
 
 /** RecordFailure's own crash points: turn 2's root call fails for good (not retryable). */
-const FAILURE_POINTS: Array<FaultPoint & { label: string; kinds?: FaultKind[] }> = [
-  { label: 'RecordFailure: stopping the sandbox', op: 'sandbox.stop', kinds: ['5xx', 'kill-before', 'kill-after'] },
+const FAILURE_POINTS: Point[] = [
+  { label: 'RecordFailure: stopping the sandbox', op: 'sandbox.stop' },
   { label: 'RecordFailure: marking the run failed', op: 'store.finishRun' },
   { label: 'RecordFailure: writing the artifacts', op: 'documents.putArtifact', kinds: ['kill-before', 'kill-after'] },
 ];
-const failureCases = FAILURE_POINTS.flatMap((p) => (p.kinds ?? KINDS).map((kind) => [p.label, p, kind] as const));
+const failureCases = FAILURE_POINTS.flatMap((p) => (p.kinds ?? KINDS).map((kind) => [p.label, kind, p] as const));
 
-test.each(failureCases)('%s x %s: the run ends failed with its transcript, never left running, no session left', async (_label, point, kind) => {
+test.each(failureCases)('%s x %s: the run ends failed with its transcript, never left running, no session left', async (_label, kind, point) => {
   const o = await runWith(point, kind, 2);
   expect(o.fired).toBe(true);
   expect(o.status).toBe('failed');
@@ -149,7 +175,7 @@ test.each(failureCases)('%s x %s: the run ends failed with its transcript, never
   expect(o.executions).toEqual(CELLS.slice(0, 2));
   expect(o.subCalls).toBe(2);
   expect(o.openSessions).toBe(0);
-  table.push(`| ${point.label} | ${kind} | ${o.status} | - | ${o.rootReplies} | ${o.executions.length} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.openSessions} |`);
+  table.push(`| ${point.label} | ${kind} | ${o.status} | - | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.openSessions} |`);
 });
 
 test.each([

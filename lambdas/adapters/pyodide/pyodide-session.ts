@@ -200,6 +200,7 @@ export class PyodideSession implements SandboxSession {
       budget: options.budget,
       price: this.settings.price,
       onSubCalls: options.onSubCalls,
+      onSubCallDone: options.onSubCallDone,
     });
     const cell: PendingCell = { id, resolve: () => {}, ledger };
     this.hold(true);

@@ -28,6 +28,8 @@ export interface LedgerOptions {
   budget?: SubCallBudget;
   price: SubCallPricer;
   onSubCalls?: (progress: SubCallProgress) => void;
+  /** Told each sub-call's record as it ends (core records them durably while the cell runs). */
+  onSubCallDone?: (record: SubCallRecord) => void;
 }
 
 /** The sub-call part of a cell result, plus the cap that refused a call, if any. */
@@ -153,6 +155,7 @@ export class CellLedger {
     this.done++;
     if (result.error) this.errors++;
     this.records.push(record);
+    this.ended(record);
     this.progress();
     return result;
   }
@@ -180,6 +183,14 @@ export class CellLedger {
     if (cost !== undefined && Number.isFinite(cost) && cost > 0) this.costUsd += cost;
   }
 
+  private ended(record: SubCallRecord): void {
+    try {
+      this.options.onSubCallDone?.(record);
+    } catch {
+      // a listener never breaks the cell
+    }
+  }
+
   private progress(): void {
     try {
       this.options.onSubCalls?.({ inFlight: this.inFlight.size, done: this.done, errors: this.errors });
@@ -199,7 +210,9 @@ export class CellLedger {
       if (unfinished.length) this.abort('the cell ended');
       for (const entry of unfinished) {
         const error = 'AbortError: the cell ended before this sub-call finished';
-        this.records.push({ ...this.recordOf(entry, '', { inputTokens: 0, outputTokens: 0 }, Date.now() - entry.t0), error });
+        const record = { ...this.recordOf(entry, '', { inputTokens: 0, outputTokens: 0 }, Date.now() - entry.t0), error };
+        this.records.push(record);
+        this.ended(record);
         this.done++;
         this.errors++;
       }

@@ -6,8 +6,9 @@
 import type { EngineDeps } from '../engine-deps';
 import { isoNow } from '../engine-deps';
 import { ConversationStoreThrottledError, ConversationStoreUnavailableError, StepAlreadyRecordedError } from '../errors';
-import type { CellRecord, TurnStep } from '../types';
+import type { CellRecord, SubCallStats, TurnStep } from '../types';
 import { readJsonArtifact, spillIfOverBudget } from './spill';
+import { replayedSubCalls } from './sub-call-journal';
 
 /** What the log says about one cell (1-based). */
 export type CellStepState =
@@ -27,6 +28,9 @@ export class StepLog {
     private readonly steps: TurnStep[],
     private seq: number,
   ) {}
+
+  /** Appends run one after another (the sub-call journal writes while a cell runs). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   /** Read the recorded steps of `turn` (spilled steps read back). */
   static async load(deps: EngineDeps, runId: string, turn: number): Promise<StepLog> {
@@ -58,8 +62,22 @@ export class StepLog {
     return state;
   }
 
+  /**
+   * The sub-calls recorded for cell `cell` (1-based) while it ran, by every attempt, those in flight
+   * included: what an interrupted cell counts (a cell with a `cell_done` counts its own record instead).
+   */
+  subCallsOf(cell: number): SubCallStats {
+    return replayedSubCalls(this.steps, cell);
+  }
+
   /** Record a step (durably, before the caller goes on). A step over the item budget goes to an artifact. */
-  async append(step: TurnStep): Promise<void> {
+  append(step: TurnStep): Promise<void> {
+    const next = this.queue.then(() => this.write(step));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(step: TurnStep): Promise<void> {
     const seq = this.seq + 1;
     const tag = `turn-${String(this.turn).padStart(4, '0')}-step-${String(seq).padStart(4, '0')}`;
     const uri = await spillIfOverBudget(this.deps, `${this.runId}/steps/${tag}.json`, step);
