@@ -24,11 +24,18 @@ export const AWS_NETWORK_ERROR_NAMES: ReadonlySet<string> = new Set([
   'ETIMEDOUT',
 ]);
 
+/**
+ * The SDK's retry middleware wraps a thrown value that is not an `Error` of its realm (e.g. a socket error
+ * created in another V8 context) as `Error('AWS SDK error wrapper for <Name>: <message>')`: the name is recovered.
+ */
+const SDK_WRAPPER = /^AWS SDK error wrapper for (\w+)\b/;
+
 /** `name`, `code` and HTTP status of an SDK error (or any thrown value); empty/undefined when absent. */
 export function awsErrorParts(err: unknown): { name: string; code: string; status?: number } {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
+  const wrapped = e.name === 'Error' && typeof e.message === 'string' ? SDK_WRAPPER.exec(e.message)?.[1] : undefined;
   return {
-    name: typeof e.name === 'string' ? e.name : '',
+    name: wrapped ?? (typeof e.name === 'string' ? e.name : ''),
     code: typeof e.code === 'string' ? e.code : '',
     ...(typeof e.$metadata?.httpStatusCode === 'number' ? { status: e.$metadata.httpStatusCode } : {}),
   };

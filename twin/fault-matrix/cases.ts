@@ -33,6 +33,11 @@ export interface MatrixCase {
   expect: Expectation;
   /** Asserted in `npm test` (the representative set); every case runs in `npm run twin:faults`. */
   quick?: boolean;
+  /**
+   * Root replies the fault may lose: a container killed after the reply arrived but before the pending turn
+   * recorded it takes the reply with it, and the retried turn asks again (once per such kill). Default 0.
+   */
+  lostReplies?: number;
 }
 
 const I = Infinity;
@@ -66,7 +71,7 @@ export const MATRIX_CASES: MatrixCase[] = [
     expect: same, quick: true,
   },
   { label: 'RootTurn timeout (2nd turn)', crashPoint: 'during a turn (invocation timeout)', faults: [{ point: 'lambda.RootTurn', kind: 'timeout', delayMs: 1500, afterHits: 1 }], expect: same, quick: true },
-  { label: 'RootTurn container killed (2nd turn)', crashPoint: 'during a turn (container killed)', faults: [{ point: 'lambda.RootTurn', kind: 'kill', delayMs: 300, afterHits: 1 }], expect: same, quick: true },
+  { label: 'RootTurn container killed (2nd turn, 300 ms in)', crashPoint: 'after the model reply (container killed)', faults: [{ point: 'lambda.RootTurn', kind: 'kill', delayMs: 300, afterHits: 1 }], expect: same, quick: true, lostReplies: 1 },
   { label: 'RootTurn container killed (4th turn, during its cell)', crashPoint: 'during a cell (container killed)', faults: [{ point: 'lambda.RootTurn', kind: 'kill', delayMs: 1200, afterHits: 3 }], expect: same },
   { label: 'RootTurn throttled (Lambda 429) ×1', crashPoint: 'between turns', faults: [{ point: 'lambda.RootTurn', kind: 'throttle' }], expect: same },
   { label: 'FinalizeRun timeout', crashPoint: 'in finalize', faults: [{ point: 'lambda.FinalizeRun', kind: 'timeout', delayMs: 1500 }], expect: same, quick: true },

@@ -230,8 +230,8 @@ export class AgentCoreSandbox implements Sandbox, SessionOwner {
       } catch (err) {
         throw toSandboxError(err, 'ListCodeInterpreterSessions', false);
       }
-      for (const s of page.items ?? []) if (s.name === name && s.sessionId && s.status === 'READY') found.push(s.sessionId);
-      nextToken = page.nextToken;
+      for (const s of page?.items ?? []) if (s.name === name && s.sessionId && s.status === 'READY') found.push(s.sessionId);
+      nextToken = page?.nextToken;
     } while (nextToken);
     for (const id of found) await this.stop(id);
     return found;
