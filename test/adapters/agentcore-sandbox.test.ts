@@ -12,7 +12,7 @@ import {
   StopCodeInterpreterSessionCommand,
 } from '@aws-sdk/client-bedrock-agentcore';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AgentCoreSandbox, sessionNameFor } from '../../lambdas/adapters/agentcore';
+import { AgentCoreSandbox, LAMBDA_MAX_TIMEOUT_SECONDS, sessionNameFor, sessionTimeoutForRun } from '../../lambdas/adapters/agentcore';
 import { ConfigError, DocumentError, SandboxError, SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError } from '../../lambdas/core/errors';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
 import { CELL_REPORT_MARKER, PYTHON_PRELUDE, printedCellInvocation } from '../../lambdas/core/prelude.py';
@@ -211,6 +211,14 @@ describe('AgentCoreSandbox.start', () => {
     mockStart();
     await expect(sandbox().start(START_OPTIONS)).rejects.toBeInstanceOf(SandboxThrottledError);
     expect(mock.commandCalls(StartCodeInterpreterSessionCommand)).toHaveLength(0);
+  });
+
+  it('derives the session timeout from the run budget (StartRun + turns + FinalizeRun), within the configured cap and AgentCore bounds', () => {
+    expect(sessionTimeoutForRun({ maxIterations: 10, capSeconds: 28_800 })).toBe(12 * LAMBDA_MAX_TIMEOUT_SECONDS);
+    expect(sessionTimeoutForRun({ maxIterations: 1, capSeconds: 28_800 })).toBe(2_700);
+    expect(sessionTimeoutForRun({ maxIterations: 10, capSeconds: 3_600 })).toBe(3_600);
+    expect(sessionTimeoutForRun({ maxIterations: 100, capSeconds: 28_800 })).toBe(28_800);
+    expect(sessionTimeoutForRun({ maxIterations: 1, capSeconds: 10 })).toBe(60);
   });
 
   it('rejects a session timeout beyond AgentCore limits', () => {

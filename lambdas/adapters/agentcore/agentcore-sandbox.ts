@@ -58,6 +58,25 @@ export interface AgentCoreSandboxOptions {
   cellNonce?: () => string;
 }
 
+/** AgentCore's bounds of `sessionTimeoutSeconds` (the service model's documentation: 60 s recommended minimum, 8 hours maximum). */
+export const SESSION_TIMEOUT_BOUNDS_SECONDS = { min: 60, max: 28_800 } as const;
+
+/** Lambda's longest invocation (seconds): the most one task (StartRun, a RootTurn, FinalizeRun) can take. */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
+/**
+ * A session's time-to-live from the run's wall-clock budget: StartRun, `maxIterations` RootTurns and FinalizeRun,
+ * each at most {@link LAMBDA_MAX_TIMEOUT_SECONDS}, bounded by `capSeconds` (the deployment's
+ * `sessionTimeoutSeconds`) and AgentCore's bounds. A session nothing stops (an execution stopped between steps)
+ * then bills for about as long as its run could have lasted, not for the 8-hour maximum. A run that outlives its
+ * session (state-machine retries, a larger per-run `maxIterations`) gets a new one, as after any lost session.
+ */
+export function sessionTimeoutForRun(options: { maxIterations: number; capSeconds: number }): number {
+  const budget = (options.maxIterations + 2) * LAMBDA_MAX_TIMEOUT_SECONDS;
+  const { min, max } = SESSION_TIMEOUT_BOUNDS_SECONDS;
+  return Math.max(min, Math.min(max, options.capSeconds, budget));
+}
+
 /** AgentCore session names allow 1..100 characters; we keep to letters, digits and dashes. */
 export function sessionNameFor(runId: string): string {
   const cleaned = `rlm-${runId}`.replace(/[^0-9A-Za-z-]+/g, '-').replace(/-+/g, '-').replace(/-$/, '');
@@ -86,8 +105,9 @@ export class AgentCoreSandbox implements Sandbox, SessionOwner {
 
   constructor(options: AgentCoreSandboxOptions) {
     const t = options.sessionTimeoutSeconds;
-    if (!Number.isInteger(t) || t < 60 || t > 28_800) {
-      throw new ConfigError(`sessionTimeoutSeconds must be an integer from 60 to 28800, got ${t}`);
+    const { min, max } = SESSION_TIMEOUT_BOUNDS_SECONDS;
+    if (!Number.isInteger(t) || t < min || t > max) {
+      throw new ConfigError(`sessionTimeoutSeconds must be an integer from ${min} to ${max}, got ${t}`);
     }
     if (!options.codeInterpreterId) throw new ConfigError('codeInterpreterId is required for the AgentCore sandbox');
     if (!options.region) throw new ConfigError('region is required for the AgentCore sandbox');
