@@ -27,6 +27,8 @@ export const CODE_INTERPRETER_ACTIONS = {
   invoke: 'bedrock-agentcore:InvokeCodeInterpreter',
   get: 'bedrock-agentcore:GetCodeInterpreterSession',
   stop: 'bedrock-agentcore:StopCodeInterpreterSession',
+  /** A new session first finds (and stops) one its run started in an attempt that died. */
+  list: 'bedrock-agentcore:ListCodeInterpreterSessions',
 } as const;
 
 /** Props of `SandboxCodeInterpreter`. */

@@ -109,9 +109,9 @@ export class RunFunctions extends Construct {
       conditions: { StringLike: { 's3:prefix': READABLE_DOCUMENT_PREFIXES.map((p) => `${p}*`) } },
     }));
 
-    const { start, invoke, get, stop } = CODE_INTERPRETER_ACTIONS;
-    codeInterpreter.grantSessionActions(functions.startRun, start, invoke, get, stop);
-    codeInterpreter.grantSessionActions(functions.rootTurn, start, invoke, get, stop);
+    const { start, invoke, get, stop, list } = CODE_INTERPRETER_ACTIONS;
+    codeInterpreter.grantSessionActions(functions.startRun, start, invoke, get, stop, list);
+    codeInterpreter.grantSessionActions(functions.rootTurn, start, invoke, get, stop, list);
     codeInterpreter.grantSessionActions(functions.finalizeRun, stop);
     codeInterpreter.grantSessionActions(functions.recordFailure, stop);
 

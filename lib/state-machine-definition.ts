@@ -25,8 +25,10 @@ export const FUNCTION_ARN_SUBSTITUTIONS = {
 } as const;
 
 /**
- * Lambda service errors retried like ours. `Lambda.Unknown` is what a Lambda timeout or a killed invocation
- * reaches Step Functions as; retrying it is safe because every step of a task is recorded and replayed.
+ * Lambda service errors retried like ours. `Lambda.Unknown` is what a Lambda timeout reaches Step Functions as,
+ * `Runtime.ExitError` a container killed or crashed mid-invocation (`Runtime exited with error: signal: killed`);
+ * retrying them is safe because every step of a task is recorded and replayed (a cell whose fate is unknown is
+ * reported to the model as interrupted).
  */
 export const LAMBDA_RETRYABLE_ERRORS = [
   'Lambda.TooManyRequestsException',
@@ -35,6 +37,7 @@ export const LAMBDA_RETRYABLE_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.ClientExecutionTimeoutException',
   'Lambda.Unknown',
+  'Runtime.ExitError',
 ];
 
 /** Errors retried with jittered exponential backoff (our named errors + Lambda service errors). */

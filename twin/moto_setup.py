@@ -88,7 +88,11 @@ def stack(cfn, spec):
         "Resources": {"TwinPlaceholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
         "Outputs": {k: {"Value": v} for k, v in spec["outputs"].items()},
     }
-    cfn.create_stack(StackName=spec["name"], TemplateBody=json.dumps(template))
+    try:
+        cfn.create_stack(StackName=spec["name"], TemplateBody=json.dumps(template))
+    except cfn.exceptions.AlreadyExistsException:
+        # botocore retried a CreateStack whose first answer was slow (a loaded machine): the first one made it.
+        pass
 
 
 def main():

@@ -20,8 +20,18 @@ export class ConfigError extends RlmError {}
 
 // ---------------------------------------------------------------- documents port
 
-/** Documents and artifacts: a document is binary, unreadable or missing. Not retried. */
-export class DocumentError extends RlmError {}
+/** Base of the documents port's errors (documents read, artifacts written). */
+export class DocumentStoreError extends RlmError {}
+
+/** Documents and artifacts: a document is binary, unreadable or missing (bad input). Not retried. */
+export class DocumentError extends DocumentStoreError {}
+
+/**
+ * The document/artifact store failed transiently even after the client's own retries (S3 `InternalError`,
+ * `SlowDown`, 5xx, a dropped connection). Retried by the state machine: reads and artifact writes (whole-object
+ * PUTs of the same key) are idempotent.
+ */
+export class DocumentStoreUnavailableError extends DocumentStoreError {}
 
 // ---------------------------------------------------------------- model port
 
@@ -122,6 +132,7 @@ export const RETRYABLE_ERRORS = [
   SandboxUnavailableError,
   ConversationStoreThrottledError,
   ConversationStoreUnavailableError,
+  DocumentStoreUnavailableError,
 ] as const;
 
 /** Names of `RETRYABLE_ERRORS` (what Step Functions matches). */

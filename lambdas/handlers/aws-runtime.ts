@@ -9,10 +9,10 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { EngineDeps } from '../core/engine-deps';
 import { describeError } from '../core/errors';
-import { AgentCoreSandbox } from '../adapters/agentcore';
+import { AgentCoreSandbox, sessionTimeoutForRun } from '../adapters/agentcore';
 import { S3DocumentStore } from '../adapters/documents/s3-document-store';
 import { DynamoConversationStore } from '../adapters/dynamodb';
-import { BedrockConverseModel } from '../adapters/models/bedrock-model';
+import { bedrockRuntimeClientConfig, BedrockConverseModel, LONG_GENERATION_TIMEOUT_MS } from '../adapters/models/bedrock-model';
 import { EventBridgePublisher } from '../adapters/ops/eventbridge-publisher';
 import { createPowertools, loggerPort, metricsPort, type Powertools } from '../adapters/ops/powertools';
 import { readLambdaEnv, type LambdaEnv } from './lambda-env';
@@ -43,9 +43,15 @@ export function awsRuntime(): AwsRuntime {
       client: t.captureAWSv3Client(new BedrockAgentCoreClient({ region })),
       // InvokeCodeInterpreter is not idempotent: no SDK retries (the adapter retries only before any output).
       invokeClient: t.captureAWSv3Client(new BedrockAgentCoreClient({ region, maxAttempts: 1 })),
-      codeInterpreterId: env.codeInterpreterId, region, sessionTimeoutSeconds: env.sessionTimeoutSeconds,
+      codeInterpreterId: env.codeInterpreterId, region,
+      // The run's wall-clock budget (default maxIterations), capped by the configured timeout.
+      sessionTimeoutSeconds: sessionTimeoutForRun({ maxIterations: env.maxIterations, capSeconds: env.sessionTimeoutSeconds }),
     }),
-    model: new BedrockConverseModel({ client: t.captureAWSv3Client(new BedrockRuntimeClient({ region })) }),
+    // Root calls may generate for minutes: no timeout on their path gives up before LONG_GENERATION_TIMEOUT_MS.
+    model: new BedrockConverseModel({
+      client: t.captureAWSv3Client(new BedrockRuntimeClient(bedrockRuntimeClientConfig({ region, timeoutMs: LONG_GENERATION_TIMEOUT_MS }))),
+      timeoutMs: LONG_GENERATION_TIMEOUT_MS,
+    }),
     documents: new S3DocumentStore({ client: s3, resultsBucket: env.bucketName, resultsPrefix: env.resultsPrefix }),
     events: new EventBridgePublisher(t.captureAWSv3Client(new EventBridgeClient({ region })), env.eventBusName),
     logger: loggerPort(powertools.logger),

@@ -7,11 +7,12 @@ import {
   type InvokeCodeInterpreterCommandOutput,
   GetCodeInterpreterSessionCommand,
   InvokeCodeInterpreterCommand,
+  ListCodeInterpreterSessionsCommand,
   StartCodeInterpreterSessionCommand,
   StopCodeInterpreterSessionCommand,
 } from '@aws-sdk/client-bedrock-agentcore';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AgentCoreSandbox, sessionNameFor } from '../../lambdas/adapters/agentcore';
+import { AgentCoreSandbox, LAMBDA_MAX_TIMEOUT_SECONDS, sessionNameFor, sessionTimeoutForRun } from '../../lambdas/adapters/agentcore';
 import { ConfigError, DocumentError, SandboxError, SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError } from '../../lambdas/core/errors';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
 import { CELL_REPORT_MARKER, PYTHON_PRELUDE, printedCellInvocation } from '../../lambdas/core/prelude.py';
@@ -185,6 +186,39 @@ describe('AgentCoreSandbox.start', () => {
     expect(err.name).toBe('SandboxError');
     expect(err.message).toMatch(/session setup did not answer/);
     expect(mock.commandCalls(StopCodeInterpreterSessionCommand)).toHaveLength(1);
+  });
+
+  it('first stops the READY sessions its run left (a retried StartRun), following every List page, and only those', async () => {
+    const name = sessionNameFor(START_OPTIONS.runId);
+    const summary = (sessionId: string, n: string, status: 'READY' | 'TERMINATED' = 'READY') => ({ codeInterpreterIdentifier: 'rlm_ci-AbC123', sessionId, name: n, status, createdAt: new Date() });
+    mock.on(ListCodeInterpreterSessionsCommand)
+      .resolvesOnce({ items: [summary('other-run', 'rlm-other'), summary('leaked-1', name)], nextToken: 'p2' })
+      .resolvesOnce({ items: [summary('gone', name, 'TERMINATED'), summary('leaked-2', name)] });
+    mockStart('fresh');
+    mockSetupOk();
+    const { session } = await sandbox().start(START_OPTIONS);
+    expect(session.sessionId).toBe('fresh');
+    expect(mock.commandCalls(ListCodeInterpreterSessionsCommand).map((c) => c.args[0].input)).toEqual([
+      { codeInterpreterIdentifier: 'rlm_ci-AbC123', status: 'READY', maxResults: 100 },
+      { codeInterpreterIdentifier: 'rlm_ci-AbC123', status: 'READY', maxResults: 100, nextToken: 'p2' },
+    ]);
+    expect(mock.commandCalls(StopCodeInterpreterSessionCommand).map((c) => c.args[0].input.sessionId)).toEqual(['leaked-1', 'leaked-2']);
+    expect(mock.commandCalls(StartCodeInterpreterSessionCommand)).toHaveLength(1);
+  });
+
+  it('does not start a session when listing the old ones is throttled (the task is retried)', async () => {
+    mock.on(ListCodeInterpreterSessionsCommand).rejects(sdkErrors.throttling());
+    mockStart();
+    await expect(sandbox().start(START_OPTIONS)).rejects.toBeInstanceOf(SandboxThrottledError);
+    expect(mock.commandCalls(StartCodeInterpreterSessionCommand)).toHaveLength(0);
+  });
+
+  it('derives the session timeout from the run budget (StartRun + turns + FinalizeRun), within the configured cap and AgentCore bounds', () => {
+    expect(sessionTimeoutForRun({ maxIterations: 10, capSeconds: 28_800 })).toBe(12 * LAMBDA_MAX_TIMEOUT_SECONDS);
+    expect(sessionTimeoutForRun({ maxIterations: 1, capSeconds: 28_800 })).toBe(2_700);
+    expect(sessionTimeoutForRun({ maxIterations: 10, capSeconds: 3_600 })).toBe(3_600);
+    expect(sessionTimeoutForRun({ maxIterations: 100, capSeconds: 28_800 })).toBe(28_800);
+    expect(sessionTimeoutForRun({ maxIterations: 1, capSeconds: 10 })).toBe(60);
   });
 
   it('rejects a session timeout beyond AgentCore limits', () => {

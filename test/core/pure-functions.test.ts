@@ -139,7 +139,7 @@ describe('document names', () => {
 test('retryable errors come from the error classes, one base per port', () => {
   const errors = jest.requireActual('../../lambdas/core/errors') as typeof import('../../lambdas/core/errors');
   const { isRetryable, RETRYABLE_ERROR_NAMES } = errors;
-  expect(RETRYABLE_ERROR_NAMES).toEqual(['ModelThrottledError', 'ModelUnavailableError', 'SandboxThrottledError', 'SandboxUnavailableError', 'ConversationStoreThrottledError', 'ConversationStoreUnavailableError']);
+  expect(RETRYABLE_ERROR_NAMES).toEqual(['ModelThrottledError', 'ModelUnavailableError', 'SandboxThrottledError', 'SandboxUnavailableError', 'ConversationStoreThrottledError', 'ConversationStoreUnavailableError', 'DocumentStoreUnavailableError']);
   expect(isRetryable(new errors.SandboxUnavailableError('x'))).toBe(true);
   expect(isRetryable(new errors.SandboxSessionLostError('x'))).toBe(false);
   const named = Object.assign(new Error('x'), { name: 'ModelThrottledError' }); // a name string alone decides nothing
@@ -152,6 +152,10 @@ test('retryable errors come from the error classes, one base per port', () => {
   expect(new errors.ModelNotConfiguredError('x')).toBeInstanceOf(errors.ModelError);
   expect(new errors.SandboxSessionLostError('x')).toBeInstanceOf(errors.SandboxError);
   expect(new errors.RunNotFoundError('x')).toBeInstanceOf(errors.ConversationStoreError);
+  // Bad documents (a usage error, exit code 2) and a transient S3 failure (retried) share the documents port's base.
+  expect(new errors.DocumentError('x')).toBeInstanceOf(errors.DocumentStoreError);
+  expect(new errors.DocumentStoreUnavailableError('x')).toBeInstanceOf(errors.DocumentStoreError);
+  expect(new errors.DocumentStoreUnavailableError('x')).not.toBeInstanceOf(errors.DocumentError);
   expect(new errors.AbortError('x')).not.toBeInstanceOf(errors.ModelError);
   expect(new errors.AbortError('x').name).toBe('AbortError');
 });

@@ -161,8 +161,8 @@ describe('least privilege of the task functions', () => {
   test('AgentCore: session actions on this code interpreter only', () => {
     const interpreter = Object.keys(template.findResources('AWS::BedrockAgentCore::CodeInterpreterCustom'))[0];
     const expected: Record<RunFunctionKey, string[]> = {
-      startRun: ['GetCodeInterpreterSession', 'InvokeCodeInterpreter', 'StartCodeInterpreterSession', 'StopCodeInterpreterSession'],
-      rootTurn: ['GetCodeInterpreterSession', 'InvokeCodeInterpreter', 'StartCodeInterpreterSession', 'StopCodeInterpreterSession'],
+      startRun: ['GetCodeInterpreterSession', 'InvokeCodeInterpreter', 'ListCodeInterpreterSessions', 'StartCodeInterpreterSession', 'StopCodeInterpreterSession'],
+      rootTurn: ['GetCodeInterpreterSession', 'InvokeCodeInterpreter', 'ListCodeInterpreterSessions', 'StartCodeInterpreterSession', 'StopCodeInterpreterSession'],
       finalizeRun: ['StopCodeInterpreterSession'],
       recordFailure: ['StopCodeInterpreterSession'],
     };

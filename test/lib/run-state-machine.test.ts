@@ -60,9 +60,10 @@ test('tasks retry the named retryable errors with jittered backoff', () => {
     const retry = def.States[state].Retry;
     expect(retry).toHaveLength(1);
     expect(retry[0]).toMatchObject({ JitterStrategy: 'FULL', BackoffRate: 2 });
-    // Lambda.Unknown is how a Lambda timeout or killed invocation arrives: safe to retry with recorded steps.
+    // Lambda.Unknown is how a Lambda timeout arrives, Runtime.ExitError a killed container: safe to retry with recorded steps.
     expect(retry[0].ErrorEquals).toEqual(expect.arrayContaining([
-      ...RETRYABLE_ERROR_NAMES, 'Lambda.TooManyRequestsException', 'Lambda.Unknown', 'Lambda.ClientExecutionTimeoutException',
+      ...RETRYABLE_ERROR_NAMES, 'Lambda.TooManyRequestsException', 'Lambda.Unknown', 'Lambda.ClientExecutionTimeoutException', 'Runtime.ExitError',
+      'DocumentStoreUnavailableError',
     ]));
     expect(retry[0].ErrorEquals).not.toContain('States.ALL');
   }

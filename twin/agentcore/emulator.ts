@@ -11,7 +11,7 @@
  * `isError` (the code raised). A missing, unknown or terminated session is `ResourceNotFoundException`.
  *
  * Fault points (detail = the session ID, for start the code interpreter ID):
- * - `agentcore.start`, `agentcore.get`, `agentcore.stop`: HTTP-level throttle / server-error / drop / delay / timeout.
+ * - `agentcore.start`, `agentcore.get`, `agentcore.stop`, `agentcore.list`: HTTP-level throttle / server-error / drop / delay / timeout.
  * - `agentcore.invoke.before-output` — the code has not run: throttle/server-error as an HTTP error; with `error` naming
  *   a stream member (e.g. `'internalServerException'`) a 200 stream whose first event is that exception; `kill`
  *   restarts the kernel empty, then runs the code (which finds its variables gone).
@@ -132,10 +132,8 @@ export async function startAgentCoreEmulator(options: AgentCoreEmulatorOptions =
       }
       if ((labels = route('list'))) {
         const id = labels.codeInterpreterIdentifier;
-        const items = [...sessions.values()].filter((s) => s.codeInterpreterId === id && (!body.status || s.status === body.status)).map((s) => ({
-          codeInterpreterIdentifier: id, sessionId: s.sessionId, name: s.name, status: s.status, createdAt: epoch(s.createdAt), lastUpdatedAt: epoch(s.lastUpdatedAt),
-        }));
-        return sendJson(res, OPS.list.status, { items });
+        if (await httpFault('agentcore.list', id, req, res)) return;
+        return sendJson(res, OPS.list.status, listSessions(sessions, id, body));
       }
       if ((labels = route('invoke'))) return await invoke(labels.codeInterpreterIdentifier, body, req, res);
       return sendAwsError(res, 404, 'UnknownOperationException', `the twin's bedrock-agentcore has no ${req.method} ${url.pathname}`);
@@ -194,6 +192,23 @@ export async function startAgentCoreEmulator(options: AgentCoreEmulatorOptions =
       await server.close();
     },
   };
+}
+
+/**
+ * ListCodeInterpreterSessions as the model defines it: `status` filter (READY | TERMINATED), `maxResults`
+ * 1..100 (default 10), `nextToken` from the previous page (here: the index of the next item), oldest first.
+ */
+function listSessions(sessions: Map<string, KernelSession>, interpreterId: string, body: Record<string, unknown>): { items: unknown[]; nextToken?: string } {
+  const max = body.maxResults ?? 10;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 100) throw new TwinHttpError(400, 'ValidationException', 'maxResults must be an integer from 1 to 100');
+  if (body.status !== undefined && body.status !== 'READY' && body.status !== 'TERMINATED') throw new TwinHttpError(400, 'ValidationException', `status must be READY or TERMINATED, got ${JSON.stringify(body.status)}`);
+  const from = body.nextToken === undefined ? 0 : Number(body.nextToken);
+  if (!Number.isInteger(from) || from < 0) throw new TwinHttpError(400, 'ValidationException', `invalid nextToken ${JSON.stringify(body.nextToken)}`);
+  const all = [...sessions.values()].filter((s) => s.codeInterpreterId === interpreterId && (!body.status || s.status === body.status));
+  const items = all.slice(from, from + max).map((s) => ({
+    codeInterpreterIdentifier: interpreterId, sessionId: s.sessionId, name: s.name, status: s.status, createdAt: epoch(s.createdAt), lastUpdatedAt: epoch(s.lastUpdatedAt),
+  }));
+  return { items, ...(from + max < all.length ? { nextToken: String(from + max) } : {}) };
 }
 
 async function afterOutput(fault: FiredFault | undefined, session: KernelSession, req: TwinRequest, res: TwinResponse): Promise<void> {

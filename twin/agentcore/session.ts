@@ -41,6 +41,8 @@ export class KernelSession {
   lastUpdatedAt = new Date();
   /** The last bytes the kernel wrote to stderr (its log: crashes, fd-1 writes of the code). */
   log = '';
+  /** Every code string handed to a kernel of this session, in order (the fault matrix checks no cell ran twice). */
+  readonly executed: string[] = [];
   private proc!: ChildProcess;
   private pending: Array<{ resolve: (r: KernelReply) => void; reject: (e: Error) => void }> = [];
   private queue: Promise<unknown> = Promise.resolve();
@@ -99,6 +101,7 @@ export class KernelSession {
     const run = this.queue.then(() => {
       if (this.status !== 'READY') throw new SessionTerminatedError(`session ${this.sessionId} is ${this.status}`);
       this.lastUpdatedAt = new Date();
+      this.executed.push(code);
       return new Promise<KernelReply>((resolve, reject) => {
         this.pending.push({ resolve, reject });
         this.proc.stdin!.write(JSON.stringify({ code }) + '\n');

@@ -5,25 +5,25 @@
  */
 import {
   GetCodeInterpreterSessionCommand,
+  ListCodeInterpreterSessionsCommand,
   StartCodeInterpreterSessionCommand,
   StopCodeInterpreterSessionCommand,
   type BedrockAgentCoreClient,
 } from '@aws-sdk/client-bedrock-agentcore';
 import { randomBytes } from 'node:crypto';
-import { emptySubStats, parseCellReport } from '../../core/cell-report';
 import { ConfigError, DocumentError, SandboxError, SandboxSessionLostError } from '../../core/errors';
 import {
   CONTEXT_PREVIEW_CHARS,
-  type CellExecOptions,
   type LoadedContext,
   type Sandbox,
   type SandboxSession,
   type SandboxStartOptions,
 } from '../../core/ports';
-import { CELL_REPORT_MARKER, printedCellInvocation } from '../../core/prelude.py';
-import type { CellResult } from '../../core/types';
 import { renderSetupScript, SETUP_REPORT_MARKER, type SetupReport } from './agentcore-setup.py';
 import { extractReport, InvokeDeadlineError, invokeCode, toSandboxError, type KernelOutput } from './agentcore-invoke';
+import { AgentCoreSession, type SessionOwner } from './agentcore-session';
+
+export { AgentCoreSession };
 
 /** Options of {@link AgentCoreSandbox}. */
 export interface AgentCoreSandboxOptions {
@@ -58,6 +58,25 @@ export interface AgentCoreSandboxOptions {
   cellNonce?: () => string;
 }
 
+/** AgentCore's bounds of `sessionTimeoutSeconds` (the service model's documentation: 60 s recommended minimum, 8 hours maximum). */
+export const SESSION_TIMEOUT_BOUNDS_SECONDS = { min: 60, max: 28_800 } as const;
+
+/** Lambda's longest invocation (seconds): the most one task (StartRun, a RootTurn, FinalizeRun) can take. */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
+/**
+ * A session's time-to-live from the run's wall-clock budget: StartRun, `maxIterations` RootTurns and FinalizeRun,
+ * each at most {@link LAMBDA_MAX_TIMEOUT_SECONDS}, bounded by `capSeconds` (the deployment's
+ * `sessionTimeoutSeconds`) and AgentCore's bounds. A session nothing stops (an execution stopped between steps)
+ * then bills for about as long as its run could have lasted, not for the 8-hour maximum. A run that outlives its
+ * session (state-machine retries, a larger per-run `maxIterations`) gets a new one, as after any lost session.
+ */
+export function sessionTimeoutForRun(options: { maxIterations: number; capSeconds: number }): number {
+  const budget = (options.maxIterations + 2) * LAMBDA_MAX_TIMEOUT_SECONDS;
+  const { min, max } = SESSION_TIMEOUT_BOUNDS_SECONDS;
+  return Math.max(min, Math.min(max, options.capSeconds, budget));
+}
+
 /** AgentCore session names allow 1..100 characters; we keep to letters, digits and dashes. */
 export function sessionNameFor(runId: string): string {
   const cleaned = `rlm-${runId}`.replace(/[^0-9A-Za-z-]+/g, '-').replace(/-+/g, '-').replace(/-$/, '');
@@ -77,7 +96,7 @@ function checkDocuments(options: SandboxStartOptions): void {
 }
 
 /** `Sandbox` on the AgentCore Code Interpreter. */
-export class AgentCoreSandbox implements Sandbox {
+export class AgentCoreSandbox implements Sandbox, SessionOwner {
   readonly description: string;
   private readonly client: BedrockAgentCoreClient;
   private readonly invokeClient: BedrockAgentCoreClient;
@@ -86,8 +105,9 @@ export class AgentCoreSandbox implements Sandbox {
 
   constructor(options: AgentCoreSandboxOptions) {
     const t = options.sessionTimeoutSeconds;
-    if (!Number.isInteger(t) || t < 60 || t > 28_800) {
-      throw new ConfigError(`sessionTimeoutSeconds must be an integer from 60 to 28800, got ${t}`);
+    const { min, max } = SESSION_TIMEOUT_BOUNDS_SECONDS;
+    if (!Number.isInteger(t) || t < min || t > max) {
+      throw new ConfigError(`sessionTimeoutSeconds must be an integer from ${min} to ${max}, got ${t}`);
     }
     if (!options.codeInterpreterId) throw new ConfigError('codeInterpreterId is required for the AgentCore sandbox');
     if (!options.region) throw new ConfigError('region is required for the AgentCore sandbox');
@@ -111,6 +131,9 @@ export class AgentCoreSandbox implements Sandbox {
 
   async start(options: SandboxStartOptions): Promise<{ session: SandboxSession; loaded: LoadedContext }> {
     checkDocuments(options);
+    // A retried StartRun (the last attempt died after starting its session, before the run item held the
+    // session ID) finds that session by the run's name and stops it: nothing is left billing.
+    await this.stopSessionsNamed(sessionNameFor(options.runId));
     let sessionId: string | undefined;
     try {
       const res = await this.client.send(
@@ -211,6 +234,29 @@ export class AgentCoreSandbox implements Sandbox {
     }
   }
 
+  /**
+   * Stop every READY session of this interpreter named `name` (ListCodeInterpreterSessions, all pages); returns
+   * their IDs. Session names are not unique to AgentCore: the run's name makes them ours.
+   */
+  async stopSessionsNamed(name: string): Promise<string[]> {
+    const found: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListCodeInterpreterSessionsCommand({
+          codeInterpreterIdentifier: this.opts.codeInterpreterId, status: 'READY', maxResults: 100, ...(nextToken ? { nextToken } : {}),
+        }));
+      } catch (err) {
+        throw toSandboxError(err, 'ListCodeInterpreterSessions', false);
+      }
+      for (const s of page?.items ?? []) if (s.name === name && s.sessionId && s.status === 'READY') found.push(s.sessionId);
+      nextToken = page?.nextToken;
+    } while (nextToken);
+    for (const id of found) await this.stop(id);
+    return found;
+  }
+
   /** @internal Run code in a session (shared by setup and cells). */
   invoke(sessionId: string, code: string, deadlineMs: number, action: string): Promise<KernelOutput> {
     return invokeCode(this.invokeClient, {
@@ -223,93 +269,4 @@ export class AgentCoreSandbox implements Sandbox {
 function tail(text: string, n = 2000): string {
   const t = text.trim();
   return t.length > n ? `...${t.slice(-n)}` : t || '(empty)';
-}
-
-/** Kernel stderr saying the cell runner is undefined: the kernel lost the prelude (restarted). */
-const RUNNER_MISSING = /NameError: name '_rlm_run_cell' is not defined/;
-
-/** A live AgentCore session. Failures of model code come back as `CellResult` data. */
-export class AgentCoreSession implements SandboxSession {
-  private closed = false;
-
-  constructor(
-    private readonly owner: AgentCoreSandbox,
-    readonly sessionId: string,
-    private readonly graceMs: number,
-  ) {}
-
-  async execute(code: string, options: CellExecOptions): Promise<CellResult> {
-    if (this.closed) throw new SandboxSessionLostError(`AgentCore session ${this.sessionId} was closed`);
-    const timeoutSeconds = Math.max(1, options.timeoutMs) / 1000;
-    const t0 = Date.now();
-    // A fresh nonce per cell: only the line printed by this cell's invocation carries it.
-    const nonce = this.owner.nonce();
-    const invocation = printedCellInvocation(code, timeoutSeconds, { budget: options.budget, nonce });
-    let out: KernelOutput;
-    try {
-      out = await this.owner.invoke(this.sessionId, invocation, options.timeoutMs + this.graceMs, 'cell');
-    } catch (err) {
-      if (!(err instanceof InvokeDeadlineError)) throw err;
-      return this.abandon(timeoutSeconds, Date.now() - t0);
-    }
-    const { report, rest } = extractReport(out.stdout, CELL_REPORT_MARKER + nonce);
-    if (report === undefined) {
-      if (RUNNER_MISSING.test(out.stderr) || RUNNER_MISSING.test(out.stdout)) {
-        throw new SandboxSessionLostError(`AgentCore session ${this.sessionId} lost its Python state (the kernel was restarted)`);
-      }
-      return noReport(out, Date.now() - t0, 'the sandbox returned no cell report (the Python kernel may have crashed or been restarted)');
-    }
-    let result: CellResult;
-    try {
-      result = parseCellReport(report);
-    } catch {
-      return noReport(out, Date.now() - t0, 'the cell report could not be parsed (was _rlm_run_cell overwritten?)');
-    }
-    // Output that bypassed the cell's capture (e.g. a thread still printing) is kept, not dropped.
-    if (rest.trim()) result.stdout = joinOutput(result.stdout, rest);
-    if (out.stderr.trim()) result.stderr = joinOutput(result.stderr, out.stderr);
-    return result;
-  }
-
-  /**
-   * The call outlived the in-sandbox limit plus the grace: the kernel is stuck (code that ignores
-   * SIGALRM). Stop the session so the next cell or turn starts a fresh one, and tell the model.
-   */
-  private async abandon(timeoutSeconds: number, elapsedMs: number): Promise<CellResult> {
-    await this.close().catch(() => undefined);
-    return {
-      stdout: '',
-      stderr:
-        `TimeoutError: the cell ran longer than ${timeoutSeconds}s and could not be interrupted, so the sandbox session was stopped. ` +
-        'A new session will be started: variables from earlier cells are lost; context and documents are loaded again.\n',
-      timedOut: true,
-      raised: false,
-      durationMs: elapsedMs,
-      sub: emptySubStats(),
-      notices: ['The sandbox session was stopped because a cell could not be interrupted.'],
-    };
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.owner.stop(this.sessionId);
-  }
-}
-
-function joinOutput(a: string, b: string): string {
-  if (!a) return b;
-  return a.endsWith('\n') ? a + b : `${a}\n${b}`;
-}
-
-function noReport(out: KernelOutput, durationMs: number, why: string): CellResult {
-  const exit = out.exitCode === undefined ? '' : ` (exit code ${out.exitCode})`;
-  return {
-    stdout: out.stdout,
-    stderr: joinOutput(out.stderr, `SandboxError: ${why}${exit}. Variables may be lost; run SHOW_VARS() to check.\n`),
-    timedOut: false,
-    raised: true,
-    durationMs,
-    sub: emptySubStats(),
-  };
 }

@@ -22,7 +22,7 @@ import {
 import { DocumentError } from '../../core/errors';
 import type { DocumentStore } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
-import { isMissingObject } from '../s3/errors';
+import { isMissingObject, mapTransientS3Error } from '../s3/errors';
 import { decodeTextOrThrow, hasBinaryExtension, IGNORED_DIRECTORIES } from './text';
 
 /** Bucket and key of an `s3://bucket/key` URI (key may be empty for the bucket root). */
@@ -102,14 +102,19 @@ export class S3DocumentStore implements DocumentStore {
       throw new DocumentError(`artifact key ${JSON.stringify(key)} must be a relative key without '..'`);
     }
     const fullKey = this.resultsPrefix + clean;
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.resultsBucket,
-        Key: fullKey,
-        Body: body,
-        ContentType: contentType ?? (clean.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8'),
-      }),
-    );
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.resultsBucket,
+          Key: fullKey,
+          Body: body,
+          ContentType: contentType ?? (clean.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8'),
+        }),
+      );
+    } catch (err) {
+      // A transient failure is named (DocumentStoreUnavailableError) so the task is retried, not failed.
+      throw mapTransientS3Error(err, `PutObject ${toS3Uri(this.resultsBucket, fullKey)}`);
+    }
     return toS3Uri(this.resultsBucket, fullKey);
   }
 
@@ -146,7 +151,7 @@ export class S3DocumentStore implements DocumentStore {
   }
 }
 
-/** Missing objects/buckets and access denials become `DocumentError`; other errors pass through. */
+/** Missing objects/buckets and access denials become `DocumentError`, transient failures `DocumentStoreUnavailableError`; others pass through. */
 function mapS3Error(err: unknown, uri: string, notFoundHint = ''): unknown {
   if (err instanceof DocumentError) return err;
   if (isMissingObject(err)) return new DocumentError(`no such S3 object: ${uri}${notFoundHint}`, { cause: err });
@@ -156,5 +161,5 @@ function mapS3Error(err: unknown, uri: string, notFoundHint = ''): unknown {
   if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
     return new DocumentError(`access denied reading ${uri}`, { cause: err });
   }
-  return err;
+  return mapTransientS3Error(err, `reading ${uri}`);
 }

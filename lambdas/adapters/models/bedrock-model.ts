@@ -4,6 +4,7 @@
  */
 import {
   BedrockRuntimeClient,
+  type BedrockRuntimeClientConfig,
   ConverseCommand,
   type ContentBlock as ConverseContentBlock,
   type ConverseCommandInput,
@@ -30,6 +31,31 @@ import type {
 import { AWS_THROTTLING_ERROR_NAMES } from '../aws-errors';
 import { abortError, callSignal, throwIfAborted } from './call-signal';
 import { DEFAULT_MODEL_TIMEOUT_MS } from './openai-model';
+
+/**
+ * Bedrock Runtime's HTTP/2 connections are closed after 300 s without a byte; a Converse call sends none until
+ * the whole reply is generated, so a long generation needs every timeout on its path above that.
+ */
+export const BEDROCK_IDLE_LIMIT_MS = 300_000;
+
+/**
+ * Per-call timeout for calls that may generate for long (the pipeline's root calls): above
+ * {@link BEDROCK_IDLE_LIMIT_MS}, below the RootTurn Lambda's 900 s, so the cells of the turn still get time.
+ */
+export const LONG_GENERATION_TIMEOUT_MS = 600_000;
+
+/**
+ * Config of a `BedrockRuntimeClient` whose HTTP/2 handler (`NodeHttp2Handler` options: stream `requestTimeout`,
+ * session `sessionTimeout`) waits `timeoutMs` for a reply instead of giving up on an idle connection first.
+ */
+export function bedrockRuntimeClientConfig(options: { region?: string; timeoutMs?: number } = {}): BedrockRuntimeClientConfig {
+  const timeoutMs = options.timeoutMs ?? LONG_GENERATION_TIMEOUT_MS;
+  return {
+    ...(options.region ? { region: options.region } : {}),
+    // Options object: the client builds its NodeHttp2Handler from it (no handler import needed).
+    requestHandler: { requestTimeout: timeoutMs, sessionTimeout: timeoutMs },
+  };
+}
 
 /** Options of {@link BedrockConverseModel}. */
 export interface BedrockConverseModelOptions {

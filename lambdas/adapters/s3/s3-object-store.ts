@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ObjectTooLargeError } from '../../core/batch/errors';
 import type { ListedObject, ObjectStore, StoredObject } from '../../core/batch/ports';
-import { isMissingObject } from './errors';
+import { isMissingObject, mapTransientS3Error } from './errors';
 
 /** The pipeline bucket through the S3 SDK. */
 export class S3ObjectStore implements ObjectStore {
@@ -43,7 +43,11 @@ export class S3ObjectStore implements ObjectStore {
 
   /** @inheritdoc */
   async putText(key: string, body: string, contentType = 'text/plain; charset=utf-8'): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    } catch (err) {
+      throw mapTransientS3Error(err, `PutObject s3://${this.bucket}/${key}`);
+    }
   }
 
   /** @inheritdoc */

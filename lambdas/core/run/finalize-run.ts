@@ -87,13 +87,20 @@ export async function finalizeRun(deps: EngineDeps, runId: string): Promise<RunE
   }
   if (!outcome) throw new InvalidInputError(`run ${runId} has no final turn yet; it cannot be finalized`);
   const answer = outcome.answer ?? undefined;
-  const finished = await finish(deps, run, {
+  const succeeded: RunOutcome = {
     status: 'succeeded', stopReason: outcome.stopReason, updatedAt: isoNow(deps),
     ...(answer !== undefined ? (outcome.answerUri ? { answer: truncateMiddle(answer, ANSWER_PREVIEW_CHARS), answerUri: outcome.answerUri } : { answer }) : {}),
     ...(outcome.detail ? { stopDetail: outcome.detail } : {}),
-  });
+  };
+  // The result is stored before the run says succeeded: should the artifact store fail for good, the run is
+  // still `running` and RecordFailure marks it failed (its turns stay), never "succeeded" without a result.json.
+  const withAnswer = (r: RunRecord): RunRecord => ({ ...r, ...(answer !== undefined ? { answer } : {}) });
+  const prospective = withAnswer({ ...run, ...succeeded });
+  const written = await writeArtifacts(deps, prospective, turns, summarize(prospective, turns, deps.prices));
+  const finished = await finish(deps, run, succeeded);
   if (stopError) throw stopError;
-  return closeRun(deps, { ...finished, ...(answer !== undefined ? { answer } : {}) }, turns);
+  // Another writer ended the run first (e.g. cancelled): its own outcome is written over the artifacts.
+  return closeRun(deps, withAnswer(finished), turns, finished.status === 'succeeded' ? written : undefined);
 }
 
 /**
@@ -110,10 +117,13 @@ export async function finish(deps: EngineDeps, run: RunRecord, outcome: RunOutco
   return { ...run, ...outcome };
 }
 
-/** Summary, artifacts, event and metrics of an ended run (the sandbox is stopped before). */
-export async function closeRun(deps: EngineDeps, run: RunRecord, turns: TurnRecord[]): Promise<RunEnded> {
+/**
+ * Summary, artifacts, event and metrics of an ended run (the sandbox is stopped before). `written`: the
+ * artifacts of exactly this outcome are already stored (FinalizeRun writes them before it ends the run).
+ */
+export async function closeRun(deps: EngineDeps, run: RunRecord, turns: TurnRecord[], written?: { resultUri: string; trajectoryUri: string }): Promise<RunEnded> {
   const summary = summarize(run, turns, deps.prices);
-  const { resultUri, trajectoryUri } = await writeArtifacts(deps, run, turns, summary);
+  const { resultUri, trajectoryUri } = written ?? await writeArtifacts(deps, run, turns, summary);
   const status = run.status === 'succeeded' ? 'succeeded' : 'failed';
   await deps.events.runFinished({
     runId: run.runId, status, stopReason: summary.stopReason, iterations: summary.iterations, costUsd: summary.costUsd,

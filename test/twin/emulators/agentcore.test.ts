@@ -7,9 +7,11 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as agentcoreSdk from '@aws-sdk/client-bedrock-agentcore';
-import { BedrockAgentCoreClient, GetCodeInterpreterSessionCommand, InvokeCodeInterpreterCommand, StartCodeInterpreterSessionCommand } from '@aws-sdk/client-bedrock-agentcore';
+import {
+  BedrockAgentCoreClient, GetCodeInterpreterSessionCommand, InvokeCodeInterpreterCommand, ListCodeInterpreterSessionsCommand, StartCodeInterpreterSessionCommand, StopCodeInterpreterSessionCommand,
+} from '@aws-sdk/client-bedrock-agentcore';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AgentCoreSandbox } from '../../../lambdas/adapters/agentcore';
+import { AgentCoreSandbox, sessionNameFor } from '../../../lambdas/adapters/agentcore';
 import { SandboxError, SandboxSessionLostError, SandboxThrottledError } from '../../../lambdas/core/errors';
 import type { SandboxSession, SandboxStartOptions } from '../../../lambdas/core/ports';
 import { startAgentCoreEmulator, type AgentCoreEmulator } from '../../../twin/agentcore/emulator';
@@ -188,6 +190,36 @@ test('the raw stream: result events with structuredContent and isError; a stream
   expect(Date.now() - idleStarted).toBeGreaterThanOrEqual(2900);
   expect(await gone(pid)).toBe(true);
   await expect(run(idleId, 'print(1)')).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  client.destroy();
+});
+
+test('ListCodeInterpreterSessions pages and filters as modelled; a new session of a run first stops the ones the run left', async () => {
+  const client = new BedrockAgentCoreClient({ endpoint: agentcore.endpoint, region: 'us-west-2', maxAttempts: 1, credentials: creds });
+  const name = sessionNameFor('leaky-run');
+  const startNamed = async (n: string) => (await client.send(new StartCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', name: n, sessionTimeoutSeconds: 300 }))).sessionId!;
+  const leaked = [await startNamed(name), await startNamed(name)];
+  const other = await startNamed('rlm-someone-else');
+  const stopped = await startNamed(name);
+  await client.send(new StopCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionId: stopped }));
+  const pages: string[][] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListCodeInterpreterSessionsCommand({ codeInterpreterIdentifier: 'twin-ci', status: 'READY', maxResults: 1, nextToken }));
+    expect(page.items!.every((i) => i.status === 'READY' && i.createdAt instanceof Date)).toBe(true);
+    pages.push(page.items!.map((i) => i.sessionId!));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  expect(pages.every((p) => p.length === 1)).toBe(true);
+  expect(pages.flat()).toEqual(expect.arrayContaining([...leaked, other]));
+  expect(pages.flat()).not.toContain(stopped);
+  await expect(client.send(new ListCodeInterpreterSessionsCommand({ codeInterpreterIdentifier: 'twin-ci', maxResults: 101 }))).rejects.toMatchObject({ name: 'ValidationException' });
+
+  const { session } = await sandbox.start(start('leaky-run'));
+  expect(leaked.map((id) => agentcore.sessions.get(id)!.status)).toEqual(['TERMINATED', 'TERMINATED']);
+  expect(agentcore.sessions.get(other)!.status).toBe('READY');
+  expect(agentcore.sessions.get(session.sessionId)!.name).toBe(name);
+  await session.close();
+  await client.send(new StopCodeInterpreterSessionCommand({ codeInterpreterIdentifier: 'twin-ci', sessionId: other }));
   client.destroy();
 });
 

@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as runtime from '@aws-sdk/client-bedrock-runtime';
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { BedrockConverseModel } from '../../../lambdas/adapters/models/bedrock-model';
+import { BEDROCK_IDLE_LIMIT_MS, bedrockRuntimeClientConfig, BedrockConverseModel, LONG_GENERATION_TIMEOUT_MS } from '../../../lambdas/adapters/models/bedrock-model';
+import { ROOT_TURN_TIMEOUT_SECONDS } from '../../../lib/pipeline-config';
+import type { ModelRequest } from '../../../lambdas/core/ports';
 import { ModelThrottledError, ModelUnavailableError } from '../../../lambdas/core/errors';
 import { startBedrockEmulator, type BedrockEmulator } from '../../../twin/bedrock/emulator';
 import { FaultSwitchboard } from '../../../twin/faults';
@@ -114,6 +116,28 @@ test('a dropped connection and a delay are real: the call fails at the socket, t
   await client.send(new ConverseCommand({ modelId: 'root-model', messages: ask }));
   expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
   expect(faults.fired().map((f) => f.kind)).toEqual(['drop-connection', 'delay']);
+});
+
+test('long generations: the client config sets the HTTP/2 handler timeouts, which decide whether a slow reply is waited for', async () => {
+  // The pipeline's root client waits above the 300 s idle limit and below the RootTurn Lambda's timeout.
+  expect(LONG_GENERATION_TIMEOUT_MS).toBeGreaterThan(BEDROCK_IDLE_LIMIT_MS);
+  expect(LONG_GENERATION_TIMEOUT_MS).toBeLessThan(ROOT_TURN_TIMEOUT_SECONDS * 1000);
+  expect(bedrockRuntimeClientConfig({ region: 'eu-west-1' }).requestHandler).toEqual({ requestTimeout: LONG_GENERATION_TIMEOUT_MS, sessionTimeout: LONG_GENERATION_TIMEOUT_MS });
+  // Scaled down on the twin's HTTP/2 endpoint: a reply 1.2 s late is given up by a 400 ms handler, waited for by a 5 s one.
+  const creds = { credentials: { accessKeyId: 'AKIDTWIN', secretAccessKey: 'twin' }, endpoint: emu.endpoint, maxAttempts: 1 };
+  const short = new BedrockRuntimeClient({ ...bedrockRuntimeClientConfig({ region: 'us-east-1', timeoutMs: 400 }), ...creds });
+  const long = new BedrockRuntimeClient({ ...bedrockRuntimeClientConfig({ region: 'us-east-1', timeoutMs: 5_000 }), ...creds });
+  try {
+    faults.arm({ point: 'bedrock.converse.root', kind: 'delay', delayMs: 1_200, times: 2 });
+    const request: ModelRequest = { role: 'root', modelId: 'root-model', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is 2+2?' }] }] };
+    const failed = await new BedrockConverseModel({ client: short, timeoutMs: 10_000 }).converse(request).then(() => undefined, (e: Error) => e);
+    expect(failed?.name).toBe('ModelUnavailableError');
+    const reply = await new BedrockConverseModel({ client: long, timeoutMs: 10_000 }).converse(request);
+    expect(reply.content).toEqual(expect.arrayContaining([{ type: 'text', text: 'Looking.' }]));
+  } finally {
+    short.destroy();
+    long.destroy();
+  }
 });
 
 test('boto3 (the sandbox client) is a sub caller, gets scripted sub replies, max_tokens, streams, and every error class', async () => {

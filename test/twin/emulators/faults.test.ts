@@ -1,7 +1,8 @@
 /** The fault switchboard: counting, arming windows, matching, and the cross-process control endpoint. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FaultClient, FaultSwitchboard, faultsFromEnv, NO_FAULTS, parseFaultSpec, serveFaultControl } from '../../../twin/faults';
+import { FaultSwitchboard, NO_FAULTS, parseFaultSpec } from '../../../twin/faults';
+import { FaultClient, faultsFromEnv, serveFaultControl } from '../../../twin/fault-control';
 
 test('a fault skips afterHits matching hits, fires times, and every hit is counted', () => {
   const board = new FaultSwitchboard();
