@@ -118,6 +118,11 @@ export interface SandboxStartOptions {
   /** Every model sub-calls may name in this run (sub model first); absent = only `subModelId`. */
   allowedModels?: string[];
   /**
+   * Output-token limit of each sub-call (the run's `subMaxOutputTokens`); absent: the model's default. A reply cut
+   * there reaches the code with a note saying so.
+   */
+  subMaxOutputTokens?: number;
+  /**
    * Epoch ms by which a new session must be ready (the invocation's remaining time); adapters bound their
    * setup by it and fail with `SandboxError` past it. Undefined = the adapter's own setup limit.
    */
