@@ -12,6 +12,7 @@ import { FaultSwitchboard, type FaultSpec } from './faults';
 import { twinEmulators } from './emulators';
 import { REPO_ROOT } from './synth';
 import { Twin } from './twin';
+import { RUN_ARTIFACT_FILES, runArtifactObjectKey } from '../lambdas/core/bucket-layout';
 
 const I = Infinity;
 /** Default cases: [label, faults]. */
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
       const hung = await Promise.race([e.done.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 120_000))]);
       let result = '—';
       try {
-        const r = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `results/${name}/result.json` }))).Body!.transformToString());
+        const r = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: runArtifactObjectKey(name, RUN_ARTIFACT_FILES.result) }))).Body!.transformToString());
         result = `${r.status}${r.error?.name ? ` ${r.error.name}` : ''}${r.answer ? ', answer' : ''}`;
       } catch { result = 'none'; }
       const items = (await ddb.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: `RUN#${name}` } } }))).Items ?? [];

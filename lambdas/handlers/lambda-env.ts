@@ -8,6 +8,7 @@ import { settingFromText } from '../core/config';
 import { ConfigError } from '../core/errors';
 import { ENV_SETTING_NAMES, SETTINGS, type EnvSettingName, type SettingValue } from '../core/settings';
 import type { RunConfig } from '../core/types';
+import { BUCKET_PREFIXES } from '../core/bucket-layout';
 
 /** Variables that are not settings: the resources of the stack. */
 export const RESOURCE_ENV = {
@@ -82,7 +83,7 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     ...(settings as EnvSettings),
     tableName: str('tableName'),
     bucketName: str('bucketName'),
-    resultsPrefix: str('resultsPrefix', 'results/'),
+    resultsPrefix: str('resultsPrefix', BUCKET_PREFIXES.results),
     codeInterpreterId: str('codeInterpreterId'),
     allowedSubModelIds: (env[RESOURCE_ENV.allowedSubModelIds] ?? '').split(',').map((x) => x.trim()).filter(Boolean),
     eventBusName: str('eventBusName', 'default'),

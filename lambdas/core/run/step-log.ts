@@ -8,6 +8,7 @@ import { isoNow } from '../engine-deps';
 import { ConversationStoreThrottledError, ConversationStoreUnavailableError, StepAlreadyRecordedError } from '../errors';
 import type { CellRecord, TurnStep } from '../types';
 import { readJsonArtifact, spillIfOverBudget } from './spill';
+import { RUN_ARTIFACT_KEYS } from '../bucket-layout';
 
 /** What the log says about one cell (1-based). */
 export type CellStepState =
@@ -62,7 +63,7 @@ export class StepLog {
   async append(step: TurnStep): Promise<void> {
     const seq = this.seq + 1;
     const tag = `turn-${String(this.turn).padStart(4, '0')}-step-${String(seq).padStart(4, '0')}`;
-    const uri = await spillIfOverBudget(this.deps, `${this.runId}/steps/${tag}.json`, step);
+    const uri = await spillIfOverBudget(this.deps, RUN_ARTIFACT_KEYS.step(this.runId, tag), step);
     const stored: TurnStep = uri ? { kind: 'spilled', at: isoNow(this.deps), uri } : step;
     await putWithRetries(() => this.deps.store.putStep({ runId: this.runId, turn: this.turn, seq, step: stored }));
     this.seq = seq;
