@@ -33,7 +33,7 @@ test('run IDs: one pattern, one message, everywhere', () => {
   expect(isValidExecutionName('job:x')).toBe(false); // generated names use the stricter alphabet
   const store = new FileConversationStore({ dir: path.join(root, '.never-written') });
   expect(() => store.runDir('../escape')).toThrow(runIdProblem('../escape'));
-  expect(runIdProblem('a/b')).toMatch(/^run ID "a\/b" must be 1-80 characters/);
+  expect(runIdProblem('a/b')).toMatch(/^runId "a\/b" must be 1-80 characters/);
 });
 
 /** Source files of the product (not tests, not the home module). */
