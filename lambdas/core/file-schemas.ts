@@ -8,11 +8,11 @@ import { z } from 'zod';
 import { MAX_JOB_QUESTIONS } from './batch/job-manifest';
 import { MAX_WATCH_PROFILES_JSON_BYTES, WATCH_PROFILE_NAME } from './batch/watch-profiles';
 import { priceTableSchema } from './pricing';
+import { scriptSchema } from './script-schema';
 import { RUN_SETTING_NAMES, SETTINGS } from './settings';
 import { documentsSchema, questionSchema, startRequestShape, tagsSchema } from './start-request';
 
 const text = z.string().regex(/\S/, 'must not be blank');
-const nonNegative = z.number().min(0);
 
 /** Per-run options: every run setting of the table, no other key. */
 export const runOptionsSchema = z.strictObject(Object.fromEntries(
@@ -39,18 +39,8 @@ export const watchProfilesSchema = z.record(
   z.strictObject({ questions: z.array(text).min(1), options: runOptionsSchema.optional() }),
 ).describe(`rlm-pipeline watch profiles (at most ${MAX_WATCH_PROFILES_JSON_BYTES} bytes as JSON), docs/triggers.md`);
 
-const latencyMs = nonNegative.optional();
-/** A scripted model file (`--llm scripted:FILE`). */
-export const scriptedModelSchema = z.strictObject({
-  description: z.string().optional(),
-  latencyMs,
-  root: z.array(z.strictObject({ text: z.string().optional(), code: z.union([z.string(), z.array(z.string()).min(1)]).optional(), latencyMs })).optional(),
-  sub: z.strictObject({
-    exact: z.record(z.string(), z.string()).optional(),
-    rules: z.array(z.strictObject({ match: z.string(), flags: z.string().regex(/^[imsu]*$/).optional(), reply: z.string(), latencyMs })).optional(),
-    default: z.string().optional(),
-  }).optional(),
-}).describe('rlm-pipeline scripted model (--llm scripted:FILE)');
+/** A scripted model file (`--llm scripted:FILE`): declared with the adapter's validator (`script-schema.ts`). */
+export const scriptedModelSchema = scriptSchema;
 
 /** A price table (`--prices FILE`): declared next to the prices (`pricing.ts`). */
 export { priceTableSchema };

@@ -57,7 +57,7 @@ const startRequestSchema = z.strictObject(
 export function validateStartRequest(raw: unknown): StartRunRequest {
   const parsed = startRequestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new InvalidInputError(issueLines(parsed.error, { what: 'the run request', allowed: { '': START_REQUEST_FIELDS } }).join('; '));
+    throw new InvalidInputError(issueLines(parsed.error, { what: 'the run request', schema: startRequestSchema }).join('; '));
   }
   const { question, documents, options, tags } = parsed.data;
   return {
