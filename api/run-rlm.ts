@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { createLanguageModel } from '../lambdas/adapters/models';
 import { toFileUri } from '../lambdas/adapters/documents';
 import { resolveRunConfig } from '../lambdas/core/config';
-import { InvalidInputError } from '../lambdas/core/errors';
+import { InvalidInputError, RunCancelledError } from '../lambdas/core/errors';
 import type { LanguageModel, ProgressListener } from '../lambdas/core/ports';
 import type { PriceTable } from '../lambdas/core/pricing';
 import type { RunConfig, RunSummary } from '../lambdas/core/types';
@@ -40,19 +40,43 @@ export interface RunRlmOptions extends RunSettings {
   prices?: PriceTable;
   /** Called as the run goes: turns, model calls, cells, sub-calls. */
   onProgress?: ProgressListener;
+  /**
+   * Cancels the run when it fires, as Ctrl-C cancels `rlm run`: model calls are aborted, the cell is stopped, and
+   * the run resolves with `status: 'cancelled'` and its transcript kept. Already aborted: the run is not started.
+   */
+  signal?: AbortSignal;
 }
 
-const NON_RUN_KEYS = new Set(['question', 'documents', 'llm', 'stateDir', 'prices', 'onProgress']);
+/** Keys of `runRlm`/`runBatch` options that are not run settings. */
+const NON_RUN_KEYS = new Set(['question', 'documents', 'llm', 'stateDir', 'prices', 'onProgress', 'signal', 'manifest', 'concurrency', 'outDir', 'onItem']);
 
 /** The run-setting part of an options object, validated (throws `ConfigError` naming an unknown or bad key). */
 export function runSettingsOf(options: object, llm: LlmOption): RunSettings {
-  const settings = Object.fromEntries(Object.entries(options).filter(([k, v]) => !NON_RUN_KEYS.has(k) && k !== 'manifest' && k !== 'concurrency' && k !== 'outDir' && v !== undefined)) as RunSettings;
+  const settings = Object.fromEntries(Object.entries(options).filter(([k, v]) => !NON_RUN_KEYS.has(k) && v !== undefined)) as RunSettings;
   if (typeof llm === 'string' && llm.startsWith('scripted:')) {
     settings.rootModelId ??= SCRIPTED_MODEL_IDS.rootModelId;
     settings.subModelId ??= SCRIPTED_MODEL_IDS.subModelId;
   }
   resolveRunConfig(settings);
   return settings;
+}
+
+/**
+ * A signal that fires when `signal` does, with a `RunCancelledError` as its reason (what Ctrl-C gives the CLI), so
+ * the run records `cancelled` with a reason that says so, whatever the caller aborted with.
+ */
+export function cancellingSignal(signal: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  const fire = () => {
+    const r = signal.reason as { name?: unknown; message?: unknown } | undefined;
+    // Duck-typed: the default reason is a DOMException, not an Error of this realm under every runner.
+    const isDefault = r === undefined || r?.name === 'AbortError';
+    const said = typeof r?.message === 'string' ? r.message : String(r);
+    controller.abort(r instanceof RunCancelledError ? r : new RunCancelledError(isDefault ? 'cancelled through the AbortSignal' : `cancelled: ${said}`));
+  };
+  if (signal.aborted) fire();
+  else signal.addEventListener('abort', fire, { once: true });
+  return controller.signal;
 }
 
 /** The model an `llm` option names. */
@@ -63,7 +87,8 @@ export async function modelOf(llm: LlmOption | undefined): Promise<LanguageModel
 
 /**
  * Run one RLM over `documents` and resolve with its summary (`answer`, `stopReason`, `iterations`, `usage`,
- * `costUsd`, `trajectoryPath`). A run that fails resolves too, with `status: 'failed'` and `error`; bad options
+ * `costUsd`, `trajectoryPath`). A run that fails resolves too, with `status: 'failed'` and `error`, and one
+ * cancelled through `signal` with `status: 'cancelled'`; bad options
  * (no question, a missing document, an unknown or out-of-range setting) reject with `InvalidInputError`/`ConfigError`.
  */
 export async function runRlm(options: RunRlmOptions): Promise<RunSummary> {
@@ -81,6 +106,7 @@ export async function runRlm(options: RunRlmOptions): Promise<RunSummary> {
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
     ...(options.prices ? { prices: options.prices } : {}),
     ...(options.onProgress ? { progress: options.onProgress } : {}),
+    ...(options.signal ? { signal: cancellingSignal(options.signal) } : {}),
   });
   try {
     return await engine.run({ question: options.question, documents: docs.map((d) => toFileUri(/^file:/i.test(d) ? d : path.resolve(d))) });

@@ -9,7 +9,7 @@ import { DEFAULT_RUN_CONFIG } from '../lambdas/core/config';
 import { serializeWatchProfiles, parseWatchProfilesJson, validateWatchProfiles, type WatchProfiles } from '../lambdas/core/batch/watch-profiles';
 import { didYouMean } from '../lambdas/core/did-you-mean';
 import { ConfigError } from '../lambdas/core/errors';
-import { boundsOf, KNOWN_CONTEXT_KEYS, LOG_RETENTION_DAYS as TABLE_LOG_RETENTION_DAYS, SETTINGS, type SettingName } from '../lambdas/core/settings';
+import { boundsOf, isNumericSetting, KNOWN_CONTEXT_KEYS, LOG_RETENTION_DAYS as TABLE_LOG_RETENTION_DAYS, SETTINGS, type SettingName } from '../lambdas/core/settings';
 
 /** How the sandbox reaches the network. */
 export type NetworkMode = 'PUBLIC' | 'VPC';
@@ -49,6 +49,8 @@ export interface PipelineConfig {
   readonly cellTimeoutMs: number;
   /** Default number of concurrent sub-LLM calls in `llm_query_batched`. */
   readonly subConcurrency: number;
+  /** Default output-token limit of each sub-call; absent: the model's own default. */
+  readonly subMaxOutputTokens?: number;
   /** AgentCore session timeout (seconds, at most 8 h): the longest a run's sandbox lives. */
   readonly sessionTimeoutSeconds: number;
   /** `PUBLIC` (sandbox has internet egress) or `VPC` (private isolated subnets, VPC endpoints only). */
@@ -104,6 +106,7 @@ export const CONTEXT_KEYS = {
   maxOutputChars: SETTINGS.maxOutputChars.context,
   cellTimeoutMs: SETTINGS.cellTimeoutMs.context,
   subConcurrency: SETTINGS.subConcurrency.context,
+  subMaxOutputTokens: SETTINGS.subMaxOutputTokens.context,
   sessionTimeoutSeconds: SETTINGS.sessionTimeoutSeconds.context,
   networkMode: SETTINGS.networkMode.context,
   logRetentionDays: SETTINGS.logRetentionDays.context,
@@ -196,6 +199,7 @@ export function resolvePipelineConfig(input: PipelineConfigInput = {}): Pipeline
     maxOutputChars: intInTable('maxOutputChars', merged.maxOutputChars),
     cellTimeoutMs,
     subConcurrency: intInTable('subConcurrency', merged.subConcurrency),
+    ...(merged.subMaxOutputTokens !== undefined ? { subMaxOutputTokens: intInTable('subMaxOutputTokens', merged.subMaxOutputTokens) } : {}),
     sessionTimeoutSeconds: intInTable('sessionTimeoutSeconds', merged.sessionTimeoutSeconds, ' (seconds; AgentCore sessions last at most 8 hours)'),
     networkMode,
     logRetentionDays: merged.logRetentionDays as number,
@@ -215,10 +219,9 @@ function watchProfilesOf(raw: unknown): { watchProfiles?: WatchProfiles } {
   return Object.keys(profiles).length ? { watchProfiles: profiles } : {};
 }
 
-const NUMERIC_FIELDS = new Set<keyof PipelineConfig>([
-  'maxIterations', 'maxOutputChars', 'cellTimeoutMs', 'subConcurrency', 'sessionTimeoutSeconds', 'logRetentionDays', 'runTtlDays',
-  'maxInputChars', 'batchMaxConcurrency',
-]);
+/** Config fields whose setting is a number (read from the table: its schema accepts a number). */
+const NUMERIC_FIELDS = new Set<keyof PipelineConfig>((Object.keys(CONTEXT_KEYS) as Array<keyof PipelineConfig>)
+  .filter((f) => Object.prototype.hasOwnProperty.call(SETTINGS, f) && isNumericSetting(f as SettingName)));
 
 /**
  * Read the config fields from CDK context. `getContext` is `(key) => node.tryGetContext(key)`.

@@ -26,7 +26,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../lambdas/core/run-events';
-import { LAMBDA_ENV } from '../lambdas/handlers/lambda-env';
+import { RESOURCE_ENV, settingEnvironment } from '../lambdas/handlers/lambda-env';
 import { CODE_INTERPRETER_ACTIONS, type SandboxCodeInterpreter } from './code-interpreter';
 import { bedrockInvokeStatements } from './model-arns';
 import { NAG_REASONS } from './nag';
@@ -144,24 +144,20 @@ export class RunFunctions extends Construct {
   }
 }
 
-/** The `LAMBDA_ENV` contract of every task function (`pipelineFunction` adds Powertools and source maps). */
+/**
+ * The `LAMBDA_ENV` contract of every task function (`pipelineFunction` adds Powertools and source maps): where the
+ * resources are, and every setting of the table that has an environment variable, from the pipeline config.
+ */
 export function lambdaEnvironment(props: RunFunctionsProps): Record<string, string> {
   const { config } = props;
   return {
-    [LAMBDA_ENV.tableName]: props.table.tableName,
-    [LAMBDA_ENV.bucketName]: props.bucket.bucketName,
-    [LAMBDA_ENV.resultsPrefix]: S3_PREFIXES.results,
-    [LAMBDA_ENV.codeInterpreterId]: props.codeInterpreter.codeInterpreterId,
-    [LAMBDA_ENV.rootModelId]: config.rootModelId,
-    [LAMBDA_ENV.subModelId]: config.subModelIds[0],
-    [LAMBDA_ENV.allowedSubModelIds]: config.subModelIds.join(','),
-    [LAMBDA_ENV.maxIterations]: String(config.maxIterations),
-    [LAMBDA_ENV.maxOutputChars]: String(config.maxOutputChars),
-    [LAMBDA_ENV.cellTimeoutMs]: String(config.cellTimeoutMs),
-    [LAMBDA_ENV.subConcurrency]: String(config.subConcurrency),
-    [LAMBDA_ENV.sessionTimeoutSeconds]: String(config.sessionTimeoutSeconds),
-    [LAMBDA_ENV.eventBusName]: props.eventBus.eventBusName,
-    [LAMBDA_ENV.runTtlDays]: String(config.runTtlDays),
-    [LAMBDA_ENV.maxInputChars]: String(config.maxInputChars),
+    [RESOURCE_ENV.tableName]: props.table.tableName,
+    [RESOURCE_ENV.bucketName]: props.bucket.bucketName,
+    [RESOURCE_ENV.resultsPrefix]: S3_PREFIXES.results,
+    [RESOURCE_ENV.codeInterpreterId]: props.codeInterpreter.codeInterpreterId,
+    [RESOURCE_ENV.allowedSubModelIds]: config.subModelIds.join(','),
+    [RESOURCE_ENV.eventBusName]: props.eventBus.eventBusName,
+    // The stack takes a list of sub models; the first is the default.
+    ...settingEnvironment({ ...config, subModelId: config.subModelIds[0] }),
   };
 }

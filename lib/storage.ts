@@ -17,17 +17,17 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { CONVERSATION_TABLE_SCHEMA } from '../lambdas/adapters/dynamodb/schema';
-import { TRIGGER_PREFIXES } from '../lambdas/core/batch/layout';
+import { BUCKET_PREFIXES } from '../lambdas/core/bucket-layout';
 import { acknowledge } from './nag';
 import type { PipelineConfig } from './pipeline-config';
 
-/** Key prefixes of the pipeline bucket (each ends in `/`); the layout is defined once, in `lambdas/core/batch/layout.ts`. */
+/** Key prefixes of the pipeline bucket (each ends in `/`); the layout is defined once, in `lambdas/core/bucket-layout.ts`. */
 export const S3_PREFIXES = {
-  documents: TRIGGER_PREFIXES.documents,
-  inbox: TRIGGER_PREFIXES.inbox,
-  jobs: TRIGGER_PREFIXES.jobs,
-  batches: TRIGGER_PREFIXES.batches,
-  results: TRIGGER_PREFIXES.results,
+  documents: BUCKET_PREFIXES.documents,
+  inbox: BUCKET_PREFIXES.inbox,
+  jobs: BUCKET_PREFIXES.jobs,
+  batches: BUCKET_PREFIXES.batches,
+  results: BUCKET_PREFIXES.results,
 } as const;
 
 /** Prefixes whose objects runs may read as documents (Lambdas and the sandbox). */
@@ -87,7 +87,7 @@ export class PipelineStorage extends Construct {
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         // Scratch of the batch machine (prepared items, per-item records); results live in batches/results/.
-        { id: 'expire-batch-work', prefix: TRIGGER_PREFIXES.batchWork, expiration: Duration.days(14) },
+        { id: 'expire-batch-work', prefix: BUCKET_PREFIXES.batchWork, expiration: Duration.days(14) },
       ],
       removalPolicy,
       autoDeleteObjects: destroy,

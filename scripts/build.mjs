@@ -51,8 +51,29 @@ const { fileJsonSchemas } = require(join(dist, 'lambdas', 'core', 'file-schemas.
 mkdirSync(join(root, 'schemas'), { recursive: true });
 for (const [file, schema] of Object.entries(fileJsonSchemas())) writeFileSync(join(root, 'schemas', file), JSON.stringify(schema, null, 2) + '\n');
 
+// The CLI's help texts, rendered from the settings table now: the bundle's bin/cli/help is these strings (plus the
+// version reader), so `rlm --help` and `rlm --version` evaluate neither zod nor the table.
+const helpTexts = require(join(dist, 'bin', 'cli', 'help.js'));
+const prerenderedHelp = {
+  name: 'prerendered-help',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)cli\/help$|^\.\.?\/help$/ }, (args) => {
+      const target = join(args.resolveDir, args.path);
+      return target === join(root, 'bin', 'cli', 'help') ? { path: target, namespace: 'prerendered-help' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'prerendered-help' }, () => ({
+      resolveDir: join(root, 'bin', 'cli'),
+      loader: 'js',
+      contents: [
+        ...['COMMANDS', 'HELP', 'RUN_HELP', 'BATCH_HELP'].map((k) => `exports.${k} = ${JSON.stringify(helpTexts[k])};`),
+        "exports.version = require('./version').version;",
+      ].join('\n'),
+    }));
+  },
+};
+
 const esbuild = require('esbuild');
-esbuild.buildSync({
+await esbuild.build({
   entryPoints: [join(root, 'bin', 'rlm.ts')],
   outfile: join(dist, 'cli.js'),
   bundle: true,
@@ -68,4 +89,5 @@ esbuild.buildSync({
   sourcemap: true,
   sourcesContent: false,
   logLevel: 'warning',
+  plugins: [prerenderedHelp],
 });

@@ -1,10 +1,9 @@
 /**
  * The CLI's command list, top-level help, version and the help of `rlm run` and `rlm batch`: a light module
  * (no SDK, no sandbox), so `rlm --help` and `rlm --version` load nothing else. Run options come from the
- * settings table through `runOptionsHelp()`.
+ * settings table through `runOptionsHelp()`. The bundle (scripts/build.mjs) replaces this module by its texts,
+ * rendered from the table at build time, so a bundled `rlm --help` does not even load the table's zod schemas.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { runOptionsHelp } from './run-options';
 
 /** The commands and their one-line usage. */
@@ -34,16 +33,7 @@ ${Object.values(COMMANDS).map((line) => `  ${line}`).join('\n')}
 Options: -h, --help (also after a command), -V, --version.
 Run "rlm <command> --help" for a command's options.`;
 
-/** The package version (from the package.json above this module or the bundle). */
-export function version(): string {
-  for (let dir = __dirname, i = 0; i < 5; i++, dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (pkg.name === 'rlm-pipeline' && pkg.version) return pkg.version;
-  }
-  return 'unknown';
-}
+export { version } from './version';
 
 /** Help text of `rlm run`. */
 export const RUN_HELP = `rlm run --document PATH [--document PATH ...] --question TEXT [options]

@@ -3,7 +3,7 @@
  * into `RunConfig`: all derived from the settings table (`lambdas/core/settings.ts`).
  */
 import { InvalidInputError } from '../../lambdas/core/errors';
-import { boundsOf, RUN_SETTING_NAMES, SETTINGS, type SettingFlag, type SettingName } from '../../lambdas/core/settings';
+import { boundsOf, isNumericSetting, RUN_SETTING_NAMES, SETTINGS, type SettingFlag, type SettingName } from '../../lambdas/core/settings';
 import type { RunConfig } from '../../lambdas/core/types';
 import { intFlag, numberFlag } from './args';
 
@@ -13,8 +13,8 @@ const FLAGGED = RUN_SETTING_NAMES.flatMap((name) => {
   return flag ? [{ name, flag }] : [];
 });
 
-type RunFlagName = 'root-model' | 'sub-model' | 'max-iterations' | 'max-output-chars' | 'cell-timeout' | 'sub-concurrency'
-  | 'max-sub-calls' | 'max-tokens' | 'max-cost';
+/** The flag names of the run settings (the table's `flag.name`). */
+type RunFlagName = { [K in (typeof RUN_SETTING_NAMES)[number]]: (typeof SETTINGS)[K] extends { flag: { name: infer N } } ? N : never }[(typeof RUN_SETTING_NAMES)[number]];
 
 /** `parseArgs` option specs of the run options. */
 export const RUN_OPTION_FLAGS = Object.fromEntries(FLAGGED.map(({ flag }) => [
@@ -39,7 +39,7 @@ export const SCRIPTED_MODEL_IDS = { rootModelId: 'scripted-root', subModelId: 's
 function settingFromFlag(name: SettingName, flag: SettingFlag, raw: string | undefined): string | number | undefined {
   if (raw === undefined) return undefined;
   const spec = SETTINGS[name];
-  if (spec.schema.safeParse('x').success) {
+  if (!isNumericSetting(name)) {
     if (!raw.trim()) throw new InvalidInputError(`--${flag.name} must not be empty`);
     return raw.trim();
   }

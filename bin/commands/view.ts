@@ -8,6 +8,7 @@ import { DEFAULT_STACK_NAME } from '../../lib/stack-outputs';
 import { downloadTrajectory, readResult } from '../remote/runs';
 import { assertRunId, createRemoteClients, readStackOutputs, type RemoteClients } from '../remote/stack';
 import { writeView } from '../view/write-view';
+import { RUN_ARTIFACT_FILES } from '../../lambdas/core/bucket-layout';
 
 /** Help text of `rlm view`. */
 export const VIEW_HELP = `rlm view RUN_ID|PATH [--out FILE] [--state-dir DIR] [--prices FILE] [--stack NAME [--region REGION]]
@@ -37,9 +38,9 @@ export async function downloadStackRun(clients: RemoteClients, stackName: string
   const dir = path.join(path.resolve(stateDir), 'remote', runId);
   mkdirSync(dir, { recursive: true });
   const result = await readResult(clients, stack, runId);
-  const gotTrajectory = await downloadTrajectory(clients, stack, runId, path.join(dir, 'trajectory.json'));
+  const gotTrajectory = await downloadTrajectory(clients, stack, runId, path.join(dir, RUN_ARTIFACT_FILES.trajectory));
   if (!result && !gotTrajectory) throw new InvalidInputError(`stack ${stackName} has no results/${runId}/ (the run is still going, or the ID is wrong: rlm status ${runId})`);
-  if (result) writeFileSync(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
+  if (result) writeFileSync(path.join(dir, RUN_ARTIFACT_FILES.result), JSON.stringify(result, null, 2));
   return dir;
 }
 

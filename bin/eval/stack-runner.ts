@@ -3,6 +3,7 @@
  * started (execution name = run ID), polled, and `results/<runId>/result.json` read back. The stack's
  * outputs and its result file are read as `rlm submit` / `rlm result` read them (`bin/remote/`).
  */
+import { RUN_ARTIFACT_FILES } from '../../lambdas/core/bucket-layout';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -81,7 +82,7 @@ export class StackRlmRunner implements RlmRunner {
       missing = describeError(err).message;
     }
     if (!summary) {
-      return this.failed(input.runId, started, execError ?? { name: 'ResultMissingError', message: `no ${resultKeyFor(input.runId, 'result.json')} (${missing})` });
+      return this.failed(input.runId, started, execError ?? { name: 'ResultMissingError', message: `no ${resultKeyFor(input.runId, RUN_ARTIFACT_FILES.result)} (${missing})` });
     }
     return { ...summary, elapsedMs: summary.elapsedMs ?? Date.now() - started };
   }

@@ -21,12 +21,13 @@ import { LocalDocumentStore } from '../../lambdas/adapters/documents';
 import { PyodideSandbox } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
 import { isRetryableModelError, RetryingModel } from '../../lambdas/adapters/models/retrying-model';
 import { CancellableModel, CancellableSandbox, cancellationOf } from './cancellation';
+import { RESULTS_FOLDER, RUN_ARTIFACT_FILES } from '../../lambdas/core/bucket-layout';
 import {
   createFinalizeRunHandler, createRecordFailureHandler, createRootTurnHandler, createStartRunHandler,
 } from '../../lambdas/handlers/task-handlers';
 
 /** Where, under the state dir, the conversation store and the artifacts live. */
-export const STATE_LAYOUT = { runs: 'runs', results: 'results' } as const;
+export const STATE_LAYOUT = { runs: 'runs', results: RESULTS_FOLDER } as const;
 
 /** Options of the local engine. */
 export interface LocalEngineOptions {
@@ -243,7 +244,7 @@ export class LocalEngine {
     await this.sandbox.stopRun(runId);
     const elapsedMs = Date.now() - started;
     const { summary } = await cancelRun(this.deps, runId, reason);
-    if (summary) return { ...summary, elapsedMs, trajectoryPath: path.join(this.stateDir, STATE_LAYOUT.results, runId, 'trajectory.json') };
+    if (summary) return { ...summary, elapsedMs, trajectoryPath: path.join(this.stateDir, STATE_LAYOUT.results, runId, RUN_ARTIFACT_FILES.trajectory) };
     return this.cancelledSummary(runId, elapsedMs);
   }
 
@@ -257,7 +258,7 @@ export class LocalEngine {
 
   private async summary(runId: string, run: Awaited<ReturnType<typeof loadRun>>, extra: { elapsedMs?: number } = {}): Promise<RunSummary> {
     const turns = await loadTurns(this.deps, runId);
-    const trajectoryPath = path.join(this.stateDir, STATE_LAYOUT.results, runId, 'trajectory.json');
+    const trajectoryPath = path.join(this.stateDir, STATE_LAYOUT.results, runId, RUN_ARTIFACT_FILES.trajectory);
     return summarize(run, turns, this.deps.prices, { ...extra, trajectoryPath });
   }
 

@@ -1,4 +1,5 @@
 /** Printing a run's result (`rlm result`, `rlm submit --wait`) and status (`rlm status`). */
+import { RUN_ARTIFACT_FILES } from '../../lambdas/core/bucket-layout';
 import {
   describeExecution, downloadTrajectory, formatResultLine, formatStatus, readResult, readRunItem, TERMINAL_STATUSES, type ExecutionInfo,
 } from './runs';
@@ -36,13 +37,13 @@ export async function showResult(clients: RemoteClients, stack: RemoteStack, run
   if (!result) return explainMissingResult(stack, runId, await describeExecution(clients, stack, runId), opts, io);
   if (opts.trajectory) {
     const ok = await downloadTrajectory(clients, stack, runId, opts.trajectory);
-    io.stderr(ok ? `rlm: trajectory written to ${opts.trajectory}` : `rlm: no ${resultKeyFor(runId, 'trajectory.json')} in s3://${stack.bucketName}`);
+    io.stderr(ok ? `rlm: trajectory written to ${opts.trajectory}` : `rlm: no ${resultKeyFor(runId, RUN_ARTIFACT_FILES.trajectory)} in s3://${stack.bucketName}`);
   }
   if (opts.output === 'json') {
     io.stdout(JSON.stringify(result));
   } else {
     if (result.answer !== null) io.stdout(result.answer);
-    io.stderr(`${formatResultLine(result)} · s3://${stack.bucketName}/${resultKeyFor(runId, 'result.json')}`);
+    io.stderr(`${formatResultLine(result)} · s3://${stack.bucketName}/${resultKeyFor(runId, RUN_ARTIFACT_FILES.result)}`);
     if (result.error) io.stderr(`rlm: error ${result.error.name}: ${result.error.message}`);
   }
   return result.status === 'succeeded' ? 0 : 1;

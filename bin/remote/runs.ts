@@ -2,6 +2,7 @@
  * Reading a run on the deployed stack: its execution (DescribeExecution), its run item (DynamoDB, through
  * `DynamoConversationStore`), its `results/<runId>/result.json` and trajectory (S3); waiting for it.
  */
+import { RUN_ARTIFACT_FILES } from '../../lambdas/core/bucket-layout';
 import { writeFile } from 'node:fs/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
@@ -61,13 +62,13 @@ export type RemoteResult = RunSummary & { question?: string };
 
 /** `results/<runId>/result.json`, or undefined while the run has not written it. */
 export async function readResult(clients: Pick<RemoteClients, 's3'>, stack: Pick<RemoteStack, 'bucketName'>, runId: string): Promise<RemoteResult | undefined> {
-  const text = await getObjectText(clients, stack.bucketName, resultKeyFor(runId, 'result.json'));
+  const text = await getObjectText(clients, stack.bucketName, resultKeyFor(runId, RUN_ARTIFACT_FILES.result));
   return text === undefined ? undefined : (JSON.parse(text) as RemoteResult);
 }
 
 /** Download `results/<runId>/trajectory.json` to `file`; false when it is not there. */
 export async function downloadTrajectory(clients: RemoteClients, stack: RemoteStack, runId: string, file: string): Promise<boolean> {
-  const text = await getObjectText(clients, stack.bucketName, resultKeyFor(runId, 'trajectory.json'));
+  const text = await getObjectText(clients, stack.bucketName, resultKeyFor(runId, RUN_ARTIFACT_FILES.trajectory));
   if (text === undefined) return false;
   await writeFile(file, text, 'utf8');
   return true;

@@ -7,10 +7,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { parseS3Uri } from '../../lambdas/adapters/documents';
-import { ALLOWED_DOCUMENT_PREFIXES, TRIGGER_PREFIXES } from '../../lambdas/core/batch/layout';
+import { ALLOWED_DOCUMENT_PREFIXES } from '../../lambdas/core/batch/layout';
 import { isValidExecutionName } from '../../lambdas/core/batch/names';
 import { ConfigError, describeError, InvalidInputError } from '../../lambdas/core/errors';
 import { STACK_OUTPUT_KEYS } from '../../lib/stack-outputs';
+import { runArtifactObjectKey, uploadPrefixFor, type RunArtifactFile } from '../../lambdas/core/bucket-layout';
 
 /** SDK clients of one region (tests pass mocked ones). */
 export interface RemoteClients {
@@ -46,14 +47,12 @@ export interface RemoteStack {
  */
 export const READABLE_PREFIXES: readonly string[] = ALLOWED_DOCUMENT_PREFIXES;
 
-/** Prefix local documents are uploaded under: `documents/<runId>/`. */
-export function uploadPrefixFor(runId: string): string {
-  return `${TRIGGER_PREFIXES.documents}${runId}/`;
-}
+/** Prefix local documents are uploaded under: `documents/<runId>/` (declared in core/bucket-layout.ts). */
+export { uploadPrefixFor };
 
 /** `results/<runId>/<file>`: where FinalizeRun/RecordFailure write a run's artifacts. */
-export function resultKeyFor(runId: string, file: 'result.json' | 'trajectory.json'): string {
-  return `${TRIGGER_PREFIXES.results}${runId}/${file}`;
+export function resultKeyFor(runId: string, file: RunArtifactFile): string {
+  return runArtifactObjectKey(runId, file);
 }
 
 /**

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError } from '../../lambdas/core/errors';
 import type { RunRecord, RunSummary, TurnRecord } from '../../lambdas/core/types';
+import { RUN_ARTIFACT_FILES } from '../../lambdas/core/bucket-layout';
 
 /** `result.json` as FinalizeRun/RecordFailure write it: the summary plus the question. */
 export type ResultFile = RunSummary & { question?: string };
@@ -54,8 +55,8 @@ function isTurn(value: unknown): value is TurnRecord {
 export function loadRunDir(target: string): LoadedRun {
   const isFile = statSync(target).isFile();
   const dir = isFile ? path.dirname(target) : target;
-  const trajectoryFile = isFile ? target : path.join(dir, 'trajectory.json');
-  const resultFile = path.join(dir, 'result.json');
+  const trajectoryFile = isFile ? target : path.join(dir, RUN_ARTIFACT_FILES.trajectory);
+  const resultFile = path.join(dir, RUN_ARTIFACT_FILES.result);
   const problems: string[] = [];
   let mtimeMs = 0;
   let run: RunRecord | undefined;
@@ -84,7 +85,7 @@ export function loadRunDir(target: string): LoadedRun {
 
 /** A run folder looks like one when it holds a trajectory.json or a result.json. */
 export function isRunDir(dir: string): boolean {
-  return existsSync(path.join(dir, 'trajectory.json')) || existsSync(path.join(dir, 'result.json'));
+  return existsSync(path.join(dir, RUN_ARTIFACT_FILES.trajectory)) || existsSync(path.join(dir, RUN_ARTIFACT_FILES.result));
 }
 
 /**

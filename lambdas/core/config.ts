@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { didYouMean } from './did-you-mean';
 import { ConfigError } from './errors';
-import { RUN_SETTING_NAMES, SETTINGS } from './settings';
+import { RUN_SETTING_NAMES, SETTINGS, type SettingName, type SettingValue } from './settings';
 import type { RunConfig } from './types';
 
 export { DEFAULT_ROOT_MODEL_ID, DEFAULT_SUB_MODEL_ID } from './settings';
@@ -33,6 +33,25 @@ function problem(key: string, value: unknown, issue: z.core.$ZodIssue | undefine
   else if (i?.code === 'invalid_type') what = `must be a ${i.expected === 'string' ? 'non-empty string' : i.expected}`;
   else if (i?.code === 'invalid_format' || i?.code === 'not_multiple_of') what = 'must be an integer';
   return `${key} ${what}, got ${JSON.stringify(value)}`;
+}
+
+/**
+ * A setting given as text (an environment variable, a CDK `-c` value): a number where the table declares one,
+ * validated against the table. Throws `ConfigError` naming `label`: `environment variable MAX_ITERATIONS must be
+ * at least 1, got 0`.
+ */
+export function settingFromText<K extends SettingName>(name: K, raw: string, label: string = name): SettingValue<K> {
+  const schema = SETTINGS[name].schema as z.ZodType;
+  const text = raw.trim();
+  const asText = schema.safeParse(text);
+  if (asText.success) return asText.data as SettingValue<K>;
+  const n = Number(text);
+  if (text !== '' && Number.isFinite(n)) {
+    const asNumber = schema.safeParse(n);
+    if (asNumber.success) return asNumber.data as SettingValue<K>;
+    throw new ConfigError(problem(label, n, asNumber.error.issues[0]));
+  }
+  throw new ConfigError(problem(label, raw, asText.error.issues[0]));
 }
 
 /**

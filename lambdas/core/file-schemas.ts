@@ -8,29 +8,29 @@ import { z } from 'zod';
 import { MAX_JOB_QUESTIONS } from './batch/job-manifest';
 import { MAX_WATCH_PROFILES_JSON_BYTES, WATCH_PROFILE_NAME } from './batch/watch-profiles';
 import { priceTableSchema } from './pricing';
+import { scriptSchema } from './script-schema';
 import { RUN_SETTING_NAMES, SETTINGS } from './settings';
+import { documentsSchema, questionSchema, startRequestShape, tagsSchema } from './start-request';
 
 const text = z.string().regex(/\S/, 'must not be blank');
-const nonNegative = z.number().min(0);
 
 /** Per-run options: every run setting of the table, no other key. */
 export const runOptionsSchema = z.strictObject(Object.fromEntries(
   RUN_SETTING_NAMES.map((k) => [k, (SETTINGS[k].schema as z.ZodType).describe(SETTINGS[k].help).optional()]),
 )).describe('Per-run options (settings table); unknown keys are refused');
 
-const tags = z.record(z.string(), z.string()).describe('Labels stored with the run and its events');
-const documentEntry = z.union([text, z.strictObject({ uri: text, name: text.optional() })]);
-const documents = z.array(documentEntry).min(1).describe('Keys under documents/ or inbox/, prefixes ending in "/", or s3:// URIs');
+const tags = tagsSchema;
+const documents = documentsSchema;
 
 /** `jobs/<name>.json`: one run per question. */
 export const jobManifestSchema = z.union([
-  z.strictObject({ question: text, documents, options: runOptionsSchema.optional(), tags: tags.optional() }),
+  z.strictObject({ question: questionSchema, documents, options: runOptionsSchema.optional(), tags: tags.optional() }),
   z.strictObject({ questions: z.array(text).min(1).max(MAX_JOB_QUESTIONS), documents, options: runOptionsSchema.optional(), tags: tags.optional() }),
 ]).describe('rlm-pipeline job manifest (jobs/<name>.json), docs/triggers.md');
 
 /** One line of a batch manifest (`batches/pending/*.jsonl`, `rlm batch`). */
 export const batchLineSchema = z.strictObject({
-  id: z.string().optional(), question: text, documents, options: runOptionsSchema.optional(), tags: tags.optional(),
+  id: z.string().optional(), question: questionSchema, documents, options: runOptionsSchema.optional(), tags: tags.optional(),
 }).describe('One line of an rlm-pipeline batch manifest (JSON Lines), docs/triggers.md');
 
 /** `watchProfiles`: folder under inbox/ -> standing questions. */
@@ -39,26 +39,14 @@ export const watchProfilesSchema = z.record(
   z.strictObject({ questions: z.array(text).min(1), options: runOptionsSchema.optional() }),
 ).describe(`rlm-pipeline watch profiles (at most ${MAX_WATCH_PROFILES_JSON_BYTES} bytes as JSON), docs/triggers.md`);
 
-const latencyMs = nonNegative.optional();
-/** A scripted model file (`--llm scripted:FILE`). */
-export const scriptedModelSchema = z.strictObject({
-  description: z.string().optional(),
-  latencyMs,
-  root: z.array(z.strictObject({ text: z.string().optional(), code: z.union([z.string(), z.array(z.string()).min(1)]).optional(), latencyMs })).optional(),
-  sub: z.strictObject({
-    exact: z.record(z.string(), z.string()).optional(),
-    rules: z.array(z.strictObject({ match: z.string(), flags: z.string().regex(/^[imsu]*$/).optional(), reply: z.string(), latencyMs })).optional(),
-    default: z.string().optional(),
-  }).optional(),
-}).describe('rlm-pipeline scripted model (--llm scripted:FILE)');
+/** A scripted model file (`--llm scripted:FILE`): declared with the adapter's validator (`script-schema.ts`). */
+export const scriptedModelSchema = scriptSchema;
 
 /** A price table (`--prices FILE`): declared next to the prices (`pricing.ts`). */
 export { priceTableSchema };
 
-/** The input of a run execution (events/start-run.json). */
-export const startRunSchema = z.strictObject({
-  question: text, documents, options: runOptionsSchema.optional(), tags: tags.optional(),
-}).describe('Input of an rlm-pipeline run execution');
+/** The input of a run execution (events/start-run.json): the start request's own schema, with the run options. */
+export const startRunSchema = z.strictObject(startRequestShape(runOptionsSchema)).describe('Input of an rlm-pipeline run execution');
 
 /** File name (under schemas/) -> schema. */
 export const FILE_SCHEMAS = {

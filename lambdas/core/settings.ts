@@ -92,6 +92,12 @@ export const SETTINGS = {
     help: 'per-cell time limit in seconds (5-3600, default 300; the stack allows at most 720)',
     minReason: 'a shorter cell could never start',
   },
+  subMaxOutputTokens: {
+    // Optional: without it each sub-call gets the model's own default (Bedrock: 4,096 for Anthropic models in practice).
+    schema: int(1, 128_000), run: true, pipeline: true,
+    flag: { name: 'sub-max-tokens', placeholder: 'N' }, env: 'SUB_MAX_OUTPUT_TOKENS', context: 'subMaxOutputTokens',
+    help: 'output-token limit of each sub-call (1-128000; default the model\'s own); a reply cut there says so',
+  },
   subConcurrency: {
     schema: int(1, 64), default: 16, run: true, pipeline: true,
     flag: { name: 'sub-concurrency', placeholder: 'N' }, env: 'SUB_CONCURRENCY', context: 'subConcurrency',
@@ -154,6 +160,15 @@ export const SETTINGS = {
 /** Name of a setting. */
 export type SettingName = keyof typeof SETTINGS;
 
+/** The value type of a setting (its schema's output). */
+export type SettingValue<K extends SettingName> = z.infer<(typeof SETTINGS)[K]['schema']>;
+
+/** Settings the stack passes to the Lambdas through an environment variable. */
+export type EnvSettingName = { [K in SettingName]: (typeof SETTINGS)[K] extends { env: string } ? K : never }[SettingName];
+
+/** Names of the settings with an environment variable, in table order. */
+export const ENV_SETTING_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter((k) => 'env' in SETTINGS[k]) as EnvSettingName[];
+
 /** Names of the per-run settings (the `RunConfig` fields). */
 export const RUN_SETTING_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter((k) => SETTINGS[k].run);
 
@@ -165,6 +180,13 @@ export const KNOWN_CONTEXT_KEYS: readonly string[] = [
   ...Object.values(SETTINGS as Record<string, SettingSpec>).flatMap((s) => (s.context ? [s.context] : [])),
   ...EXTRA_CONTEXT_KEYS,
 ];
+
+/** True when a setting's value is a number (its schema is a number or a union of number literals). */
+export function isNumericSetting(name: SettingName): boolean {
+  const def = (SETTINGS[name].schema as z.ZodType).def as { type: string; options?: Array<{ def: { type: string; values?: unknown[] } }> };
+  if (def.type === 'number') return true;
+  return def.type === 'union' && (def.options ?? []).every((o) => o.def.type === 'literal' && (o.def.values ?? []).every((v) => typeof v === 'number'));
+}
 
 /** Inclusive integer bounds of a numeric setting, read from its schema. */
 export function boundsOf(name: SettingName): { min: number; max: number } {

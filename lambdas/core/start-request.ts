@@ -1,33 +1,69 @@
+/**
+ * The start request of a run (the input of a run execution, what `rlm submit`, the triggers and the batch send):
+ * declared once as a zod schema. `validateStartRequest` checks untrusted input with it, and the JSON Schema
+ * `schemas/start-run.schema.json` is exported from the same declaration (`file-schemas.ts`).
+ */
+import { z } from 'zod';
 import { InvalidInputError } from './errors';
+import { issueLines } from './schema-issues';
 import type { StartRunRequest } from './types';
 
 /** Longest question accepted (characters). Questions are prompts, not documents. */
 export const MAX_QUESTION_CHARS = 100_000;
 
-/** Validate an untrusted start request; throws `InvalidInputError` naming the problem. */
+const NON_EMPTY = 'must be a non-empty string';
+/** A string with a non-space character, trimmed (the JSON Schema says `pattern: \S`, so editors agree). */
+const nonBlank = () => z.string({ error: NON_EMPTY }).regex(/\S/, NON_EMPTY).trim();
+
+/** The question: non-blank, at most `MAX_QUESTION_CHARS`, trimmed. */
+export const questionSchema = z.string({ error: NON_EMPTY }).max(MAX_QUESTION_CHARS, {
+  error: (issue) => `is ${(issue.input as string).length} characters; the limit is ${MAX_QUESTION_CHARS} (put long material in a document)`,
+}).regex(/\S/, NON_EMPTY).trim();
+
+const DOCUMENT_ENTRY = 'must be a URI string or {"uri": ..., "name": ...}';
+/** One document: a URI, or `{uri, name}` (the name the model sees). */
+export const documentEntrySchema = z.union([
+  z.string().regex(/\S/).trim(),
+  z.strictObject({ uri: nonBlank(), name: nonBlank().optional() }),
+], { error: DOCUMENT_ENTRY });
+
+const DOCUMENTS = 'must be a non-empty array of URIs (s3://bucket/key, s3://bucket/prefix/, file:///path)';
+/** The documents of a run: at least one. */
+export const documentsSchema = z.array(documentEntrySchema, { error: DOCUMENTS }).min(1, DOCUMENTS)
+  .describe('Keys under documents/ or inbox/, prefixes ending in "/", or s3:// URIs');
+
+/** Labels stored with the run and its events. */
+export const tagsSchema = z.record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object of strings' })
+  .describe('Labels stored with the run and its events');
+
+/** The fields of a start request; `options` as given (the run options' schema, or any object checked later). */
+export function startRequestShape<O extends z.ZodType>(options: O) {
+  return { question: questionSchema, documents: documentsSchema, options: options.optional(), tags: tagsSchema.optional() };
+}
+
+/** Fields a start request may have. */
+export const START_REQUEST_FIELDS = ['question', 'documents', 'options', 'tags'] as const;
+
+/**
+ * The run-time schema: `options` must be an object here; its keys and values are checked by `resolveRunConfig`
+ * (which names the likely option for a typo).
+ */
+const startRequestSchema = z.strictObject(
+  startRequestShape(z.record(z.string(), z.unknown(), { error: 'must be an object of run options' })),
+  { error: 'must be a JSON object with "question" and "documents"' },
+);
+
+/** Validate an untrusted start request; throws `InvalidInputError` naming every problem (field by field). */
 export function validateStartRequest(raw: unknown): StartRunRequest {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidInputError('the run request must be a JSON object with "question" and "documents"');
-  const r = raw as Record<string, unknown>;
-  if (typeof r.question !== 'string' || !r.question.trim()) throw new InvalidInputError('"question" must be a non-empty string');
-  if (r.question.length > MAX_QUESTION_CHARS) throw new InvalidInputError(`"question" is ${r.question.length} characters; the limit is ${MAX_QUESTION_CHARS} (put long material in a document)`);
-  if (!Array.isArray(r.documents) || r.documents.length === 0) throw new InvalidInputError('"documents" must be a non-empty array of URIs (s3://bucket/key, s3://bucket/prefix/, file:///path)');
-  const documents = r.documents.map((d, i) => {
-    if (typeof d === 'string' && d.trim()) return d.trim();
-    if (d && typeof d === 'object' && typeof (d as { uri?: unknown }).uri === 'string') {
-      const { uri, name } = d as { uri: string; name?: unknown };
-      if (name !== undefined && (typeof name !== 'string' || !name.trim())) throw new InvalidInputError(`documents[${i}].name must be a non-empty string`);
-      return name ? { uri, name } : { uri };
-    }
-    throw new InvalidInputError(`documents[${i}] must be a URI string or {"uri": ..., "name": ...}`);
-  });
-  if (r.options !== undefined && (typeof r.options !== 'object' || r.options === null || Array.isArray(r.options))) throw new InvalidInputError('"options" must be an object');
-  if (r.tags !== undefined) {
-    if (typeof r.tags !== 'object' || r.tags === null || Array.isArray(r.tags)) throw new InvalidInputError('"tags" must be an object of strings');
-    for (const [k, v] of Object.entries(r.tags)) if (typeof v !== 'string') throw new InvalidInputError(`tags.${k} must be a string`);
+  const parsed = startRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new InvalidInputError(issueLines(parsed.error, { what: 'the run request', schema: startRequestSchema }).join('; '));
   }
+  const { question, documents, options, tags } = parsed.data;
   return {
-    question: r.question.trim(), documents,
-    ...(r.options ? { options: r.options as StartRunRequest['options'] } : {}),
-    ...(r.tags ? { tags: r.tags as Record<string, string> } : {}),
+    question,
+    documents: documents.map((d) => (typeof d === 'string' ? d : d.name ? { uri: d.uri, name: d.name } : { uri: d.uri })),
+    ...(options ? { options: options as StartRunRequest['options'] } : {}),
+    ...(tags ? { tags } : {}),
   };
 }

@@ -26,6 +26,8 @@ export interface RunLimits {
   rootMaxOutputTokens?: number;
   maxOutputChars: number;
   cellTimeoutMs: number;
+  /** Output-token limit of each sub-call; absent: the model's own default. A reply cut at it says so. */
+  subMaxOutputTokens?: number;
   subConcurrency: number;
   maxSubCalls?: number;
   /** Cap on root + sub tokens (input + output). */

@@ -58,10 +58,8 @@ export function awsRuntime(): AwsRuntime {
     metrics: metricsPort(powertools.metrics),
   };
   const settings: HandlerSettings = {
-    runDefaults: {
-      rootModelId: env.rootModelId, subModelId: env.subModelId, maxIterations: env.maxIterations,
-      maxOutputChars: env.maxOutputChars, cellTimeoutMs: env.cellTimeoutMs, subConcurrency: env.subConcurrency,
-    },
+    // Every run setting the stack passes (settings table rows with an env var).
+    runDefaults: env.runDefaults,
     ttlDays: env.runTtlDays,
     allowedModels: { root: [env.rootModelId], sub: env.allowedSubModelIds },
     maxInputChars: env.maxInputChars,

@@ -8,6 +8,7 @@ import type { Logger } from '../core/ports';
 import { createPowertools, loggerPort } from '../adapters/ops/powertools';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store';
 import { requireEnv, TRIGGER_ENV } from './batch-env';
+import { BUCKET_PREFIXES } from '../core/bucket-layout';
 
 /** What every trigger/batch Lambda container builds once. */
 export interface BatchContainer {
@@ -28,7 +29,7 @@ export function batchContainer(serviceName: string, env: NodeJS.ProcessEnv = pro
 /** The dependencies of the three batch steps (ListPending, PrepareBatch, SummarizeBatch). */
 export function batchStepDeps(env: NodeJS.ProcessEnv = process.env): BatchDeps {
   const c = batchContainer('rlm-batch', env);
-  return { objects: c.objects, bucket: c.bucket, logger: c.logger, resultsPrefix: env[TRIGGER_ENV.resultsPrefix] ?? 'results/' };
+  return { objects: c.objects, bucket: c.bucket, logger: c.logger, resultsPrefix: env[TRIGGER_ENV.resultsPrefix] ?? BUCKET_PREFIXES.results };
 }
 
 /** Lazily build a value once per container (first invocation), so import never throws. */

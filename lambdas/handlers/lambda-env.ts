@@ -1,84 +1,94 @@
 /**
- * The environment contract between the CDK stack (`lib/`) and the Lambda handlers.
- * The stack sets these variables; `readLambdaEnv` validates them once per container.
+ * The environment contract between the CDK stack (`lib/`) and the Lambda handlers. The variables that carry
+ * settings, their parsing, bounds and defaults come from the settings table (`lambdas/core/settings.ts`: a row's
+ * `env`); the rest say where the stack's resources are. The stack writes them with `settingEnvironment`;
+ * `readLambdaEnv` validates them once per container.
  */
-import { DEFAULT_MAX_INPUT_CHARS } from '../core/run/start-run';
-import { DEFAULT_RUN_CONFIG } from '../core/config';
+import { settingFromText } from '../core/config';
 import { ConfigError } from '../core/errors';
+import { ENV_SETTING_NAMES, SETTINGS, type EnvSettingName, type SettingValue } from '../core/settings';
+import type { RunConfig } from '../core/types';
+import { BUCKET_PREFIXES } from '../core/bucket-layout';
 
-/** Names of the environment variables the stack sets on the run Lambdas. */
-export const LAMBDA_ENV = {
+/** Variables that are not settings: the resources of the stack. */
+export const RESOURCE_ENV = {
   tableName: 'TABLE_NAME',
   bucketName: 'BUCKET_NAME',
   resultsPrefix: 'RESULTS_PREFIX',
   codeInterpreterId: 'CODE_INTERPRETER_ID',
-  rootModelId: 'ROOT_MODEL_ID',
-  subModelId: 'SUB_MODEL_ID',
   /** Comma-separated sub models the sandbox role may invoke (a run may pick any of them). */
   allowedSubModelIds: 'ALLOWED_SUB_MODEL_IDS',
-  maxIterations: 'MAX_ITERATIONS',
-  maxOutputChars: 'MAX_OUTPUT_CHARS',
-  cellTimeoutMs: 'CELL_TIMEOUT_MS',
-  subConcurrency: 'SUB_CONCURRENCY',
-  sessionTimeoutSeconds: 'SESSION_TIMEOUT_SECONDS',
   eventBusName: 'EVENT_BUS_NAME',
-  runTtlDays: 'RUN_TTL_DAYS',
-  /** Largest total input of a run in characters (StartRun refuses more). */
-  maxInputChars: 'MAX_INPUT_CHARS',
 } as const;
 
+/** Variable of each setting that has one (the table's `env`). */
+export type SettingEnv = { readonly [K in EnvSettingName]: (typeof SETTINGS)[K]['env'] };
+
+/** Names of the environment variables the stack sets on the run Lambdas: resources, then settings. */
+export const LAMBDA_ENV: typeof RESOURCE_ENV & SettingEnv = {
+  ...RESOURCE_ENV,
+  ...(Object.fromEntries(ENV_SETTING_NAMES.map((k) => [k, SETTINGS[k].env])) as SettingEnv),
+};
+
+/** Settings without a table default (optional caps): absent from the environment when not configured. */
+type OptionalEnvSetting = { [K in EnvSettingName]: (typeof SETTINGS)[K] extends { default: unknown } ? never : K }[EnvSettingName];
+
+/** The settings the environment carries, typed by the table. */
+export type EnvSettings = { [K in Exclude<EnvSettingName, OptionalEnvSetting>]: SettingValue<K> } & { [K in OptionalEnvSetting]?: SettingValue<K> };
+
 /** Validated Lambda environment. */
-export interface LambdaEnv {
+export type LambdaEnv = EnvSettings & {
   tableName: string;
   bucketName: string;
   resultsPrefix: string;
   codeInterpreterId: string;
-  rootModelId: string;
-  subModelId: string;
   /** Sub models a run may choose (IAM allows exactly these); defaults to `[subModelId]`. */
   allowedSubModelIds: string[];
-  maxIterations: number;
-  maxOutputChars: number;
-  cellTimeoutMs: number;
-  subConcurrency: number;
-  sessionTimeoutSeconds: number;
   eventBusName: string;
-  runTtlDays: number;
-  maxInputChars: number;
   region: string;
+  /** The stack's defaults of every per-run setting the environment carries (a `RunConfig` part). */
+  runDefaults: Partial<RunConfig>;
+};
+
+/** The environment variables of setting values (each defined value, as text). */
+export function settingEnvironment(values: Partial<Record<EnvSettingName, string | number>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ENV_SETTING_NAMES) {
+    const v = values[k];
+    if (v !== undefined) out[SETTINGS[k].env] = String(v);
+  }
+  return out;
 }
 
 /** Read and validate the environment. Throws `ConfigError` naming the missing or bad variable. */
 export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
-  const str = (key: keyof typeof LAMBDA_ENV, fallback?: string): string => {
-    const v = env[LAMBDA_ENV[key]] ?? fallback;
-    if (v === undefined || v === '') throw new ConfigError(`environment variable ${LAMBDA_ENV[key]} is not set`);
+  const str = (key: keyof typeof RESOURCE_ENV, fallback?: string): string => {
+    const v = env[RESOURCE_ENV[key]] || fallback;
+    if (v === undefined || v === '') throw new ConfigError(`environment variable ${RESOURCE_ENV[key]} is not set`);
     return v;
   };
-  const int = (key: keyof typeof LAMBDA_ENV, fallback: number): number => {
-    const raw = env[LAMBDA_ENV[key]];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`environment variable ${LAMBDA_ENV[key]} must be a positive integer, got "${raw}"`);
-    return n;
-  };
+  const settings: Record<string, unknown> = {};
+  for (const k of ENV_SETTING_NAMES) {
+    const name = SETTINGS[k].env;
+    const raw = env[name];
+    const fallback = (SETTINGS[k] as { default?: unknown }).default;
+    if (raw === undefined || raw === '') {
+      if (fallback !== undefined) settings[k] = fallback;
+      continue;
+    }
+    settings[k] = settingFromText(k, raw, `environment variable ${name}`);
+  }
+  const runDefaults = Object.fromEntries(Object.entries(settings).filter(([k]) => SETTINGS[k as EnvSettingName].run)) as Partial<RunConfig>;
   const parsed = {
+    ...(settings as EnvSettings),
     tableName: str('tableName'),
     bucketName: str('bucketName'),
-    resultsPrefix: str('resultsPrefix', 'results/'),
+    resultsPrefix: str('resultsPrefix', BUCKET_PREFIXES.results),
     codeInterpreterId: str('codeInterpreterId'),
-    rootModelId: str('rootModelId'),
-    subModelId: str('subModelId'),
-    allowedSubModelIds: (env[LAMBDA_ENV.allowedSubModelIds] ?? '').split(',').map((x) => x.trim()).filter(Boolean),
-    maxIterations: int('maxIterations', DEFAULT_RUN_CONFIG.maxIterations),
-    maxOutputChars: int('maxOutputChars', DEFAULT_RUN_CONFIG.maxOutputChars),
-    cellTimeoutMs: int('cellTimeoutMs', DEFAULT_RUN_CONFIG.cellTimeoutMs),
-    subConcurrency: int('subConcurrency', DEFAULT_RUN_CONFIG.subConcurrency),
-    sessionTimeoutSeconds: int('sessionTimeoutSeconds', 28_800),
+    allowedSubModelIds: (env[RESOURCE_ENV.allowedSubModelIds] ?? '').split(',').map((x) => x.trim()).filter(Boolean),
     eventBusName: str('eventBusName', 'default'),
-    runTtlDays: int('runTtlDays', 90),
-    maxInputChars: int('maxInputChars', DEFAULT_MAX_INPUT_CHARS),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    runDefaults,
   };
   if (!parsed.allowedSubModelIds.includes(parsed.subModelId)) parsed.allowedSubModelIds.unshift(parsed.subModelId);
   return parsed;

@@ -6,6 +6,7 @@ import type { EngineDeps } from '../core/engine-deps';
 import { InvalidInputError } from '../core/errors';
 import { finalizeRun, recordFailure, runRootTurn, startRun, type RecordFailureInput, type RunEnded } from '../core/run';
 import type { RunConfig, RunState } from '../core/types';
+import { isValidRunId, runIdProblem } from '../core/bucket-layout';
 
 /** Per-deployment settings the handlers apply to every run. */
 export interface HandlerSettings {
@@ -52,9 +53,7 @@ function deadlineOf(context: InvocationContext | undefined, marginMs = 0): { dea
 
 function requireRunId(event: unknown): string {
   const runId = (event as { runId?: unknown } | null)?.runId;
-  if (typeof runId !== 'string' || !/^[A-Za-z0-9_.:-]{1,80}$/.test(runId)) {
-    throw new InvalidInputError(`runId must be 1-80 characters of letters, digits, "_.:-"; got ${JSON.stringify(runId)}`);
-  }
+  if (!isValidRunId(runId)) throw new InvalidInputError(runIdProblem(runId));
   return runId;
 }
 

@@ -185,6 +185,14 @@ describePython('AgentCoreSandbox with a real CPython kernel', () => {
     expect(call).toMatchObject({ prompt: 'CUT this', inferenceConfig: { maxTokens: 64 } });
   });
 
+  it('takes the run\'s sub-call output limit from the start options (SandboxStartOptions.subMaxOutputTokens)', async () => {
+    const started = await sandbox.start(options([{ name: 'logs/b.log', key: 'logs/b.log' }], { subMaxOutputTokens: 32 }));
+    const result = await started.session.execute("print(llm_query('CUT per run'))", { timeoutMs: 10_000 });
+    expect(result.stdout).toContain('[... reply cut off: the sub-model reached its output token limit]');
+    const call = kernel.awsLog().filter((e) => e.service === 'converse').at(-1);
+    expect(call).toMatchObject({ prompt: 'CUT per run', inferenceConfig: { maxTokens: 32 } });
+  });
+
   it('reports a kernel that lost the prelude as a lost session', async () => {
     await kernel.run('del _rlm_run_cell');
     await expect(session.execute('print(1)', { timeoutMs: 5_000 })).rejects.toBeInstanceOf(SandboxSessionLostError);

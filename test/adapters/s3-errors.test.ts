@@ -10,6 +10,7 @@ import { S3DocumentStore } from '../../lambdas/adapters/documents/s3-document-st
 import { isTransientS3Error, mapTransientS3Error } from '../../lambdas/adapters/s3/errors';
 import { S3ObjectStore } from '../../lambdas/adapters/s3/s3-object-store';
 import { DocumentError, DocumentStoreUnavailableError, isRetryable, RETRYABLE_ERROR_NAMES } from '../../lambdas/core/errors';
+import { BUCKET_PREFIXES } from '../../lambdas/core/bucket-layout';
 
 type Answer = { status: number; code: string } | 'drop' | 'ok';
 let answers: Answer[] = [];
@@ -41,7 +42,7 @@ const client = () => new S3Client({
   // No backoff waits in the test; the attempts are the SDK's own.
   retryStrategy: undefined,
 });
-const documents = () => new S3DocumentStore({ client: client(), resultsBucket: 'pipeline', resultsPrefix: 'results/' });
+const documents = () => new S3DocumentStore({ client: client(), resultsBucket: 'pipeline', resultsPrefix: BUCKET_PREFIXES.results });
 
 describe('artifact writes', () => {
   test.each([
@@ -61,7 +62,7 @@ describe('artifact writes', () => {
 
   test('a transient failure that clears within the SDK attempts is not seen', async () => {
     answers = [{ status: 500, code: 'InternalError' }, 'ok'];
-    await expect(documents().putArtifact('run-1/result.json', '{}')).resolves.toBe('s3://pipeline/results/run-1/result.json');
+    await expect(documents().putArtifact('run-1/result.json', '{}')).resolves.toBe(`s3://pipeline/${BUCKET_PREFIXES.results}run-1/result.json`);
     expect(requests).toHaveLength(2);
   }, 30_000);
 

@@ -21,7 +21,8 @@ test('RootTurn validates its input before touching anything', async () => {
 test('the Lambda environment is validated with the variable named', () => {
   const base = { TABLE_NAME: 't', BUCKET_NAME: 'b', CODE_INTERPRETER_ID: 'ci', ROOT_MODEL_ID: 'r', SUB_MODEL_ID: 's' };
   expect(() => readLambdaEnv({ ...base, TABLE_NAME: '' })).toThrow('environment variable TABLE_NAME is not set');
-  expect(() => readLambdaEnv({ ...base, MAX_ITERATIONS: 'x' })).toThrow(/MAX_ITERATIONS must be a positive integer/);
+  expect(() => readLambdaEnv({ ...base, MAX_ITERATIONS: 'x' })).toThrow('environment variable MAX_ITERATIONS must be a number, got "x"');
+  expect(() => readLambdaEnv({ ...base, MAX_ITERATIONS: '0' })).toThrow('environment variable MAX_ITERATIONS must be at least 1, got 0');
   expect(readLambdaEnv({ ...base, ALLOWED_SUB_MODEL_IDS: 'a, b' }).allowedSubModelIds).toEqual(['s', 'a', 'b']);
   expect(readLambdaEnv(base)).toMatchObject({ maxIterations: 30, resultsPrefix: 'results/', allowedSubModelIds: ['s'] });
 });

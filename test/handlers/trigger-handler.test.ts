@@ -83,7 +83,7 @@ describe('S3 trigger: job manifests', () => {
     expect(record).toMatchObject({ manifest: `s3://${BUCKET}/jobs/bad.json`, failedAt: '2025-06-02T14:03:22.000Z', versionId: sample.detail.object['version-id'] });
     expect(record.reasons).toEqual([
       'documents[0]: "results/secret.json" is outside the document prefixes (documents/, inbox/)',
-      'options: unknown run option "maxIteration"; did you mean maxIterations? (known: cellTimeoutMs, maxConsecutiveErrors, maxCostUsd, maxIterations, maxOutputChars, maxSubCalls, maxTotalTokens, rootMaxOutputTokens, rootModelId, subConcurrency, subModelId)',
+      'options: unknown run option "maxIteration"; did you mean maxIterations? (known: cellTimeoutMs, maxConsecutiveErrors, maxCostUsd, maxIterations, maxOutputChars, maxSubCalls, maxTotalTokens, rootMaxOutputTokens, rootModelId, subConcurrency, subMaxOutputTokens, subModelId)',
       'questions[1]: "question" must be a non-empty string',
     ]);
     // The failure record itself arrives as an event under jobs/: ignored, so it never loops.

@@ -90,7 +90,11 @@ describe('task functions', () => {
   test('every function gets the whole LAMBDA_ENV contract plus Powertools settings', () => {
     const fn = template.toJSON().Resources[functionLogicalId(template, 'RootTurn')];
     const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
-    for (const name of Object.values(LAMBDA_ENV)) expect(vars).toHaveProperty(name);
+    // Every variable, but the optional sub-call output limit, which is set only when configured.
+    for (const name of Object.values(LAMBDA_ENV)) {
+      if (name === LAMBDA_ENV.subMaxOutputTokens) expect(vars).not.toHaveProperty(name);
+      else expect(vars).toHaveProperty(name);
+    }
     expect(vars).toMatchObject({
       ...POWERTOOLS_ENV,
       [LAMBDA_ENV.rootModelId]: DEFAULT_RUN_CONFIG.rootModelId,

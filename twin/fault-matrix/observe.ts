@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { sessionNameFor } from '../../lambdas/adapters/agentcore/agentcore-sandbox';
+import { RUN_ARTIFACT_FILES, runArtifactObjectKey } from '../../lambdas/core/bucket-layout';
 import type { StartedEmulators } from '../emulators';
 import type { FaultSwitchboard } from '../faults';
 import type { Twin } from '../twin';
@@ -83,7 +84,7 @@ export async function runCase(ctx: MatrixContext, c: MatrixCase, name: string, h
   faults.reset(); // read the outcome without faults
   let result: Observation['result'];
   try {
-    result = JSON.parse(await (await ctx.s3.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: `results/${name}/result.json` }))).Body!.transformToString());
+    result = JSON.parse(await (await ctx.s3.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: runArtifactObjectKey(name, RUN_ARTIFACT_FILES.result) }))).Body!.transformToString());
   } catch (err) {
     if ((err as Error).name !== 'NoSuchKey') throw err;
   }

@@ -174,7 +174,7 @@ export class AgentCoreSandbox implements Sandbox, SessionOwner {
       subMaxAttempts: this.opts.subMaxAttempts,
       subReadTimeoutSeconds: this.opts.subReadTimeoutSeconds,
       allowedModels: options.allowedModels ?? [options.subModelId],
-      subMaxOutputTokens: this.opts.subMaxOutputTokens,
+      subMaxOutputTokens: options.subMaxOutputTokens ?? this.opts.subMaxOutputTokens,
     });
     // Bounded by the invocation's remaining time when the caller passed its deadline.
     const left = options.deadline === undefined ? Infinity : options.deadline - Date.now();

@@ -28,6 +28,7 @@ import type { ConversationStore, RunOutcome, RunProgress } from '../../core/port
 import type { RunRecord, TurnRecord, TurnStepRecord } from '../../core/types';
 import { createIfAbsent, itemNames, readJsonFile } from './item-files';
 import { createRunItem, readCurrentRun, writeRunVersion } from './run-item-files';
+import { isValidRunId, runIdProblem } from '../../core/bucket-layout';
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
@@ -52,9 +53,7 @@ export class FileConversationStore implements ConversationStore {
 
   /** Directory of one run's files. */
   runDir(runId: string): string {
-    if (!/^[A-Za-z0-9_.:-]{1,80}$/.test(runId) || /^\.+$/.test(runId)) {
-      throw new InvalidInputError(`runId must be 1-80 characters of letters, digits, "_.:-" (not only dots); got ${JSON.stringify(runId)}`);
-    }
+    if (!isValidRunId(runId)) throw new InvalidInputError(runIdProblem(runId));
     return path.join(this.dir, runId);
   }
 

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, ModelInvocationError, ScriptExhaustedError } from '../../core/errors';
 import type { ChatMessage, ContentBlock, LanguageModel, ModelCallOptions, ModelRequest, ModelResponse } from '../../core/ports';
 import { EXECUTE_PYTHON_TOOL_NAME } from '../../core/reply-parser';
+import { issueLines } from '../../core/schema-issues';
+import { scriptSchema } from '../../core/script-schema';
 import { abortableSleep, throwIfAborted } from './call-signal';
 
 /** One scripted root turn: optional prose and/or code (each code string becomes one `execute_python` call). */
@@ -44,76 +46,16 @@ export interface Script {
 /** The model ID scripted replies report (priced at 0 by the default price table). */
 export const SCRIPTED_MODEL_ID = 'scripted';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 /**
- * Validate a parsed script strictly. Throws `ScriptExhaustedError` naming the source and the JSON path
- * that is wrong, e.g. `root[2].code must be a string or array of strings`. Unknown keys are refused.
+ * Validate a parsed script strictly (its zod schema, `core/script-schema.ts`). Throws `ScriptExhaustedError` naming
+ * the source and each JSON path that is wrong, e.g. `root[2].code must be a string or array of strings`. Unknown
+ * keys are refused, with the likely one.
  */
 export function validateScript(value: unknown, source = 'script'): Script {
-  const fail = (path: string, what: string): never => {
-    throw new ScriptExhaustedError(`invalid scripted model file ${source}: ${path} ${what}`);
-  };
-  const onlyKeys = (obj: Json, path: string, keys: string[]) => {
-    for (const k of Object.keys(obj)) if (!keys.includes(k)) fail(path ? `${path}.${k}` : k, `is not a known key (known: ${keys.join(', ')})`);
-  };
-  const latency = (v: unknown, path: string) => {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) fail(path, 'must be a non-negative number');
-  };
-  if (!isObject(value)) return fail('(top level)', 'must be a JSON object');
-  onlyKeys(value, '', ['description', 'root', 'sub', 'latencyMs']);
-  if (value.description !== undefined && typeof value.description !== 'string') fail('description', 'must be a string');
-  latency(value.latencyMs, 'latencyMs');
-  if (value.root === undefined && value.sub === undefined) fail('(top level)', 'needs "root" and/or "sub"');
-  if (value.root !== undefined) {
-    if (!Array.isArray(value.root)) fail('root', 'must be an array of turns');
-    (value.root as unknown[]).forEach((turn, i) => {
-      const p = `root[${i}]`;
-      if (!isObject(turn)) return fail(p, 'must be an object with "text" and/or "code"');
-      onlyKeys(turn, p, ['text', 'code', 'latencyMs']);
-      if (turn.text !== undefined && typeof turn.text !== 'string') fail(`${p}.text`, 'must be a string');
-      const code = turn.code;
-      if (code !== undefined && typeof code !== 'string' &&
-        !(Array.isArray(code) && code.length > 0 && code.every((c) => typeof c === 'string'))) {
-        fail(`${p}.code`, 'must be a string or array of strings');
-      }
-      if (turn.text === undefined && code === undefined) fail(p, 'needs "text" and/or "code"');
-      latency(turn.latencyMs, `${p}.latencyMs`);
-    });
-  }
-  if (value.sub !== undefined) {
-    const sub = value.sub;
-    if (!isObject(sub)) return fail('sub', 'must be an object');
-    onlyKeys(sub, 'sub', ['exact', 'rules', 'default']);
-    if (sub.exact !== undefined) {
-      if (!isObject(sub.exact)) fail('sub.exact', 'must be an object of prompt -> reply strings');
-      for (const [k, v] of Object.entries(sub.exact as Json)) {
-        if (typeof v !== 'string') fail(`sub.exact[${JSON.stringify(k)}]`, 'must be a string');
-      }
-    }
-    if (sub.rules !== undefined) {
-      if (!Array.isArray(sub.rules)) fail('sub.rules', 'must be an array');
-      (sub.rules as unknown[]).forEach((rule, i) => {
-        const p = `sub.rules[${i}]`;
-        if (!isObject(rule)) return fail(p, 'must be an object with "match" and "reply"');
-        onlyKeys(rule, p, ['match', 'flags', 'reply', 'latencyMs']);
-        if (typeof rule.match !== 'string') fail(`${p}.match`, 'must be a string (a regular expression)');
-        if (typeof rule.reply !== 'string') fail(`${p}.reply`, 'must be a string');
-        if (rule.flags !== undefined && (typeof rule.flags !== 'string' || !/^[imsu]*$/.test(rule.flags))) {
-          fail(`${p}.flags`, 'must be a string of regex flags from "imsu"');
-        }
-        try {
-          new RegExp(rule.match as string, rule.flags as string | undefined);
-        } catch (err) {
-          fail(`${p}.match`, `is not a valid regular expression (${(err as Error).message})`);
-        }
-        latency(rule.latencyMs, `${p}.latencyMs`);
-      });
-    }
-    if (sub.default !== undefined && typeof sub.default !== 'string') fail('sub.default', 'must be a string');
-  }
-  return value as Script;
+  const parsed = scriptSchema.safeParse(value);
+  if (parsed.success) return value as Script;
+  const lines = issueLines(parsed.error, { what: '(top level)', schema: scriptSchema });
+  throw new ScriptExhaustedError(`invalid scripted model file ${source}: ${lines.join('; ')}`);
 }
 
 /** Read and validate a script file. Throws `ConfigError` when unreadable, `ScriptExhaustedError` when malformed. */

@@ -124,6 +124,7 @@ export class PyodideSandbox implements Sandbox {
       subModel: this.options.subModel,
       subModelId: options.subModelId,
       ...(options.allowedModels ? { allowedModels: options.allowedModels } : {}),
+      ...(options.subMaxOutputTokens !== undefined ? { subMaxOutputTokens: options.subMaxOutputTokens } : {}),
       subConcurrency: options.subConcurrency,
       maxCaptureChars: options.maxCaptureChars,
       hardKillGraceMs: this.options.hardKillGraceMs ?? 5_000,

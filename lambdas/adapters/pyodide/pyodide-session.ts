@@ -24,6 +24,8 @@ export interface SessionSettings {
   subModelId: string;
   /** Models `llm_query(model=...)` may name when a cell has no budget (default: only `subModelId`). */
   allowedModels?: string[];
+  /** Output-token limit of each sub-call (absent: the model's default). */
+  subMaxOutputTokens?: number;
   subConcurrency: number;
   maxCaptureChars: number;
   /** How long a timed-out cell may ignore the interrupt before the sandbox process is killed. */
@@ -197,6 +199,7 @@ export class PyodideSession implements SandboxSession {
       limiter: this.limiter,
       defaultModelId: this.settings.subModelId,
       sessionModels: this.settings.allowedModels,
+      ...(this.settings.subMaxOutputTokens !== undefined ? { maxOutputTokens: this.settings.subMaxOutputTokens } : {}),
       budget: options.budget,
       price: this.settings.price,
       onSubCalls: options.onSubCalls,

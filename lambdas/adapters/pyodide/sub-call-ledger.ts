@@ -26,6 +26,8 @@ export interface LedgerOptions {
   /** Models allowed when the cell has no budget (the session's `allowedModels`; default: the sub model). */
   sessionModels?: string[];
   budget?: SubCallBudget;
+  /** Output-token limit of each call (absent: the model's default); a reply cut there comes back `truncated`. */
+  maxOutputTokens?: number;
   price: SubCallPricer;
   onSubCalls?: (progress: SubCallProgress) => void;
   /** Told each sub-call's record as it ends (core records them durably while the cell runs). */
@@ -135,14 +137,18 @@ export class CellLedger {
     let record: SubCallRecord;
     try {
       const res = await this.options.model.converse(
-        { role: 'sub', modelId: model, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }] },
+        {
+          role: 'sub', modelId: model, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
+          ...(this.options.maxOutputTokens !== undefined ? { maxOutputTokens: this.options.maxOutputTokens } : {}),
+        },
         { signal: this.controller.signal },
       );
       const text = res.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
       const ms = Date.now() - entry.t0;
       result = { text, error: null, input_tokens: res.usage.inputTokens, output_tokens: res.usage.outputTokens, ms };
       record = this.recordOf(entry, text, res.usage, ms);
-      if (res.stopReason === 'max_tokens') record.truncated = true;
+      // The prelude appends "[... reply cut off ...]" for the code; the record keeps the flag.
+      if (res.stopReason === 'max_tokens') result.truncated = record.truncated = true;
       if (!this.closed) this.addUsage(model, res.usage);
     } catch (err) {
       const { name, message } = describeError(err);

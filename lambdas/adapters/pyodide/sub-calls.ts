@@ -11,6 +11,8 @@ export interface SubCallResult {
   input_tokens: number;
   output_tokens: number;
   ms: number;
+  /** The reply was cut at the output-token limit (the prelude tells the code so). */
+  truncated?: boolean;
 }
 
 /**

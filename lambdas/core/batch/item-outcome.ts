@@ -9,6 +9,7 @@
 import type { RunSummary } from '../types';
 import type { BatchResultLine, ItemRef } from './results';
 import { failedResultLine, resultLineFromSummary } from './results';
+import { RUN_ARTIFACT_FILES, runArtifactObjectKey } from '../bucket-layout';
 
 /** An item record as written by the map. */
 export interface ItemRecord {
@@ -59,7 +60,7 @@ export function describeStepFailure(record: { Error?: string; Cause?: string }):
 /** The key of a run's `result.json`: from its `resultUri` when known, else `<resultsPrefix><runId>/result.json`. */
 export function runResultKey(runId: string, resultsPrefix: string, resultUri?: string): string {
   const m = resultUri ? /^s3:\/\/[^/]+\/(.+)$/.exec(resultUri) : null;
-  return m ? m[1] : `${resultsPrefix.replace(/\/?$/, '/')}${runId}/result.json`;
+  return m ? m[1] : runArtifactObjectKey(runId, RUN_ARTIFACT_FILES.result, resultsPrefix);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Bucket layout of the pipeline: the prefixes (`S3_PREFIXES` in lib/storage.ts and the CLI take them
- * from here) and the keys below them that the trigger and batch Lambdas read and write.
+ * Bucket layout of the trigger and batch machinery: the keys below the prefixes (declared once in
+ * `core/bucket-layout.ts`) that the trigger and batch Lambdas read and write.
  *
  * | key                                        | written by            | holds                                   |
  * |--------------------------------------------|-----------------------|-----------------------------------------|
@@ -14,18 +14,10 @@
  * | `batches/processed/<batchId>.jsonl`        | batch machine         | the manifest, moved once summarised     |
  */
 
-/** Prefixes (each ends in `/`). */
-export const TRIGGER_PREFIXES = {
-  documents: 'documents/',
-  inbox: 'inbox/',
-  jobs: 'jobs/',
-  batches: 'batches/',
-  batchPending: 'batches/pending/',
-  batchWork: 'batches/work/',
-  batchResults: 'batches/results/',
-  batchProcessed: 'batches/processed/',
-  results: 'results/',
-} as const;
+import { BUCKET_PREFIXES } from '../bucket-layout';
+
+/** Prefixes (each ends in `/`), declared in `core/bucket-layout.ts`. */
+export const TRIGGER_PREFIXES = BUCKET_PREFIXES;
 
 /** Prefixes a manifest may name documents under (what runs may read). */
 export const ALLOWED_DOCUMENT_PREFIXES: readonly string[] = [TRIGGER_PREFIXES.documents, TRIGGER_PREFIXES.inbox];

@@ -7,15 +7,14 @@
  * are at most 80 characters.
  */
 import { createHash } from 'node:crypto';
+import { GENERATED_NAME_PATTERN, MAX_RUN_ID_CHARS } from '../bucket-layout';
 
 /** Longest execution name Step Functions accepts. */
-export const MAX_EXECUTION_NAME_CHARS = 80;
-
-const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+export const MAX_EXECUTION_NAME_CHARS = MAX_RUN_ID_CHARS;
 
 /** True when `name` is a valid execution name (and run ID) under our stricter alphabet. */
 export function isValidExecutionName(name: string): boolean {
-  return NAME.test(name);
+  return GENERATED_NAME_PATTERN.test(name);
 }
 
 /** Hex SHA-256 of the parts (joined unambiguously), cut to `length` characters. */

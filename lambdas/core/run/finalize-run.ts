@@ -7,6 +7,7 @@ import { unpricedModelsOf, type PriceTable } from '../pricing';
 import { truncateMiddle } from '../truncate';
 import type { RunRecord, RunSummary, TurnRecord } from '../types';
 import { ANSWER_PREVIEW_CHARS, loadRun, loadTurns } from './spill';
+import { RUN_ARTIFACT_KEYS } from '../bucket-layout';
 
 /**
  * The user-facing summary of a run. Pass the price table the turns were accounted with (`deps.prices`),
@@ -39,9 +40,9 @@ export async function writeArtifacts(deps: EngineDeps, run: RunRecord, turns: Tu
     run: run.answerUri ? { ...run, answer: preview(run.answer) } : run,
     turns: turns.map((t) => (t.outcome?.answerUri ? { ...t, outcome: { ...t.outcome, answer: preview(t.outcome.answer) ?? null } } : t)),
   };
-  const trajectoryUri = await deps.documents.putArtifact(`${run.runId}/trajectory.json`, JSON.stringify(trajectory, null, 2), 'application/json');
+  const trajectoryUri = await deps.documents.putArtifact(RUN_ARTIFACT_KEYS.trajectory(run.runId), JSON.stringify(trajectory, null, 2), 'application/json');
   const result = { ...summary, trajectoryPath: trajectoryUri, question: run.question };
-  const resultUri = await deps.documents.putArtifact(`${run.runId}/result.json`, JSON.stringify(result, null, 2), 'application/json');
+  const resultUri = await deps.documents.putArtifact(RUN_ARTIFACT_KEYS.result(run.runId), JSON.stringify(result, null, 2), 'application/json');
   return { resultUri, trajectoryUri };
 }
 

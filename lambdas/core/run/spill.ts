@@ -13,6 +13,7 @@
 import type { EngineDeps } from '../engine-deps';
 import type { CellRecord, RunRecord, TurnRecord } from '../types';
 import { truncateMiddle } from '../truncate';
+import { RUN_ARTIFACT_KEYS } from '../bucket-layout';
 
 /** Largest JSON (UTF-8 bytes) core hands the store as one item; DynamoDB's item limit is 400 KB. */
 export const ITEM_BYTE_BUDGET = 300 * 1024;
@@ -40,11 +41,10 @@ export function utf8Bytes(text: string): number {
   return n;
 }
 
-const turnTag = (turn: number) => `turn-${String(turn).padStart(4, '0')}`;
 
 /** Artifact key of a cell's spilled full output. */
 export function outputKey(runId: string, turn: number, cell: number): string {
-  return `${runId}/outputs/${turnTag(turn)}-cell-${cell}.txt`;
+  return RUN_ARTIFACT_KEYS.cellOutput(runId, turn, cell);
 }
 
 /** Spill the large parts of a cell record (full output, sub-call records, FINAL value); returns the record to store. */
@@ -58,13 +58,13 @@ export async function spillCell(deps: EngineDeps, runId: string, turn: number, c
   if (records.length) {
     const json = JSON.stringify(records);
     if (utf8Bytes(json) > SUB_RECORDS_INLINE_BYTES) {
-      out.result.sub.recordsUri = await deps.documents.putArtifact(`${runId}/subcalls/${turnTag(turn)}-cell-${cell}.json`, json, 'application/json');
+      out.result.sub.recordsUri = await deps.documents.putArtifact(RUN_ARTIFACT_KEYS.subCalls(runId, turn, cell), json, 'application/json');
       out.result.sub.records = [];
     }
   }
   const final = record.result.final;
   if (final && utf8Bytes(final.value) > ANSWER_INLINE_BYTES) {
-    const valueUri = await deps.documents.putArtifact(`${runId}/answer.txt`, final.value, 'text/plain; charset=utf-8');
+    const valueUri = await deps.documents.putArtifact(RUN_ARTIFACT_KEYS.answer(runId), final.value, 'text/plain; charset=utf-8');
     out.result.final = { ...final, value: truncateMiddle(final.value, ANSWER_PREVIEW_CHARS), valueUri };
   }
   return out;
@@ -79,7 +79,7 @@ export async function spillIfOverBudget(deps: EngineDeps, key: string, value: un
 
 /** The turn as the store should hold it: the whole record, or metadata plus `bodyUri` when over the budget. */
 export async function storableTurn(deps: EngineDeps, turn: TurnRecord): Promise<TurnRecord> {
-  const bodyUri = await spillIfOverBudget(deps, `${turn.runId}/turns/${turnTag(turn.index)}.json`, turn);
+  const bodyUri = await spillIfOverBudget(deps, RUN_ARTIFACT_KEYS.turn(turn.runId, turn.index), turn);
   if (!bodyUri) return turn;
   const { cells: _c, replyText: _r, feedback: _f, ...meta } = turn;
   return { ...meta, replyText: truncateMiddle(turn.replyText, ANSWER_PREVIEW_CHARS), cells: [], bodyUri };
@@ -118,6 +118,6 @@ export const DOCUMENTS_INLINE_BYTES = 64 * 1024;
 
 /** The run item as the store should hold it: a long document list spilled. */
 export async function storableRun(deps: EngineDeps, run: RunRecord): Promise<RunRecord> {
-  const documentsUri = await spillIfOverBudget(deps, `${run.runId}/documents.json`, run.documents, DOCUMENTS_INLINE_BYTES);
+  const documentsUri = await spillIfOverBudget(deps, RUN_ARTIFACT_KEYS.documents(run.runId), run.documents, DOCUMENTS_INLINE_BYTES);
   return documentsUri ? { ...run, documents: [], documentsUri } : run;
 }

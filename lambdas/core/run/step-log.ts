@@ -9,6 +9,7 @@ import { ConversationStoreThrottledError, ConversationStoreUnavailableError, Ste
 import type { CellRecord, SubCallStats, TurnStep } from '../types';
 import { readJsonArtifact, spillIfOverBudget } from './spill';
 import { replayedSubCalls } from './sub-call-journal';
+import { RUN_ARTIFACT_KEYS } from '../bucket-layout';
 
 /** What the log says about one cell (1-based). */
 export type CellStepState =
@@ -80,7 +81,7 @@ export class StepLog {
   private async write(step: TurnStep): Promise<void> {
     const seq = this.seq + 1;
     const tag = `turn-${String(this.turn).padStart(4, '0')}-step-${String(seq).padStart(4, '0')}`;
-    const uri = await spillIfOverBudget(this.deps, `${this.runId}/steps/${tag}.json`, step);
+    const uri = await spillIfOverBudget(this.deps, RUN_ARTIFACT_KEYS.step(this.runId, tag), step);
     const stored: TurnStep = uri ? { kind: 'spilled', at: isoNow(this.deps), uri } : step;
     await putWithRetries(() => this.deps.store.putStep({ runId: this.runId, turn: this.turn, seq, step: stored }));
     this.seq = seq;
