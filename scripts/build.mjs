@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const require = createRequire(import.meta.url);
+const { cliBundleOptions } = require('./cli-bundle.cjs');
 
 /** Files under `dir` (recursively) whose name matches `pattern`. */
 function filesUnder(dir, pattern) {
@@ -27,13 +28,6 @@ function filesUnder(dir, pattern) {
     if (statSync(full).isDirectory()) return filesUnder(full, pattern);
     return pattern.test(name) ? [full] : [];
   });
-}
-
-/** Package names the CLI bundle leaves to node_modules (all but zod), with their subpaths. */
-function externals() {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const names = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies }).filter((n) => n !== 'zod');
-  return names.flatMap((n) => [n, `${n}/*`]);
 }
 
 rmSync(dist, { recursive: true, force: true });
@@ -74,20 +68,10 @@ const prerenderedHelp = {
 
 const esbuild = require('esbuild');
 await esbuild.build({
-  entryPoints: [join(root, 'bin', 'rlm.ts')],
-  outfile: join(dist, 'cli.js'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  // Every dependency stays external except zod: the settings table loads at start, and one bundled copy
-  // starts in a fraction of the time zod's many files take to resolve and load.
-  external: externals(),
+  ...cliBundleOptions(root, join(dist, 'cli.js')),
   minifySyntax: true,
   minifyWhitespace: true,
-  keepNames: true,
   sourcemap: true,
   sourcesContent: false,
-  logLevel: 'warning',
   plugins: [prerenderedHelp],
 });

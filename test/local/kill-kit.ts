@@ -114,21 +114,18 @@ function text0(messages: Msg[]): string {
 }
 
 /**
- * Bundle bin/rlm.ts the way scripts/build.mjs does (esbuild, packages external) into a temporary folder
+ * Bundle bin/rlm.ts with the options scripts/build.mjs uses (scripts/cli-bundle.cjs) into a temporary folder
  * whose `node_modules` links to the repository's, with the sandbox scripts next to the bundle. Returns
  * the bundle's path. The tests then run the current source, not a stale dist/.
  */
 export function bundleCli(): string {
   const out = mkdtempSync(path.join(tmpdir(), 'rlm-cli-'));
   symlinkSync(path.join(REPO, 'node_modules'), path.join(out, 'node_modules'), 'dir');
-  const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-  const names = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies }).filter((n) => n !== 'zod');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
-  esbuild.buildSync({
-    entryPoints: [path.join(REPO, 'bin', 'rlm.ts')], outfile: path.join(out, 'cli.js'), bundle: true, platform: 'node',
-    target: 'node20', format: 'cjs', external: names.flatMap((n) => [n, `${n}/*`]), keepNames: true, logLevel: 'warning',
-  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { cliBundleOptions } = require(path.join(REPO, 'scripts', 'cli-bundle.cjs'));
+  esbuild.buildSync(cliBundleOptions(REPO, path.join(out, 'cli.js')));
   for (const file of filesUnder(path.join(REPO, 'lambdas'), /\.(mjs|cjs|py)$/)) copyFileSync(file, path.join(out, path.basename(file)));
   return path.join(out, 'cli.js');
 }
