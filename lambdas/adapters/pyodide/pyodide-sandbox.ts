@@ -24,9 +24,11 @@ import type {
 } from '../../core/ports';
 import { silentLogger } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
-import { PyodideSession, type WorkerLoaded } from './pyodide-session';
+import { BootSnapshot } from './boot-snapshot';
+import { PyodideSession, type SessionSettings, type WorkerLoaded } from './pyodide-session';
 import { DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from './sandbox-launch';
 import { tablePricer, type SubCallPricer } from './sub-call-ledger';
+import { WarmPool } from './warm-pool';
 
 /** Constructor options of `PyodideSandbox`. */
 export interface PyodideSandboxOptions {
@@ -45,6 +47,16 @@ export interface PyodideSandboxOptions {
   interruptRetryMs?: number;
   /** Limit for starting Pyodide and loading the documents. Default 180000. */
   startTimeoutMs?: number;
+  /**
+   * Folder of the boot snapshot (`boot-snapshot.ts`): made there on first use, then sessions restore
+   * from it instead of booting cold. Default: none (every session boots cold).
+   */
+  snapshotDir?: string;
+  /**
+   * Sandbox processes kept booted ahead (`warm-pool.ts`), each used by one run only (batch, eval).
+   * Default 0.
+   */
+  warmSessions?: number;
 }
 
 /** Timings of the last `start()`, for benchmarks and logs. */
@@ -57,17 +69,25 @@ export interface StartTimings {
   loadMs: number;
   /** Host-side reading and UTF-8 encoding of the documents (overlaps the boot). */
   readMs: number;
+  /** The interpreter was restored from the boot snapshot. */
+  fromSnapshot: boolean;
+  /** The session was a warm spare booted ahead. */
+  warm: boolean;
 }
 
 
 /** Live sessions of this process, by ID: `resume` re-attaches to them on each turn. */
 const registry = new Map<string, PyodideSession>();
+/** Warm pools of this process (their spares are stopped with the sessions). */
+const pools = new Set<WarmPool>();
 
-/** Stop every live Pyodide session of this process (CLI shutdown, tests). */
+/** Stop every live Pyodide session and warm spare of this process (CLI shutdown, tests). */
 export async function stopAllPyodideSessions(): Promise<void> {
   const all = [...registry.values()];
   registry.clear();
-  await Promise.all(all.map((s) => s.close()));
+  const spares = [...pools];
+  pools.clear();
+  await Promise.all([...all.map((s) => s.close()), ...spares.map((p) => p.close())]);
 }
 
 /** Number of sessions in the registry (live or lost but not yet stopped). */
@@ -106,6 +126,10 @@ export class PyodideSandbox implements Sandbox {
   readonly description = 'pyodide (local sandbox process)';
   /** Timings of the most recent successful start. */
   lastStart: StartTimings | null = null;
+  /** The boot snapshot, when `snapshotDir` was given. */
+  readonly snapshot: BootSnapshot | null;
+  /** The warm spares, when `warmSessions` > 0. */
+  readonly pool: WarmPool | null;
   private readonly logger: Logger;
   private readonly started = new Set<string>();
 
@@ -115,12 +139,17 @@ export class PyodideSandbox implements Sandbox {
     if (!Number.isFinite(limit) || limit < MIN_MEMORY_LIMIT_MB) {
       throw new ConfigError(`sandbox memory limit must be at least ${MIN_MEMORY_LIMIT_MB} MiB (Pyodide needs about 100 MiB to boot), got ${limit}`);
     }
+    const warm = options.warmSessions ?? 0;
+    if (!Number.isInteger(warm) || warm < 0 || warm > 64) throw new ConfigError(`warm sandbox sessions must be an integer from 0 to 64, got ${warm}`);
+    this.snapshot = options.snapshotDir ? new BootSnapshot(options.snapshotDir, this.logger) : null;
+    this.pool = warm > 0 ? new WarmPool(warm, (s) => new PyodideSession(`pyodide-spare-${randomUUID().slice(0, 8)}`, s)) : null;
+    if (this.pool) pools.add(this.pool);
   }
 
   async start(options: SandboxStartOptions): Promise<{ session: SandboxSession; loaded: LoadedContext }> {
     const t0 = Date.now();
     const sessionId = `pyodide-${options.runId}-${randomUUID().slice(0, 8)}`;
-    const session = new PyodideSession(sessionId, {
+    const settings: SessionSettings = {
       subModel: this.options.subModel,
       subModelId: options.subModelId,
       ...(options.allowedModels ? { allowedModels: options.allowedModels } : {}),
@@ -131,9 +160,15 @@ export class PyodideSandbox implements Sandbox {
       memoryLimitMb: this.options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
       // built-in table by default; a model without a price costs nothing here (the run reports it as unpriced)
       price: this.options.price ?? tablePricer(),
-    }, (closed) => {
+      ...(this.snapshot?.available() ? { snapshotPath: this.snapshot.file } : {}),
+    };
+    const onClose = (closed: PyodideSession) => {
       if (registry.get(closed.sessionId) === closed) registry.delete(closed.sessionId);
-    });
+    };
+    const spare = this.pool?.take(settings);
+    spare?.claim(sessionId, onClose);
+    const session = spare ?? new PyodideSession(sessionId, settings, onClose);
+    this.pool?.refill(settings);
     const names = uniqueNames(options.documents);
     let worker: WorkerLoaded;
     let readMs = 0;
@@ -156,7 +191,9 @@ export class PyodideSandbox implements Sandbox {
     }
     registry.set(sessionId, session);
     this.started.add(sessionId);
-    this.lastStart = { totalMs: Date.now() - t0, bootMs: worker.bootMs, loadMs: worker.loadMs, readMs };
+    const refused = session.booted?.snapshotError;
+    if (refused) void this.snapshot?.discard(refused);
+    this.lastStart = { totalMs: Date.now() - t0, bootMs: worker.bootMs, loadMs: worker.loadMs, readMs, fromSnapshot: worker.fromSnapshot, warm: spare !== undefined };
     this.logger.info('pyodide session started', { sessionId, runId: options.runId, ...this.lastStart, chars: worker.totalChars });
     return {
       session,
@@ -188,9 +225,11 @@ export class PyodideSandbox implements Sandbox {
     await session?.close();
   }
 
-  /** Stop every session this instance started (CLI shutdown). Idempotent. */
+  /** Stop every session this instance started, its warm spares and a snapshot maker (CLI shutdown). Idempotent. */
   async closeAll(): Promise<void> {
     const ids = [...this.started];
-    await Promise.all(ids.map((id) => this.stop(id)));
+    this.snapshot?.close();
+    if (this.pool) pools.delete(this.pool);
+    await Promise.all([...ids.map((id) => this.stop(id)), this.pool?.close()]);
   }
 }
