@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { PYTHON_PRELUDE } from '../../core/prelude.py';
 import type { Logger } from '../../core/ports';
 import { silentLogger } from '../../core/ports';
@@ -26,6 +26,15 @@ const SNAPSHOT_MAGIC = 1886286592;
 /** How long the maker may take before it is stopped. */
 const MAKER_TIMEOUT_MS = 180_000;
 
+/**
+ * Default folder of the snapshot, shared by every state dir of the user: `$XDG_CACHE_HOME/rlm`, else
+ * `~/.cache/rlm` (one snapshot per Pyodide version and prelude; older ones are removed when a new one is written).
+ */
+export function defaultSnapshotDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.join(base, 'rlm');
+}
+
 /** File name of the snapshot for this Pyodide and prelude. */
 export function snapshotFileName(prelude: string = PYTHON_PRELUDE): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -34,13 +43,14 @@ export function snapshotFileName(prelude: string = PYTHON_PRELUDE): string {
   return `pyodide-${version}-${hash}.snapshot`;
 }
 
+/** Makers running in this process, by snapshot file (one each, however many sandboxes share the folder). */
+const makers = new Map<string, Promise<boolean>>();
+
 /** The boot snapshot in one directory: whether it is there, making it, dropping it. */
 export class BootSnapshot {
   /** Absolute path of the snapshot file. */
   readonly file: string;
   private present = false;
-  private making: Promise<boolean> | null = null;
-  private maker: ChildProcess | null = null;
 
   constructor(dir: string, private readonly logger: Logger = silentLogger) {
     this.file = path.join(path.resolve(dir), snapshotFileName());
@@ -57,12 +67,12 @@ export class BootSnapshot {
   /** Make the snapshot unless it exists or is being made; resolves true when the file is there. */
   ensure(): Promise<boolean> {
     if (this.present || existsSync(this.file)) return Promise.resolve((this.present = true));
-    this.making ??= this.make().then((ok) => {
-      this.present = ok;
-      this.making = null;
-      return ok;
-    });
-    return this.making;
+    let making = makers.get(this.file);
+    if (!making) {
+      making = this.make().finally(() => makers.delete(this.file));
+      makers.set(this.file, making);
+    }
+    return making.then((ok) => (this.present = ok));
   }
 
   /** Forget a snapshot a session refused (it is made again on the next start). */
@@ -72,16 +82,21 @@ export class BootSnapshot {
     await fs.rm(this.file, { force: true });
   }
 
-  /** Stop a maker still running. */
-  close(): void {
-    this.maker?.kill('SIGKILL');
+  /** Remove snapshots of other Pyodide versions or preludes from the folder (31 MB each). */
+  private async removeOthers(): Promise<void> {
+    const dir = path.dirname(this.file);
+    const mine = path.basename(this.file);
+    for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+      if (name !== mine && /^pyodide-.+\.snapshot$/.test(name)) await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
+    }
   }
 
   private async make(): Promise<boolean> {
     const t0 = Date.now();
     const child = spawnSandboxProcess();
-    this.maker = child;
-    child.unref(); // a CLI that is done does not wait for it (the snapshot is made on a later start)
+    // Not stopped with the sessions: it finishes in the background; a CLI that is done does not wait for
+    // it, and then it ends with the CLI (its IPC channel closes) and a later start makes the snapshot.
+    child.unref();
     (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
     (child.stdio[3] as { unref?: () => void } | null)?.unref?.();
     child.stderr?.resume();
@@ -97,7 +112,6 @@ export class BootSnapshot {
       if (child.connected) child.send(init);
     });
     child.kill('SIGKILL');
-    this.maker = null;
     if (!bytes || bytes.byteLength < 4096 || new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) !== SNAPSHOT_MAGIC) {
       this.logger.warn('pyodide boot snapshot could not be made; sessions boot cold', { file: this.file });
       return false;
@@ -107,6 +121,7 @@ export class BootSnapshot {
       const tmp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
       await fs.writeFile(tmp, bytes);
       await fs.rename(tmp, this.file);
+      await this.removeOthers();
     } catch (err) {
       this.logger.warn('pyodide boot snapshot could not be written; sessions boot cold', { file: this.file, error: (err as Error).message });
       return false;

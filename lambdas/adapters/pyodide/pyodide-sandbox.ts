@@ -57,6 +57,8 @@ export interface PyodideSandboxOptions {
    * Default 0.
    */
   warmSessions?: number;
+  /** Spares booted over this sandbox's life at most (a batch of N items needs N - 1). Default: no limit. */
+  warmLimit?: number;
 }
 
 /** Timings of the last `start()`, for benchmarks and logs. */
@@ -142,7 +144,8 @@ export class PyodideSandbox implements Sandbox {
     const warm = options.warmSessions ?? 0;
     if (!Number.isInteger(warm) || warm < 0 || warm > 64) throw new ConfigError(`warm sandbox sessions must be an integer from 0 to 64, got ${warm}`);
     this.snapshot = options.snapshotDir ? new BootSnapshot(options.snapshotDir, this.logger) : null;
-    this.pool = warm > 0 ? new WarmPool(warm, (s) => new PyodideSession(`pyodide-spare-${randomUUID().slice(0, 8)}`, s)) : null;
+    const spawnLimit = options.warmLimit ?? Infinity;
+    this.pool = warm > 0 && spawnLimit > 0 ? new WarmPool(warm, (s) => new PyodideSession(`pyodide-spare-${randomUUID().slice(0, 8)}`, s), spawnLimit) : null;
     if (this.pool) pools.add(this.pool);
   }
 
@@ -225,10 +228,9 @@ export class PyodideSandbox implements Sandbox {
     await session?.close();
   }
 
-  /** Stop every session this instance started, its warm spares and a snapshot maker (CLI shutdown). Idempotent. */
+  /** Stop every session this instance started and its warm spares (CLI shutdown). Idempotent. */
   async closeAll(): Promise<void> {
     const ids = [...this.started];
-    this.snapshot?.close();
     if (this.pool) pools.delete(this.pool);
     await Promise.all([...ids.map((id) => this.stop(id)), this.pool?.close()]);
   }

@@ -11,6 +11,14 @@
 import type { PyodideSession } from './pyodide-session';
 import { workerSettingsKey, type SessionSettings } from './session-init';
 
+/** Most spares worth booting ahead: more only compete with the runs for CPU. */
+export const MAX_WARM_SESSIONS = 4;
+
+/** Spares for `concurrency` runs at once: as many (every run finds one ready), at most {@link MAX_WARM_SESSIONS}. */
+export function warmSessionsFor(concurrency: number): number {
+  return Math.max(1, Math.min(MAX_WARM_SESSIONS, Math.floor(concurrency)));
+}
+
 /** Spares booted ahead for the settings of the most recent start. */
 export class WarmPool {
   private spares: PyodideSession[] = [];
@@ -20,8 +28,9 @@ export class WarmPool {
   /**
    * @param size spares kept booted (0: none)
    * @param spawn starts a session process for `settings` (not yet claimed by a run)
+   * @param limit spares spawned over the pool's life at most
    */
-  constructor(readonly size: number, private readonly spawn: (settings: SessionSettings) => PyodideSession) {}
+  constructor(readonly size: number, private readonly spawn: (settings: SessionSettings) => PyodideSession, private limit = Infinity) {}
 
   /** Number of spares now (booting or booted). */
   get spareCount(): number {
@@ -57,7 +66,10 @@ export class WarmPool {
   refill(settings: SessionSettings): void {
     if (this.closed || this.size <= 0) return;
     if (workerSettingsKey(settings) !== this.key) return;
-    while (this.spares.length < this.size) this.spares.push(this.spawn(settings));
+    while (this.spares.length < this.size && this.limit > 0) {
+      this.limit--;
+      this.spares.push(this.spawn(settings));
+    }
   }
 
   /** Stop every spare; later takes find none. Idempotent. */
