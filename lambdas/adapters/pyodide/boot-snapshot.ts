@@ -15,7 +15,7 @@ import path from 'node:path';
 import { PYTHON_PRELUDE } from '../../core/prelude.py';
 import type { Logger } from '../../core/ports';
 import { silentLogger } from '../../core/ports';
-import { DEFAULT_MEMORY_LIMIT_MB, pyodideDir, spawnSandboxProcess } from './sandbox-launch';
+import { DEFAULT_MEMORY_LIMIT_MB, holdProcess, pyodideDir, spawnSandboxProcess } from './sandbox-launch';
 import { workerInit } from './session-init';
 import type { HostToProcess, SandboxToHost } from './worker-protocol';
 
@@ -96,9 +96,7 @@ export class BootSnapshot {
     const child = spawnSandboxProcess();
     // Not stopped with the sessions: it finishes in the background; a CLI that is done does not wait for
     // it, and then it ends with the CLI (its IPC channel closes) and a later start makes the snapshot.
-    child.unref();
-    (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
-    (child.stdio[3] as { unref?: () => void } | null)?.unref?.();
+    holdProcess(child, false);
     child.stderr?.resume();
     const bytes = await new Promise<Uint8Array | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), MAKER_TIMEOUT_MS);

@@ -11,7 +11,7 @@ import type { CellExecOptions, SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
 import { seconds, toCellResult, type ExecOutcome } from './cell-outcome';
 import { readFrames, writeFrame } from './host-channel';
-import { spawnSandboxProcess } from './sandbox-launch';
+import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
 import { workerInit, type SessionSettings, type WorkerLoaded } from './session-init';
 import { CellLedger } from './sub-call-ledger';
 import { Limiter, parseSubRequest, type SubCallResult } from './sub-calls';
@@ -129,18 +129,7 @@ export class PyodideSession implements SandboxSession {
 
   /** Keep the CLI's event loop alive for this child only while a start or a cell is in progress. */
   private hold(on: boolean): void {
-    if (this.closed || this.lostReason) return;
-    const ipc = this.child.channel as { ref?: () => void; unref?: () => void } | null | undefined;
-    const direct = this.channel as Duplex & { ref?: () => void; unref?: () => void };
-    if (on) {
-      this.child.ref();
-      ipc?.ref?.();
-      direct.ref?.();
-    } else {
-      this.child.unref();
-      ipc?.unref?.();
-      direct.unref?.();
-    }
+    if (!this.closed && !this.lostReason) holdProcess(this.child, on);
   }
 
   /** Write a frame on the direct channel to the worker. */

@@ -88,3 +88,16 @@ export function spawnSandboxProcess(extraReadable: string[] = []): ChildProcess 
     windowsHide: true,
   });
 }
+
+type Refable = { ref?: () => void; unref?: () => void };
+
+/**
+ * Whether a sandbox process keeps the CLI's event loop alive: only while a start or a cell is in
+ * progress (an idle session or warm spare must not). Covers the process, its IPC channel and fd 3.
+ */
+export function holdProcess(child: ChildProcess, on: boolean): void {
+  const handles = [child.channel as Refable | null | undefined, child.stdio[3] as Refable | null];
+  if (on) child.ref();
+  else child.unref();
+  for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
+}
