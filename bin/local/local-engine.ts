@@ -19,7 +19,7 @@ import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/
 import { FileConversationStore } from '../../lambdas/adapters/local-store';
 import { LocalDocumentStore } from '../../lambdas/adapters/documents';
 import { PyodideSandbox, type PyodideSandboxOptions } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
-import { defaultSnapshotDir } from '../../lambdas/adapters/pyodide/boot-snapshot';
+import { defaultSnapshotDir, stopSnapshotMakers } from '../../lambdas/adapters/pyodide/boot-snapshot';
 import { isRetryableModelError, RetryingModel } from '../../lambdas/adapters/models/retrying-model';
 import { CancellableModel, CancellableSandbox, cancellationOf } from './cancellation';
 import {
@@ -299,5 +299,6 @@ export class LocalEngine {
       if (run?.sandboxSessionId) await this.deps.sandbox.stop(run.sandboxSessionId).catch(() => undefined);
     }
     await this.pyodide?.closeAll();
+    if (this.cancelled) stopSnapshotMakers(); // a cancelled CLI leaves no process behind
   }
 }

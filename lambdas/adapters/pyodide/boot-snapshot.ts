@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { PYTHON_PRELUDE } from '../../core/prelude.py';
 import type { Logger } from '../../core/ports';
 import { silentLogger } from '../../core/ports';
@@ -45,6 +46,13 @@ export function snapshotFileName(prelude: string = PYTHON_PRELUDE): string {
 
 /** Makers running in this process, by snapshot file (one each, however many sandboxes share the folder). */
 const makers = new Map<string, Promise<boolean>>();
+/** Their processes. */
+const makerProcesses = new Set<ChildProcess>();
+
+/** Stop every snapshot maker of this process (a cancelled CLI leaves no process behind; tests). */
+export function stopSnapshotMakers(): void {
+  for (const child of makerProcesses) child.kill('SIGKILL');
+}
 
 /** The boot snapshot in one directory: whether it is there, making it, dropping it. */
 export class BootSnapshot {
@@ -94,6 +102,8 @@ export class BootSnapshot {
   private async make(): Promise<boolean> {
     const t0 = Date.now();
     const child = spawnSandboxProcess();
+    makerProcesses.add(child);
+    child.once('exit', () => makerProcesses.delete(child));
     // Not stopped with the sessions: it finishes in the background; a CLI that is done does not wait for
     // it, and then it ends with the CLI (its IPC channel closes) and a later start makes the snapshot.
     holdProcess(child, false);

@@ -24,7 +24,7 @@ import type {
 } from '../../core/ports';
 import { silentLogger } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
-import { BootSnapshot } from './boot-snapshot';
+import { BootSnapshot, stopSnapshotMakers } from './boot-snapshot';
 import { PyodideSession, type SessionSettings, type WorkerLoaded } from './pyodide-session';
 import { DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from './sandbox-launch';
 import { tablePricer, type SubCallPricer } from './sub-call-ledger';
@@ -83,12 +83,13 @@ const registry = new Map<string, PyodideSession>();
 /** Warm pools of this process (their spares are stopped with the sessions). */
 const pools = new Set<WarmPool>();
 
-/** Stop every live Pyodide session and warm spare of this process (CLI shutdown, tests). */
+/** Stop every live Pyodide session, warm spare and snapshot maker of this process (CLI shutdown, tests). */
 export async function stopAllPyodideSessions(): Promise<void> {
   const all = [...registry.values()];
   registry.clear();
   const spares = [...pools];
   pools.clear();
+  stopSnapshotMakers();
   await Promise.all([...all.map((s) => s.close()), ...spares.map((p) => p.close())]);
 }
 
