@@ -172,7 +172,6 @@ export class PyodideSandbox implements Sandbox {
     const spare = this.pool?.take(settings);
     spare?.claim(sessionId, onClose);
     const session = spare ?? new PyodideSession(sessionId, settings, onClose);
-    this.pool?.refill(settings);
     const names = uniqueNames(options.documents);
     let worker: WorkerLoaded;
     let readMs = 0;
@@ -190,9 +189,12 @@ export class PyodideSandbox implements Sandbox {
       session.documentsDone();
       worker = await loaded;
     } catch (err) {
+      this.pool?.refill(settings);
       await session.close();
       throw err;
     }
+    // Spares boot once this session has (not alongside it: at the start of a batch they would slow the first items).
+    this.pool?.refill(settings);
     registry.set(sessionId, session);
     this.started.add(sessionId);
     const refused = session.booted?.snapshotError;
