@@ -21,6 +21,7 @@ import { parseFlags } from '../cli/parse';
 import { RUN_OPTION_FLAGS, runOptionsFromFlags } from '../cli/run-options';
 import { ItemProgress } from '../cli/progress';
 import { LocalEngine } from '../local/local-engine';
+import { warmSessionsFor } from '../../lambdas/adapters/pyodide/warm-pool';
 import { EXIT, signalExitCode } from '../cli/exit-codes';
 import type { CommandCancellation } from './run';
 
@@ -36,6 +37,11 @@ export interface BatchCommandOptions {
   quiet: boolean;
   runDefaults: Partial<RunConfig>;
   prices?: PriceTable;
+  /**
+   * Sandbox processes booted ahead (default {@link warmSessionsFor} the concurrency) and the boot snapshot's
+   * folder (default `~/.cache/rlm`; null: cold boots). Benchmarks compare with `{ warmSessions: 0, snapshotDir: null }`.
+   */
+  sandbox?: { warmSessions?: number; snapshotDir?: string | null };
 }
 
 /** Parse argv (after `batch`). Throws `InvalidInputError` naming the bad flag. */
@@ -96,6 +102,11 @@ export async function runBatch(
   const model = await createLanguageModel(opts.llm);
   const engine = await LocalEngine.start({
     model, stateDir: opts.stateDir, runDefaults: opts.runDefaults, ...(opts.prices ? { prices: opts.prices } : {}),
+    // one session per valid item: the first boots its own, spares for the others (none booted for nothing)
+    pyodide: {
+      warmSessions: opts.sandbox?.warmSessions ?? warmSessionsFor(opts.concurrency), warmLimit: Math.max(0, items.length - invalid - 1),
+      ...(opts.sandbox?.snapshotDir !== undefined ? { snapshotDir: opts.sandbox.snapshotDir } : {}),
+    },
     ...(cancel ? { signal: cancel.signal } : {}),
   });
   const startedAt = new Date().toISOString();

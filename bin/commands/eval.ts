@@ -10,6 +10,7 @@ import type { RunConfig } from '../../lambdas/core/types';
 import { choiceFlag, intFlag } from '../cli/args';
 import { SCRIPTED_MODEL_IDS } from '../cli/run-options';
 import { LocalEngine } from '../local/local-engine';
+import { warmSessionsFor } from '../../lambdas/adapters/pyodide/warm-pool';
 import { answerDirect } from '../eval/direct';
 import { runEvaluation, type HarnessReport, type PreparedAnswer } from '../eval/harness';
 import { answerRlm, LocalRlmRunner, rlmModelOptions, type RlmRunner } from '../eval/rlm';
@@ -111,7 +112,9 @@ async function buildAnswer(opts: EvalCommandOptions, io: IO): Promise<PreparedAn
       runner = new StackRlmRunner({ target: await describeStackTarget(cfn, opts.stack), s3, sfn, runOptions });
     } else {
       const model = await createLanguageModel(opts.llm);
-      runner = new LocalRlmRunner(await LocalEngine.start({ model, stateDir: opts.stateDir, runDefaults: runOptions }));
+      runner = new LocalRlmRunner(await LocalEngine.start({
+        model, stateDir: opts.stateDir, runDefaults: runOptions, pyodide: { warmSessions: warmSessionsFor(opts.concurrency) },
+      }));
     }
     return { answer: (r) => answerRlm(r, runner), close: () => runner.close(), what: runner.description };
   }

@@ -18,7 +18,8 @@ import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
 import { FileConversationStore } from '../../lambdas/adapters/local-store';
 import { LocalDocumentStore } from '../../lambdas/adapters/documents';
-import { PyodideSandbox } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
+import { PyodideSandbox, type PyodideSandboxOptions } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
+import { defaultSnapshotDir, stopSnapshotMakers } from '../../lambdas/adapters/pyodide/boot-snapshot';
 import { isRetryableModelError, RetryingModel } from '../../lambdas/adapters/models/retrying-model';
 import { CancellableModel, CancellableSandbox, cancellationOf } from './cancellation';
 import { RESULTS_FOLDER, RUN_ARTIFACT_FILES } from '../../lambdas/core/bucket-layout';
@@ -39,6 +40,11 @@ export interface LocalEngineOptions {
   store?: ConversationStore;
   /** Another sandbox instead of Pyodide (tests). */
   sandbox?: Sandbox;
+  /**
+   * The Pyodide sandbox's warm spares (`rlm batch`, `rlm eval`; default none) and boot snapshot folder
+   * (default `~/.cache/rlm`, see `boot-snapshot.ts`; null: always boot cold).
+   */
+  pyodide?: Pick<PyodideSandboxOptions, 'warmSessions' | 'warmLimit'> & { snapshotDir?: string | null };
   /** Wrap the adapters before the handlers get them (fault injection, cancellation seams). */
   wrapDeps?: (deps: EngineDeps) => EngineDeps;
   runDefaults?: Partial<RunConfig>;
@@ -101,7 +107,7 @@ export class LocalEngine {
   private constructor(
     deps: Omit<EngineDeps, 'events'>, options: LocalEngineOptions, stateDir: string,
     private readonly cancelling: AbortController, private readonly sandbox: CancellableSandbox,
-    private readonly runIds: Set<string>,
+    private readonly runIds: Set<string>, private readonly pyodide?: PyodideSandbox,
   ) {
     this.stateDir = stateDir;
     const all = { ...deps, events: this.events };
@@ -130,7 +136,11 @@ export class LocalEngine {
       // A sub-call does not carry its run ID here; with one run in flight (rlm run) it is that run's.
       onRetry: (info) => progress?.retrying?.({ runId: runIds.size === 1 ? [...runIds][0] : '', ...info }),
     }), cancelling.signal);
-    const sandbox = new CancellableSandbox(options.sandbox ?? new PyodideSandbox({ documents, subModel: model }), cancelling.signal);
+    const { snapshotDir, ...warm } = options.pyodide ?? {};
+    const pyodide = options.sandbox ? undefined : new PyodideSandbox({
+      documents, subModel: model, ...warm, ...(snapshotDir === null ? {} : { snapshotDir: snapshotDir ?? defaultSnapshotDir() }),
+    });
+    const sandbox = new CancellableSandbox(options.sandbox ?? pyodide!, cancelling.signal);
     const deps = {
       store: options.store ?? new FileConversationStore({ dir: path.join(stateDir, STATE_LAYOUT.runs) }),
       sandbox,
@@ -141,7 +151,7 @@ export class LocalEngine {
       ...(options.prices ? { prices: options.prices } : {}),
       ...(options.progress ? { progress: options.progress } : {}),
     };
-    return new LocalEngine(deps, options, stateDir, cancelling, sandbox, runIds);
+    return new LocalEngine(deps, options, stateDir, cancelling, sandbox, runIds, pyodide);
   }
 
   /** Wrap a task handler so a cancel can wait for its in-flight calls. */
@@ -283,11 +293,13 @@ export class LocalEngine {
     return this.run(request, { runId });
   }
 
-  /** Stop the sandbox sessions of this engine's runs (finalize normally has). */
+  /** Stop the sandbox sessions of this engine's runs (finalize normally has) and its warm spares. */
   async close(): Promise<void> {
     for (const runId of this.runIds) {
       const run = await this.deps.store.getRun(runId).catch(() => undefined);
       if (run?.sandboxSessionId) await this.deps.sandbox.stop(run.sandboxSessionId).catch(() => undefined);
     }
+    await this.pyodide?.closeAll();
+    if (this.cancelled) stopSnapshotMakers(); // a cancelled CLI leaves no process behind
   }
 }

@@ -24,9 +24,11 @@ import type {
 } from '../../core/ports';
 import { silentLogger } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
-import { PyodideSession, type WorkerLoaded } from './pyodide-session';
+import { BootSnapshot, stopSnapshotMakers } from './boot-snapshot';
+import { PyodideSession, type SessionSettings, type WorkerLoaded } from './pyodide-session';
 import { DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from './sandbox-launch';
 import { tablePricer, type SubCallPricer } from './sub-call-ledger';
+import { WarmPool } from './warm-pool';
 
 /** Constructor options of `PyodideSandbox`. */
 export interface PyodideSandboxOptions {
@@ -45,6 +47,18 @@ export interface PyodideSandboxOptions {
   interruptRetryMs?: number;
   /** Limit for starting Pyodide and loading the documents. Default 180000. */
   startTimeoutMs?: number;
+  /**
+   * Folder of the boot snapshot (`boot-snapshot.ts`): made there on first use, then sessions restore
+   * from it instead of booting cold. Default: none (every session boots cold).
+   */
+  snapshotDir?: string;
+  /**
+   * Sandbox processes kept booted ahead (`warm-pool.ts`), each used by one run only (batch, eval).
+   * Default 0.
+   */
+  warmSessions?: number;
+  /** Spares booted over this sandbox's life at most (a batch of N items needs N - 1). Default: no limit. */
+  warmLimit?: number;
 }
 
 /** Timings of the last `start()`, for benchmarks and logs. */
@@ -57,17 +71,26 @@ export interface StartTimings {
   loadMs: number;
   /** Host-side reading and UTF-8 encoding of the documents (overlaps the boot). */
   readMs: number;
+  /** The interpreter was restored from the boot snapshot. */
+  fromSnapshot: boolean;
+  /** The session was a warm spare booted ahead. */
+  warm: boolean;
 }
 
 
 /** Live sessions of this process, by ID: `resume` re-attaches to them on each turn. */
 const registry = new Map<string, PyodideSession>();
+/** Warm pools of this process (their spares are stopped with the sessions). */
+const pools = new Set<WarmPool>();
 
-/** Stop every live Pyodide session of this process (CLI shutdown, tests). */
+/** Stop every live Pyodide session, warm spare and snapshot maker of this process (CLI shutdown, tests). */
 export async function stopAllPyodideSessions(): Promise<void> {
   const all = [...registry.values()];
   registry.clear();
-  await Promise.all(all.map((s) => s.close()));
+  const spares = [...pools];
+  pools.clear();
+  stopSnapshotMakers();
+  await Promise.all([...all.map((s) => s.close()), ...spares.map((p) => p.close())]);
 }
 
 /** Number of sessions in the registry (live or lost but not yet stopped). */
@@ -106,6 +129,10 @@ export class PyodideSandbox implements Sandbox {
   readonly description = 'pyodide (local sandbox process)';
   /** Timings of the most recent successful start. */
   lastStart: StartTimings | null = null;
+  /** The boot snapshot, when `snapshotDir` was given. */
+  readonly snapshot: BootSnapshot | null;
+  /** The warm spares, when `warmSessions` > 0. */
+  readonly pool: WarmPool | null;
   private readonly logger: Logger;
   private readonly started = new Set<string>();
 
@@ -115,12 +142,18 @@ export class PyodideSandbox implements Sandbox {
     if (!Number.isFinite(limit) || limit < MIN_MEMORY_LIMIT_MB) {
       throw new ConfigError(`sandbox memory limit must be at least ${MIN_MEMORY_LIMIT_MB} MiB (Pyodide needs about 100 MiB to boot), got ${limit}`);
     }
+    const warm = options.warmSessions ?? 0;
+    if (!Number.isInteger(warm) || warm < 0 || warm > 64) throw new ConfigError(`warm sandbox sessions must be an integer from 0 to 64, got ${warm}`);
+    this.snapshot = options.snapshotDir ? new BootSnapshot(options.snapshotDir, this.logger) : null;
+    const spawnLimit = options.warmLimit ?? Infinity;
+    this.pool = warm > 0 && spawnLimit > 0 ? new WarmPool(warm, (s) => new PyodideSession(`pyodide-spare-${randomUUID().slice(0, 8)}`, s), spawnLimit) : null;
+    if (this.pool) pools.add(this.pool);
   }
 
   async start(options: SandboxStartOptions): Promise<{ session: SandboxSession; loaded: LoadedContext }> {
     const t0 = Date.now();
     const sessionId = `pyodide-${options.runId}-${randomUUID().slice(0, 8)}`;
-    const session = new PyodideSession(sessionId, {
+    const settings: SessionSettings = {
       subModel: this.options.subModel,
       subModelId: options.subModelId,
       ...(options.allowedModels ? { allowedModels: options.allowedModels } : {}),
@@ -132,9 +165,14 @@ export class PyodideSandbox implements Sandbox {
       memoryLimitMb: this.options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
       // built-in table by default; a model without a price costs nothing here (the run reports it as unpriced)
       price: this.options.price ?? tablePricer(),
-    }, (closed) => {
+      ...(this.snapshot?.available() ? { snapshotPath: this.snapshot.file } : {}),
+    };
+    const onClose = (closed: PyodideSession) => {
       if (registry.get(closed.sessionId) === closed) registry.delete(closed.sessionId);
-    });
+    };
+    const spare = this.pool?.take(settings);
+    spare?.claim(sessionId, onClose);
+    const session = spare ?? new PyodideSession(sessionId, settings, onClose);
     const names = uniqueNames(options.documents);
     let worker: WorkerLoaded;
     let readMs = 0;
@@ -152,12 +190,17 @@ export class PyodideSandbox implements Sandbox {
       session.documentsDone();
       worker = await loaded;
     } catch (err) {
+      this.pool?.refill(settings);
       await session.close();
       throw err;
     }
+    // Spares boot once this session has (not alongside it: at the start of a batch they would slow the first items).
+    this.pool?.refill(settings);
     registry.set(sessionId, session);
     this.started.add(sessionId);
-    this.lastStart = { totalMs: Date.now() - t0, bootMs: worker.bootMs, loadMs: worker.loadMs, readMs };
+    const refused = session.booted?.snapshotError;
+    if (refused) void this.snapshot?.discard(refused);
+    this.lastStart = { totalMs: Date.now() - t0, bootMs: worker.bootMs, loadMs: worker.loadMs, readMs, fromSnapshot: worker.fromSnapshot, warm: spare !== undefined };
     this.logger.info('pyodide session started', { sessionId, runId: options.runId, ...this.lastStart, chars: worker.totalChars });
     return {
       session,
@@ -189,9 +232,10 @@ export class PyodideSandbox implements Sandbox {
     await session?.close();
   }
 
-  /** Stop every session this instance started (CLI shutdown). Idempotent. */
+  /** Stop every session this instance started and its warm spares (CLI shutdown). Idempotent. */
   async closeAll(): Promise<void> {
     const ids = [...this.started];
-    await Promise.all(ids.map((id) => this.stop(id)));
+    if (this.pool) pools.delete(this.pool);
+    await Promise.all([...ids.map((id) => this.stop(id)), this.pool?.close()]);
   }
 }

@@ -7,45 +7,17 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { DocumentError, SandboxError, SandboxSessionLostError, describeError } from '../../core/errors';
-import { PYTHON_PRELUDE } from '../../core/prelude.py';
-import { CONTEXT_PREVIEW_CHARS, type CellExecOptions, type LanguageModel, type SandboxSession } from '../../core/ports';
+import type { CellExecOptions, SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
 import { seconds, toCellResult, type ExecOutcome } from './cell-outcome';
 import { readFrames, writeFrame } from './host-channel';
-import { memorySplit, pyodideDir, pyodideModuleUrl, spawnSandboxProcess } from './sandbox-launch';
-import { CellLedger, type SubCallPricer } from './sub-call-ledger';
+import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
+import { workerInit, type SessionSettings, type WorkerLoaded } from './session-init';
+import { CellLedger } from './sub-call-ledger';
 import { Limiter, parseSubRequest, type SubCallResult } from './sub-calls';
-import { BLOCKED_MODULES, HELPERS_PY, LOCKDOWN_PY } from './worker-python';
-import type { HostToProcess, HostToWorker, LoadedDoc, SandboxToHost, WorkerInit } from './worker-protocol';
+import type { HostToProcess, HostToWorker, SandboxToHost } from './worker-protocol';
 
-/** Settings of one session. */
-export interface SessionSettings {
-  subModel: LanguageModel;
-  subModelId: string;
-  /** Models `llm_query(model=...)` may name when a cell has no budget (default: only `subModelId`). */
-  allowedModels?: string[];
-  /** Output-token limit of each sub-call (absent: the model's default). */
-  subMaxOutputTokens?: number;
-  subConcurrency: number;
-  maxCaptureChars: number;
-  /** How long a timed-out cell may ignore the interrupt before the sandbox process is killed. */
-  hardKillGraceMs: number;
-  /** How often the interrupt is re-sent while a timed-out cell keeps running. */
-  interruptRetryMs: number;
-  /** Memory cap of the session's process (MiB). */
-  memoryLimitMb: number;
-  /** Prices sub-calls for `budget.costUsd`. */
-  price: SubCallPricer;
-}
-
-/** What the worker reported after installing the documents. */
-export interface WorkerLoaded {
-  docs: LoadedDoc[];
-  totalChars: number;
-  preview: string;
-  bootMs: number;
-  loadMs: number;
-}
+export type { SessionSettings, WorkerLoaded } from './session-init';
 
 interface PendingCell {
   id: number;
@@ -68,28 +40,20 @@ export class PyodideSession implements SandboxSession {
   private execSeq = 0;
   private pending: PendingCell | null = null;
   private loadWaiter: { resolve: (l: WorkerLoaded) => void; reject: (e: Error) => void } | null = null;
-  private bootMs = 0;
+  private boot: { ms: number; fromSnapshot: boolean; snapshotError?: string } | null = null;
+  private id: string;
   private queue: Promise<unknown> = Promise.resolve();
 
   /** `onClose` runs once when the session is closed (the sandbox drops it from its registry). */
   constructor(
-    readonly sessionId: string,
+    sessionId: string,
     private readonly settings: SessionSettings,
-    private readonly onClose: (s: PyodideSession) => void = () => {},
+    private onClose: (s: PyodideSession) => void = () => {},
   ) {
+    this.id = sessionId;
     this.limiter = new Limiter(settings.subConcurrency);
-    const init: WorkerInit = {
-      python: { prelude: PYTHON_PRELUDE, helpers: HELPERS_PY, lockdown: LOCKDOWN_PY },
-      subModelId: settings.subModelId,
-      subConcurrency: settings.subConcurrency,
-      maxCaptureChars: settings.maxCaptureChars,
-      previewChars: CONTEXT_PREVIEW_CHARS,
-      blockedModules: BLOCKED_MODULES,
-      pyodideUrl: pyodideModuleUrl(),
-      pyodideDir: pyodideDir(),
-      ...memorySplit(settings.memoryLimitMb),
-    };
-    this.child = spawnSandboxProcess();
+    const init = workerInit(settings);
+    this.child = spawnSandboxProcess(settings.snapshotPath ? [settings.snapshotPath] : []);
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_KEEP)));
@@ -103,6 +67,23 @@ export class PyodideSession implements SandboxSession {
     this.child.on('error', (err) => this.onGone(`sandbox process error: ${err.message}`));
     this.child.on('exit', (code, signal) => this.onGone(`sandbox process exited (${signal ?? `code ${code}`})`));
     this.send({ type: 'init', init });
+    this.hold(false); // idle until a start or a cell (a warm spare must not keep the CLI alive)
+  }
+
+  /** The session's ID (given when a warm spare is claimed by a run, see {@link claim}). */
+  get sessionId(): string {
+    return this.id;
+  }
+
+  /** A warm spare becomes a run's session: its ID and what runs when it is closed. */
+  claim(sessionId: string, onClose: (s: PyodideSession) => void): void {
+    this.id = sessionId;
+    this.onClose = onClose;
+  }
+
+  /** How the interpreter booted (null until it did): ms, from the snapshot or cold, why a snapshot was refused. */
+  get booted(): { ms: number; fromSnapshot: boolean; snapshotError?: string } | null {
+    return this.boot;
   }
 
   /** False once the session was closed or its process is gone. */
@@ -148,18 +129,7 @@ export class PyodideSession implements SandboxSession {
 
   /** Keep the CLI's event loop alive for this child only while a start or a cell is in progress. */
   private hold(on: boolean): void {
-    if (this.closed || this.lostReason) return;
-    const ipc = this.child.channel as { ref?: () => void; unref?: () => void } | null | undefined;
-    const direct = this.channel as Duplex & { ref?: () => void; unref?: () => void };
-    if (on) {
-      this.child.ref();
-      ipc?.ref?.();
-      direct.ref?.();
-    } else {
-      this.child.unref();
-      ipc?.unref?.();
-      direct.unref?.();
-    }
+    if (!this.closed && !this.lostReason) holdProcess(this.child, on);
   }
 
   /** Write a frame on the direct channel to the worker. */
@@ -238,10 +208,10 @@ export class PyodideSession implements SandboxSession {
     if (!msg || typeof msg !== 'object') return;
     switch (msg.type) {
       case 'booted':
-        this.bootMs = Number(msg.ms) || 0;
+        this.boot = { ms: Number(msg.ms) || 0, fromSnapshot: msg.fromSnapshot === true, ...(typeof msg.snapshotError === 'string' ? { snapshotError: msg.snapshotError } : {}) };
         return;
       case 'loaded':
-        this.loadWaiter?.resolve({ docs: msg.docs, totalChars: msg.totalChars, preview: msg.preview, bootMs: this.bootMs, loadMs: msg.loadMs });
+        this.loadWaiter?.resolve({ docs: msg.docs, totalChars: msg.totalChars, preview: msg.preview, bootMs: this.boot?.ms ?? 0, loadMs: msg.loadMs, fromSnapshot: this.boot?.fromSnapshot ?? false });
         return;
       case 'doc-error':
         this.loadWaiter?.reject(new DocumentError(`document "${msg.name}" ${msg.message}`));

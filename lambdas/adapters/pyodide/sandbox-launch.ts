@@ -57,9 +57,12 @@ export function nodeMajor(version: string = process.versions.node): number {
   return Number(version.split('.')[0]);
 }
 
-/** Command-line flags of the sandbox process for this Node version. */
-export function sandboxNodeFlags(major: number = nodeMajor()): string[] {
-  const readable = [`${pyodideDir()}${path.sep}*`, ...SANDBOX_SCRIPTS];
+/**
+ * Command-line flags of the sandbox process for this Node version; `extraReadable` are more files it may
+ * read (the boot snapshot).
+ */
+export function sandboxNodeFlags(major: number = nodeMajor(), extraReadable: string[] = []): string[] {
+  const readable = [`${pyodideDir()}${path.sep}*`, ...SANDBOX_SCRIPTS, ...extraReadable];
   // One --allow-fs-read per path: comma-separated lists are refused since Node 20.20 / 22.
   const permission = [major >= 22 ? '--permission' : '--experimental-permission', ...readable.map((p) => `--allow-fs-read=${p}`)];
   return [
@@ -74,9 +77,9 @@ export function sandboxNodeFlags(major: number = nodeMajor()): string[] {
   ];
 }
 
-/** Spawn the sandbox process; the caller sends `init` over IPC. */
-export function spawnSandboxProcess(): ChildProcess {
-  return spawn(process.execPath, [...sandboxNodeFlags(), PROCESS_SCRIPT], {
+/** Spawn the sandbox process (it may also read `extraReadable`); the caller sends `init` over IPC. */
+export function spawnSandboxProcess(extraReadable: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...sandboxNodeFlags(nodeMajor(), extraReadable), PROCESS_SCRIPT], {
     env: {},
     cwd: path.dirname(PROCESS_SCRIPT),
     // fd 3: the direct worker <-> host channel (host-channel.ts); fd 4: Node IPC for start-up
@@ -84,4 +87,17 @@ export function spawnSandboxProcess(): ChildProcess {
     serialization: 'advanced',
     windowsHide: true,
   });
+}
+
+type Refable = { ref?: () => void; unref?: () => void };
+
+/**
+ * Whether a sandbox process keeps the CLI's event loop alive: only while a start or a cell is in
+ * progress (an idle session or warm spare must not). Covers the process, its IPC channel and fd 3.
+ */
+export function holdProcess(child: ChildProcess, on: boolean): void {
+  const handles = [child.channel as Refable | null | undefined, child.stdio[3] as Refable | null];
+  if (on) child.ref();
+  else child.unref();
+  for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
 }

@@ -7,6 +7,7 @@
 // (sub-calls, FINAL, sleep), configure, then remove what JavaScript reached from Python could use
 // (`require`, `fetch`, `process`...). Then decode the documents, install them, lock the interpreter
 // down and serve `exec` messages one at a time.
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openChannel } from './sandbox-channel.mjs';
 import { hardenWasmImports, installConstantsBinding, permissionProblem, removeGlobals } from './sandbox-hardening.mjs';
@@ -94,23 +95,48 @@ function disableSockets(module) {
   }
 }
 
-async function boot() {
-  const t0 = Date.now();
-  py = await loadPyodide({
+/** Load Pyodide: from the boot snapshot when one is given (prelude already run), else cold (boot-snapshot.ts). */
+async function loadInterpreter() {
+  const options = {
     indexURL: init.pyodideDir + '/',
     env: { HOME: '/home/pyodide' },
     jsglobals: Object.create(null),
     stdin: () => null,
     stdout: () => {},
     stderr: () => {},
-  });
+  };
+  if (init.snapshotPath) {
+    try {
+      return { py: await loadPyodide({ ...options, _loadSnapshot: readFileSync(init.snapshotPath) }), fromSnapshot: true };
+    } catch (err) {
+      // a stale or damaged snapshot: boot cold and say why (the host drops the file)
+      const snapshotError = String((err && err.message) || err).split('\n')[0];
+      const cold = await loadPyodide(options);
+      cold.runPython(init.python.prelude);
+      return { py: cold, fromSnapshot: false, snapshotError };
+    }
+  }
+  const cold = await loadPyodide(init.makeSnapshot ? { ...options, _makeSnapshot: true } : options);
+  cold.runPython(init.python.prelude);
+  return { py: cold, fromSnapshot: false };
+}
+
+async function boot() {
+  const t0 = Date.now();
+  const loaded = await loadInterpreter();
+  py = loaded.py;
+  if (init.makeSnapshot) {
+    // snapshot-maker process: the heap after the prelude goes to the host, nothing else runs here
+    const bytes = py.makeMemorySnapshot();
+    parentPort.postMessage({ type: 'snapshot', bytes }, [bytes.buffer]);
+    return;
+  }
   disableSockets(py._module);
   py.setStdin({ stdin: () => null });
   py.setStdout({ batched: () => {} });
   py.setStderr({ batched: () => {} });
   py.setInterruptBuffer(interrupt);
 
-  py.runPython(init.python.prelude);
   helpers = py.runPython(init.python.helpers, { globals: py.toPy({}) });
   const makeBackend = helpers.get('make_backend');
   py.globals.set('_rlm_backend', makeBackend(hostCall));
@@ -127,7 +153,7 @@ async function boot() {
   // The host calls this proxy directly, so redefining `_rlm_run_cell` in model code changes nothing.
   runCell = py.globals.get('_rlm_run_cell');
   removeGlobals();
-  post({ type: 'booted', ms: Date.now() - t0 });
+  post({ type: 'booted', ms: Date.now() - t0, fromSnapshot: loaded.fromSnapshot, ...(loaded.snapshotError ? { snapshotError: loaded.snapshotError } : {}) });
 }
 
 let docsStarted = 0;

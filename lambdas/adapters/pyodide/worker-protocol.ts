@@ -50,6 +50,10 @@ export interface WorkerInit {
   jsHeapMb: number;
   /** Largest WebAssembly heap of CPython (bytes); growing past it is a `MemoryError`. */
   wasmHeapBytes: number;
+  /** Boot from this memory snapshot (readable by the process; the prelude is in it). See boot-snapshot.ts. */
+  snapshotPath?: string;
+  /** Snapshot-maker process: boot cold, run the prelude, post `snapshot` over IPC and do nothing else. */
+  makeSnapshot?: boolean;
 }
 
 /** Host -> sandbox process main thread, over Node IPC. */
@@ -80,7 +84,10 @@ export interface LoadedDoc {
 
 /** Worker -> host over the direct channel; `fatal` also from the process's main thread over IPC. */
 export type SandboxToHost =
-  | { type: 'booted'; ms: number }
+  /** Booted; `fromSnapshot` when restored from the snapshot; `snapshotError` when it was refused (cold boot). */
+  | { type: 'booted'; ms: number; fromSnapshot?: boolean; snapshotError?: string }
+  /** The heap after the prelude (snapshot-maker process only, over IPC). */
+  | { type: 'snapshot'; bytes: Uint8Array }
   | { type: 'loaded'; docs: LoadedDoc[]; totalChars: number; preview: string; loadMs: number }
   | { type: 'doc-error'; name: string; message: string }
   | { type: 'fatal'; message: string }

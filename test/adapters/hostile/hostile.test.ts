@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PyodideSandbox, stopAllPyodideSessions } from '../../../lambdas/adapters/pyodide';
+import { defaultSnapshotDir } from '../../../lambdas/adapters/pyodide/boot-snapshot';
 import type { PyodideSession } from '../../../lambdas/adapters/pyodide';
 import type { CellResult } from '../../../lambdas/core/types';
 import { FakeSubModel, memoryStore, ref } from '../pyodide-fakes';
@@ -37,7 +38,10 @@ let server: net.Server;
 let udp: UdpSocket;
 
 const model = new FakeSubModel(1);
-const sandbox = new PyodideSandbox({ documents: memoryStore({ 'mem://doc.txt': 'a harmless document' }), subModel: model, memoryLimitMb: 1024, hardKillGraceMs: 3000 });
+// Sessions restore from the boot snapshot, as the CLI's do (the lockdown runs after the restore).
+const sandbox = new PyodideSandbox({
+  documents: memoryStore({ 'mem://doc.txt': 'a harmless document' }), subModel: model, memoryLimitMb: 1024, hardKillGraceMs: 3000, snapshotDir: defaultSnapshotDir(),
+});
 let session: PyodideSession | null = null;
 const startedPids: number[] = [];
 
@@ -46,6 +50,7 @@ async function liveSession(): Promise<PyodideSession> {
   if (session) await session.close();
   const started = await sandbox.start({ runId: 'hostile', documents: [ref('doc.txt')], subModelId: 'fake-sub-model', subConcurrency: 4, maxCaptureChars: 20_000 });
   session = started.session as PyodideSession;
+  expect(sandbox.lastStart?.fromSnapshot).toBe(true);
   startedPids.push(session.pid!);
   return session;
 }
@@ -86,6 +91,7 @@ function fill(code: string): string {
 }
 
 beforeAll(async () => {
+  expect(await sandbox.snapshot!.ensure()).toBe(true);
   process.env[ENV_NAME] = envSecret;
   canaryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlm-hostile-canary-'));
   const secretDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlm-hostile-secret-'));

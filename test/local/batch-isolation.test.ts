@@ -1,0 +1,68 @@
+/**
+ * `rlm batch` with warm spares: every item's code poisons the sandbox (a marker on `builtins`, a fake
+ * module in `sys.modules`, a global, a file) after checking whether an earlier item's poison is there.
+ * Items run on fresh sandbox processes (spares booted ahead), so every item reports "clean"; when the
+ * batch is over, no sandbox process (session or spare) is left.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Script } from '../../lambdas/adapters/models';
+import { runBatch } from '../../bin/commands/batch';
+import { BootSnapshot, defaultSnapshotDir } from '../../lambdas/adapters/pyodide/boot-snapshot';
+import { SCRIPTED_MODEL_IDS } from '../../bin/cli/run-options';
+import { descendants } from '../cli/process-tree';
+import { PyodideSandbox, stopAllPyodideSessions } from '../../lambdas/adapters/pyodide';
+import { FakeSubModel, memoryStore, ref } from '../adapters/pyodide-fakes';
+
+jest.setTimeout(300_000);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'rlm-batch-iso-'));
+const ITEMS = 5;
+
+const check = [
+  'import builtins, sys, os',
+  'seen = [what for what, hit in [("builtins", hasattr(builtins, "_item_poison")), ("sys.modules", getattr(sys.modules.get("statistics"), "poisoned", False)),',
+  '        ("globals", "poisoned_global" in globals()), ("file", os.path.exists("/tmp/poison.txt"))] if hit]',
+  'status = "poisoned by an earlier item: " + ", ".join(seen) if seen else "clean"',
+  'builtins._item_poison = 1',
+  'fake = type(sys)("statistics"); fake.poisoned = True; sys.modules["statistics"] = fake',
+  'poisoned_global = 1',
+  'open("/tmp/poison.txt", "w").write("x")',
+  'print(status)',
+].join('\n');
+
+beforeAll(async () => {
+  expect(await new BootSnapshot(defaultSnapshotDir()).ensure()).toBe(true); // no snapshot maker left running below
+  const script: Script = { root: [{ code: check }, { code: 'FINAL(status)' }] };
+  writeFileSync(path.join(dir, 'script.json'), JSON.stringify(script));
+  const lines: string[] = [];
+  for (let i = 0; i < ITEMS; i++) {
+    writeFileSync(path.join(dir, `d${i}.txt`), `document ${i}, possibly hostile`);
+    lines.push(JSON.stringify({ id: `item-${i}`, question: 'Is the sandbox clean?', documents: [`d${i}.txt`] }));
+  }
+  writeFileSync(path.join(dir, 'iso.jsonl'), lines.join('\n') + '\n');
+});
+
+afterAll(async () => {
+  await stopAllPyodideSessions();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the check sees every poison when one session runs it twice (so a reused session would be caught)', async () => {
+  const sandbox = new PyodideSandbox({ documents: memoryStore({ 'mem://d': 'doc' }), subModel: new FakeSubModel(1), snapshotDir: defaultSnapshotDir() });
+  const { session } = await sandbox.start({ runId: 'same', documents: [ref('d')], subModelId: 'm', subConcurrency: 1, maxCaptureChars: 10_000 });
+  expect((await session.execute(check, { timeoutMs: 20_000 })).stdout.trim()).toBe('clean');
+  expect((await session.execute(check, { timeoutMs: 20_000 })).stdout.trim()).toBe('poisoned by an earlier item: builtins, sys.modules, globals, file');
+  await sandbox.closeAll();
+});
+
+test.each([1, 2])('concurrency %i: no item sees an earlier item\'s poison; no sandbox process is left', async (concurrency) => {
+  const { summary, lines } = await runBatch({
+    manifest: path.join(dir, 'iso.jsonl'), concurrency, llm: `scripted:${path.join(dir, 'script.json')}`, stateDir: path.join(dir, `state-${concurrency}`),
+    outDir: path.join(dir, `out-${concurrency}`), quiet: true, runDefaults: { ...SCRIPTED_MODEL_IDS },
+  }, { stdout: () => undefined, stderr: () => undefined });
+  expect(summary.succeeded).toBe(ITEMS);
+  expect(lines.map((l) => l.answer)).toEqual(Array(ITEMS).fill('clean'));
+  expect(descendants(process.pid)).toEqual([]);
+});
