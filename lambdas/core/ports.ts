@@ -188,7 +188,9 @@ export interface Sandbox {
   readonly description: string;
   /**
    * Start a session, install the prelude and load the documents as `context` / `documents`.
-   * Throws `DocumentError` when a document is missing, binary or not UTF-8 text.
+   * Throws `DocumentError` when a document is missing, binary or not UTF-8 text. An adapter may resolve
+   * once the documents were read and `loaded` is known, while the session still boots: its `execute`
+   * then waits for the session to be ready (and rejects with what made the start fail).
    */
   start(options: SandboxStartOptions): Promise<{ session: SandboxSession; loaded: LoadedContext }>;
   /** Re-attach to a session started earlier (next Lambda invocation). Throws `SandboxSessionLostError` if gone. */
@@ -263,6 +265,12 @@ export interface ConversationStore {
 
 // ---------------------------------------------------------------- documents and artifacts
 
+/** A text document as UTF-8 bytes (valid, no NUL, no byte-order mark) and its length in code points. */
+export interface TextBytes {
+  bytes: Uint8Array;
+  chars: number;
+}
+
 /** Reads documents and writes run artifacts (results, large outputs). */
 export interface DocumentStore {
   /**
@@ -274,6 +282,11 @@ export interface DocumentStore {
   resolve(uri: string): Promise<DocumentRef[]>;
   /** Full text of a document. Throws `DocumentError` for missing/binary/unreadable content. */
   readText(uri: string): Promise<string>;
+  /**
+   * The same document as checked UTF-8 bytes (BOM dropped) with its exact length, without decoding it:
+   * what a sandbox loads (read once, never turned into a string on the host). Same errors as `readText`.
+   */
+  readTextBytes?(uri: string): Promise<TextBytes>;
   /** Write an artifact (JSON or text) under the results area; returns its URI. */
   putArtifact(key: string, body: string, contentType?: string): Promise<string>;
 }

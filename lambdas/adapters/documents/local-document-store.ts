@@ -7,15 +7,16 @@
  * - A directory is every text file under it, recursively, named by its `/`-separated path relative to
  *   the directory and sorted by that name. `.git` and `node_modules` are not descended into, binary and
  *   non-UTF-8 files are skipped, symbolic links to directories are not followed (no cycles).
- * - `chars` is exact: code points of the decoded text (Python's `len`).
+ * - `chars` is exact: code points of the text (Python's `len`), counted on the bytes (nothing is decoded
+ *   to find it; `readTextBytes` hands the checked bytes to a sandbox the same way).
  */
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DocumentError } from '../../core/errors';
-import type { DocumentStore } from '../../core/ports';
+import type { DocumentStore, TextBytes } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
-import { countCodePoints, decodeText, decodeTextOrThrow, IGNORED_DIRECTORIES } from './text';
+import { checkTextBytes, decodeTextOrThrow, IGNORED_DIRECTORIES, textBytesOrThrow } from './text';
 
 /** Absolute file path of a `file://` URI or a plain (absolute or cwd-relative) path. */
 export function fromFileUri(uriOrPath: string): string {
@@ -56,21 +57,21 @@ export class LocalDocumentStore implements DocumentStore {
     const target = fromFileUri(uri);
     const stat = await statOrThrow(target);
     if (stat.isFile()) {
-      const text = decodeTextOrThrow(await readOrThrow(target), target);
-      return [{ name: path.basename(target), uri: toFileUri(target), chars: countCodePoints(text) }];
+      const { chars } = textBytesOrThrow(await readOrThrow(target), target);
+      return [{ name: path.basename(target), uri: toFileUri(target), chars }];
     }
     if (!stat.isDirectory()) throw new DocumentError(`${target} is neither a file nor a directory`);
 
     const docs: DocumentRef[] = [];
     let skipped = 0;
     for (const file of await listFiles(target)) {
-      const decoded = decodeText(await readOrThrow(file));
-      if (!decoded.ok) {
+      const checked = checkTextBytes(await readOrThrow(file));
+      if (!checked.ok) {
         skipped++;
         continue;
       }
       const name = path.relative(target, file).split(path.sep).join('/');
-      docs.push({ name, uri: toFileUri(file), chars: countCodePoints(decoded.text) });
+      docs.push({ name, uri: toFileUri(file), chars: checked.text.chars });
     }
     if (docs.length === 0) {
       throw new DocumentError(
@@ -86,6 +87,14 @@ export class LocalDocumentStore implements DocumentStore {
     const stat = await statOrThrow(target);
     if (!stat.isFile()) throw new DocumentError(`${target} is not a file`);
     return decodeTextOrThrow(await readOrThrow(target), target);
+  }
+
+  /** @inheritdoc */
+  async readTextBytes(uri: string): Promise<TextBytes> {
+    const target = fromFileUri(uri);
+    const stat = await statOrThrow(target);
+    if (!stat.isFile()) throw new DocumentError(`${target} is not a file`);
+    return textBytesOrThrow(await readOrThrow(target), target);
   }
 
   /**

@@ -123,7 +123,10 @@ export class PyodideSession implements SandboxSession {
     this.send({ type: 'doc', name, bytes });
   }
 
-  /** Resolves when the worker installed the documents; rejects with `DocumentError`/`SandboxError`. */
+  /**
+   * Resolves when the worker installed the documents; rejects with `DocumentError`/`SandboxError`. Cells
+   * wait for it: `execute` runs after it and rejects with its error (the session is then unusable).
+   */
   waitLoaded(timeoutMs: number): Promise<WorkerLoaded> {
     this.hold(true);
     const p = new Promise<WorkerLoaded>((resolve, reject) => {
@@ -133,10 +136,21 @@ export class PyodideSession implements SandboxSession {
         reject: (e) => (clearTimeout(timer), reject(e)),
       };
     });
-    return p.finally(() => {
+    const loaded = p.finally(() => {
       this.loadWaiter = null;
       this.hold(false);
     });
+    this.queue = loaded.then(() => undefined, (err: Error) => {
+      this.lostReason ??= `the sandbox did not start: ${err.message}`;
+      throw err;
+    });
+    this.queue.catch(() => undefined); // a session no cell ever uses must not leave an unhandled rejection
+    return loaded;
+  }
+
+  /** Resolves when the session is ready for cells (rejects like `waitLoaded`). */
+  ready(): Promise<void> {
+    return this.queue.then(() => undefined);
   }
 
   /** Tell the worker all documents were sent. */
