@@ -3,7 +3,9 @@
  * the context described host-side, while Pyodide still boots; cells wait for the boot; what makes the
  * boot or the document install fail comes out of `execute` (real Pyodide, in-memory documents).
  */
+import { createHash } from 'node:crypto';
 import { PyodideSandbox, stopAllPyodideSessions, type PyodideSession } from '../../lambdas/adapters/pyodide';
+import { DOC_PART_BYTES } from '../../lambdas/adapters/pyodide/pyodide-session';
 import { DocumentError, SandboxSessionLostError } from '../../lambdas/core/errors';
 import { CONTEXT_PREVIEW_CHARS, type SandboxStartOptions } from '../../lambdas/core/ports';
 import { FakeSubModel, memoryStore, ref } from './pyodide-fakes';
@@ -31,6 +33,17 @@ test('start() describes the context before the boot ends; the first cell waits f
   expect(r.stdout).toBe(`${loaded.totalChars}\n[308, 720]\nTrue\n`);
   expect(ready).toBe(true);
   expect(sandbox.lastStart?.bootMs).toBeGreaterThan(0);
+  await sandbox.closeAll();
+});
+
+test('a document larger than one IPC slice arrives byte for byte (slices end inside multi-byte characters)', async () => {
+  // 2.5 MiB of 1-, 2-, 3- and 4-byte characters: the 1 MiB slice boundaries fall inside sequences.
+  const text = 'aé€😀'.repeat(Math.ceil((2.5 * DOC_PART_BYTES) / 10));
+  const sandbox = new PyodideSandbox({ documents: memoryStore({ 'mem://mixed.txt': text }), subModel: new FakeSubModel(1) });
+  const { session, loaded } = await sandbox.start(options([ref('mixed.txt')], 'run-slices'));
+  const r = await session.execute('import hashlib\nprint(len(context), hashlib.sha256(context.encode()).hexdigest())', { timeoutMs: 30_000 });
+  expect(r.stdout).toBe(`${loaded.totalChars} ${createHash('sha256').update(text, 'utf8').digest('hex')}\n`);
+  expect(loaded.totalChars).toBe([...text].length);
   await sandbox.closeAll();
 });
 

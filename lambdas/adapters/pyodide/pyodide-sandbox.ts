@@ -144,6 +144,8 @@ export class PyodideSandbox implements Sandbox {
     const parts: ContextPart[] = [];
     let readMs = 0;
     let loaded: Promise<WorkerLoaded>;
+    // Documents go to the process one after the other, in the background: start() returns once all were read.
+    let sent: Promise<void> = Promise.resolve();
     try {
       loaded = session.waitLoaded(this.options.startTimeoutMs ?? 180_000);
       loaded.catch(() => undefined); // observed below and by the session's cells
@@ -154,9 +156,9 @@ export class PyodideSandbox implements Sandbox {
         readMs += Date.now() - r0;
         if (!session.live) break;
         parts.push({ name: names[i]!, chars, head: new TextDecoder().decode(bytes.subarray(0, HEAD_BYTES)) });
-        session.sendDocument(names[i]!, bytes);
+        sent = sent.then(() => session.sendDocument(names[i]!, bytes));
       }
-      session.documentsDone();
+      void sent.then(() => session.documentsDone());
       if (!session.live) await loaded; // the process died while the documents were read: its error
     } catch (err) {
       await session.close();
