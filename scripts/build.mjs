@@ -8,7 +8,8 @@
  *     compiled modules, and next to dist/cli.js (the bundle's `__dirname` is dist/).
  *  3. schemas/*.schema.json, the JSON Schemas of the files users write (lambdas/core/file-schemas.ts).
  *  4. esbuild bundles the CLI (bin/rlm.ts) into dist/cli.js, run by plain node through bin/rlm-launcher.mjs;
- *     packages stay external (pyodide, dynalite and the SDK load their own files at run time), except zod.
+ *     packages stay external (pyodide, dynalite and the SDK load their own files at run time), except zod and
+ *     aws-local-stepfunctions (whose validator and Lambda client load on first use: `deferRequires`).
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -73,5 +74,5 @@ await esbuild.build({
   minifyWhitespace: true,
   sourcemap: true,
   sourcesContent: false,
-  plugins: [prerenderedHelp],
+  plugins: [...cliBundleOptions(root, '').plugins, prerenderedHelp],
 });

@@ -13,7 +13,7 @@ import { stderrProgress, ttyStderr } from '../cli/progress';
 import { EXIT, exitCodeForSummary } from '../cli/exit-codes';
 import { LocalEngine } from '../local/local-engine';
 import { newRunId } from '../cli/run-id';
-import { toFileUri } from '../../lambdas/adapters/documents';
+import { toFileUri } from '../../lambdas/adapters/documents/local-document-store';
 
 export { RUN_HELP } from '../cli/help';
 

@@ -17,7 +17,7 @@ import { noMetrics, silentLogger } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
 import { FileConversationStore } from '../../lambdas/adapters/local-store';
-import { LocalDocumentStore } from '../../lambdas/adapters/documents';
+import { LocalDocumentStore } from '../../lambdas/adapters/documents/local-document-store';
 import { PyodideSandbox, type PyodideSandboxOptions } from '../../lambdas/adapters/pyodide/pyodide-sandbox';
 import { defaultSnapshotDir, stopSnapshotMakers } from '../../lambdas/adapters/pyodide/boot-snapshot';
 import { isRetryableModelError, RetryingModel } from '../../lambdas/adapters/models/retrying-model';
@@ -79,6 +79,14 @@ function withLocalTaskTimeouts(definition: Record<string, unknown>): Record<stri
   return definition;
 }
 
+/**
+ * The definition the local engine executes: ours with local task timeouts and local Lambda ARNs. The
+ * engine does not validate it at start (see `LocalEngine`); test/local/definition-valid.test.ts does.
+ */
+export function localRunDefinition(definition: Record<string, unknown> = withLocalTaskTimeouts(buildRunDefinition())): Record<string, unknown> {
+  return substituteDefinition(definition, localFunctionArns());
+}
+
 /** How long a cancelled run waits for its in-flight task to notice (model calls abort, the cell is stopped). */
 const CANCEL_SETTLE_MS = 5_000;
 
@@ -96,7 +104,11 @@ export class LocalEngine {
   readonly deps: EngineDeps;
   readonly events = new CollectingPublisher();
   private readonly definition = withLocalTaskTimeouts(buildRunDefinition());
-  private readonly machine = new StateMachine(substituteDefinition(this.definition, localFunctionArns()) as never);
+  /**
+   * Not validated here: the definition is ours and built from code, so asl-validator (ajv compiling the
+   * ASL schemas, ~0.5-1.5 s of CPU at every start) runs in the tests instead (test/local/definition-valid.test.ts).
+   */
+  private readonly machine = new StateMachine(localRunDefinition(this.definition) as never, { validationOptions: { noValidate: true } });
   /** Failed attempts of each run's current root turn (the state machine retries them; reported as retries). */
   private readonly rootFailures = new Map<string, number>();
   private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>;

@@ -76,6 +76,12 @@ export interface ConversationStore {
 
 // ---------------------------------------------------------------- documents and artifacts
 
+/** A text document as UTF-8 bytes (valid, no NUL, no byte-order mark) and its length in code points. */
+export interface TextBytes {
+  bytes: Uint8Array;
+  chars: number;
+}
+
 /** Reads documents and writes run artifacts (results, large outputs). */
 export interface DocumentStore {
   /**
@@ -87,6 +93,11 @@ export interface DocumentStore {
   resolve(uri: string): Promise<DocumentRef[]>;
   /** Full text of a document. Throws `DocumentError` for missing/binary/unreadable content. */
   readText(uri: string): Promise<string>;
+  /**
+   * The same document as checked UTF-8 bytes (BOM dropped) with its exact length, without decoding it:
+   * what a sandbox loads (read once, never turned into a string on the host). Same errors as `readText`.
+   */
+  readTextBytes?(uri: string): Promise<TextBytes>;
   /** Write an artifact (JSON or text) under the results area; returns its URI. */
   putArtifact(key: string, body: string, contentType?: string): Promise<string>;
 }

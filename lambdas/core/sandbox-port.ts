@@ -95,7 +95,9 @@ export interface Sandbox {
   readonly description: string;
   /**
    * Start a session, install the prelude and load the documents as `context` / `documents`.
-   * Throws `DocumentError` when a document is missing, binary or not UTF-8 text.
+   * Throws `DocumentError` when a document is missing, binary or not UTF-8 text. An adapter may resolve
+   * once the documents were read and `loaded` is known, while the session still boots: its `execute`
+   * then waits for the session to be ready (and rejects with what made the start fail).
    */
   start(options: SandboxStartOptions): Promise<{ session: SandboxSession; loaded: LoadedContext }>;
   /** Re-attach to a session started earlier (next Lambda invocation). Throws `SandboxSessionLostError` if gone. */

@@ -156,11 +156,17 @@ def _rlm_set_documents(docs):
     if len(names) == 1:
         ctx = docs[names[0]]
     else:
-        parts = []
+        # One join over headers, texts and separators: `header + text` per document would copy every
+        # document once more before the join (at 100M characters that is the whole context again).
+        # The layout is described host-side by lambdas/core/context-layout.ts: keep both in step.
+        pieces = []
         for i, n in enumerate(names):
             t = docs[n]
-            parts.append('===== DOCUMENT ' + str(i + 1) + '/' + str(len(names)) + ': ' + n + ' (' + format(len(t), ',') + ' chars) =====\n' + t)
-        ctx = '\n\n'.join(parts)
+            if i:
+                pieces.append('\n\n')
+            pieces.append('===== DOCUMENT ' + str(i + 1) + '/' + str(len(names)) + ': ' + n + ' (' + format(len(t), ',') + ' chars) =====\n')
+            pieces.append(t)
+        ctx = ''.join(pieces)
     ns['documents'] = _rlm_types.MappingProxyType(dict(docs))
     ns['context'] = ctx
     _rlm_protect()

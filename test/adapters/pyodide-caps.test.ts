@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PyodideSandbox, stopAllPyodideSessions } from '../../lambdas/adapters/pyodide';
+import { PyodideSandbox, stopAllPyodideSessions, type PyodideSession } from '../../lambdas/adapters/pyodide';
 import { OpenAICompatibleModel } from '../../lambdas/adapters/models/openai-model';
 import type { LanguageModel, ModelCallOptions, ModelRequest, ModelResponse, SandboxSession, SubCallProgress } from '../../lambdas/core/ports';
 import { memoryStore, ref } from './pyodide-fakes';
@@ -106,6 +106,7 @@ describe('caps at call time', () => {
     };
     const sandbox = new PyodideSandbox({ documents: memoryStore({ 'mem://d.txt': 'doc' }), subModel: hanging, hardKillGraceMs: 3000 });
     const { session: s } = await sandbox.start({ runId: 'abort', documents: [ref('d.txt')], subModelId: 'hang', subConcurrency: 4, maxCaptureChars: 10_000 });
+    await (s as PyodideSession).ready(); // start() resolves before the boot ends; this test times a running cell
     const t0 = Date.now();
     const r = await s.execute('llm_query_batched(["slow%d" % i for i in range(4)])', { timeoutMs: 1500 });
     expect(r.timedOut).toBe(true);
@@ -131,6 +132,7 @@ describe('caps at call time', () => {
     };
     const sandbox = new PyodideSandbox({ documents: memoryStore({ 'mem://d.txt': 'doc' }), subModel: hanging });
     const { session: s } = await sandbox.start({ runId: 'abort-close', documents: [ref('d.txt')], subModelId: 'hang', subConcurrency: 2, maxCaptureChars: 10_000 });
+    await (s as PyodideSession).ready(); // start() resolves before the boot ends; this test times a running cell
     const running = s.execute('llm_query_batched(["a", "b"])', { timeoutMs: 60_000 });
     for (let i = 0; i < 100 && abortedCount === 0; i++) {
       await new Promise((res) => setTimeout(res, 50));

@@ -125,7 +125,9 @@ export function bundleCli(): string {
   const esbuild = require('esbuild') as typeof import('esbuild');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { cliBundleOptions } = require(path.join(REPO, 'scripts', 'cli-bundle.cjs'));
-  esbuild.buildSync(cliBundleOptions(REPO, path.join(out, 'cli.js')));
+  // esbuild's synchronous API takes no plugins: the deferred requires are a start-up saving, not behaviour.
+  const { plugins: _deferred, ...options } = cliBundleOptions(REPO, path.join(out, 'cli.js'));
+  esbuild.buildSync(options);
   for (const file of filesUnder(path.join(REPO, 'lambdas'), /\.(mjs|cjs|py)$/)) copyFileSync(file, path.join(out, path.basename(file)));
   return path.join(out, 'cli.js');
 }

@@ -15,7 +15,10 @@ export {
 export {
   BINARY_EXTENSIONS,
   IGNORED_DIRECTORIES,
+  checkTextBytes,
   countCodePoints,
+  textBytesOrThrow,
+  utf8CodePoints,
   decodeText,
   hasBinaryExtension,
   type DecodedText,

@@ -7,15 +7,17 @@
  * - A directory is every text file under it, recursively, named by its `/`-separated path relative to
  *   the directory and sorted by that name. `.git` and `node_modules` are not descended into, binary and
  *   non-UTF-8 files are skipped, symbolic links to directories are not followed (no cycles).
- * - `chars` is exact: code points of the decoded text (Python's `len`).
+ * - `chars` is exact: code points of the text (Python's `len`), counted on the bytes while the file is
+ *   read in 1 MiB slices (nothing is decoded, the file is never held whole); `readTextBytes` reads it
+ *   once, whole, and hands the checked bytes to a sandbox.
  */
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DocumentError } from '../../core/errors';
-import type { DocumentStore } from '../../core/ports';
+import type { DocumentStore, TextBytes } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
-import { countCodePoints, decodeText, decodeTextOrThrow, IGNORED_DIRECTORIES } from './text';
+import { decodeTextOrThrow, IGNORED_DIRECTORIES, TextChecker, textBytesOrThrow } from './text';
 
 /** Absolute file path of a `file://` URI or a plain (absolute or cwd-relative) path. */
 export function fromFileUri(uriOrPath: string): string {
@@ -56,21 +58,22 @@ export class LocalDocumentStore implements DocumentStore {
     const target = fromFileUri(uri);
     const stat = await statOrThrow(target);
     if (stat.isFile()) {
-      const text = decodeTextOrThrow(await readOrThrow(target), target);
-      return [{ name: path.basename(target), uri: toFileUri(target), chars: countCodePoints(text) }];
+      const checked = await checkFile(target);
+      if (!checked.ok) throw new DocumentError(`${target} is not a text document: ${checked.reason}`);
+      return [{ name: path.basename(target), uri: toFileUri(target), chars: checked.chars }];
     }
     if (!stat.isDirectory()) throw new DocumentError(`${target} is neither a file nor a directory`);
 
     const docs: DocumentRef[] = [];
     let skipped = 0;
     for (const file of await listFiles(target)) {
-      const decoded = decodeText(await readOrThrow(file));
-      if (!decoded.ok) {
+      const checked = await checkFile(file);
+      if (!checked.ok) {
         skipped++;
         continue;
       }
       const name = path.relative(target, file).split(path.sep).join('/');
-      docs.push({ name, uri: toFileUri(file), chars: countCodePoints(decoded.text) });
+      docs.push({ name, uri: toFileUri(file), chars: checked.chars });
     }
     if (docs.length === 0) {
       throw new DocumentError(
@@ -86,6 +89,14 @@ export class LocalDocumentStore implements DocumentStore {
     const stat = await statOrThrow(target);
     if (!stat.isFile()) throw new DocumentError(`${target} is not a file`);
     return decodeTextOrThrow(await readOrThrow(target), target);
+  }
+
+  /** @inheritdoc */
+  async readTextBytes(uri: string): Promise<TextBytes> {
+    const target = fromFileUri(uri);
+    const stat = await statOrThrow(target);
+    if (!stat.isFile()) throw new DocumentError(`${target} is not a file`);
+    return textBytesOrThrow(await readOrThrow(target), target);
   }
 
   /**
@@ -143,6 +154,31 @@ async function statOrThrow(target: string) {
     return await fs.stat(target);
   } catch (err) {
     throw fsError(err, target);
+  }
+}
+
+/** Slices `checkFile` reads a file in. */
+const CHECK_SLICE_BYTES = 1024 * 1024;
+
+/**
+ * Whether a file is text, and its length, read through one small buffer: resolving a 100 MB document
+ * never holds it (the sandbox reads it once more, whole, with `readTextBytes`).
+ */
+async function checkFile(file: string): Promise<ReturnType<TextChecker['end']>> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, 'r');
+    const buffer = new Uint8Array(CHECK_SLICE_BYTES);
+    const checker = new TextChecker();
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return checker.end();
+      checker.push(buffer.subarray(0, bytesRead));
+    }
+  } catch (err) {
+    throw fsError(err, file);
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

@@ -20,10 +20,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { DocumentError } from '../../core/errors';
-import type { DocumentStore } from '../../core/ports';
+import type { DocumentStore, TextBytes } from '../../core/ports';
 import type { DocumentRef } from '../../core/types';
 import { isMissingObject, mapTransientS3Error } from '../s3/errors';
-import { decodeTextOrThrow, hasBinaryExtension, IGNORED_DIRECTORIES } from './text';
+import { decodeTextOrThrow, hasBinaryExtension, IGNORED_DIRECTORIES, textBytesOrThrow } from './text';
 
 /** Bucket and key of an `s3://bucket/key` URI (key may be empty for the bucket root). */
 export interface S3Location {
@@ -80,16 +80,23 @@ export class S3DocumentStore implements DocumentStore {
 
   /** @inheritdoc */
   async readText(uri: string): Promise<string> {
+    return decodeTextOrThrow(await this.getBytes(uri), uri);
+  }
+
+  /** @inheritdoc */
+  async readTextBytes(uri: string): Promise<TextBytes> {
+    return textBytesOrThrow(await this.getBytes(uri), uri);
+  }
+
+  private async getBytes(uri: string): Promise<Uint8Array> {
     const { bucket, key } = parseS3Uri(uri);
-    let bytes: Uint8Array;
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (!out.Body) throw new DocumentError(`${uri} has no body`);
-      bytes = await out.Body.transformToByteArray();
+      return await out.Body.transformToByteArray();
     } catch (err) {
       throw mapS3Error(err, uri);
     }
-    return decodeTextOrThrow(bytes, uri);
   }
 
   /**

@@ -1,14 +1,16 @@
 /**
  * Model adapters and the factory that turns an `--llm` spec into a `LanguageModel`.
+ *
+ * The Bedrock adapter (and the AWS SDK under it) loads only when `--llm bedrock` is chosen: a local run
+ * against an OpenAI-compatible server or a script starts without it. Import `BedrockConverseModel` from
+ * `./bedrock-model`.
  */
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { ConfigError, ModelNotConfiguredError } from '../../core/errors';
 import type { LanguageModel } from '../../core/ports';
-import { BedrockConverseModel } from './bedrock-model';
 import { OpenAICompatibleModel } from './openai-model';
 import { loadScript, ScriptedModel } from './scripted-model';
 
-export { BedrockConverseModel, supportsPromptCaching } from './bedrock-model';
 export { DEFAULT_MODEL_TIMEOUT_MS, OpenAICompatibleModel, resolveOpenAIModel } from './openai-model';
 export { DEFAULT_RETRY_POLICY, RetryingModel, isRetryableModelError } from './retrying-model';
 export { loadScript, validateScript, ScriptedModel, type Script } from './scripted-model';
@@ -86,6 +88,8 @@ export async function createLanguageModel(
 ): Promise<LanguageModel> {
   const s = spec.trim();
   if (s === 'bedrock') {
+    const { BedrockRuntimeClient } = require('@aws-sdk/client-bedrock-runtime') as typeof import('@aws-sdk/client-bedrock-runtime');
+    const { BedrockConverseModel } = require('./bedrock-model') as typeof import('./bedrock-model');
     const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
     const client = deps.bedrockClient ?? new BedrockRuntimeClient(region ? { region } : {});
     try {

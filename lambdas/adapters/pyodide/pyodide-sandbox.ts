@@ -22,7 +22,8 @@ import type {
   SandboxSession,
   SandboxStartOptions,
 } from '../../core/ports';
-import { silentLogger } from '../../core/ports';
+import { CONTEXT_PREVIEW_CHARS, silentLogger, type TextBytes } from '../../core/ports';
+import { codePointLength, describeContext, type ContextPart } from '../../core/context-layout';
 import type { DocumentRef } from '../../core/types';
 import { BootSnapshot, stopSnapshotMakers } from './boot-snapshot';
 import { PyodideSession, type SessionSettings, type WorkerLoaded } from './pyodide-session';
@@ -63,13 +64,13 @@ export interface PyodideSandboxOptions {
 
 /** Timings of the last `start()`, for benchmarks and logs. */
 export interface StartTimings {
-  /** start() called to session ready. */
+  /** start() called to session ready (`start()` itself resolves before: see `PyodideSession.ready`). */
   totalMs: number;
   /** Pyodide boot inside the worker (prelude and bridge included). */
   bootMs: number;
   /** First document received by the worker to documents installed (decode + `_rlm_set_documents`). */
   loadMs: number;
-  /** Host-side reading and UTF-8 encoding of the documents (overlaps the boot). */
+  /** Host-side reading and checking of the documents (overlaps the boot). */
   readMs: number;
   /** The interpreter was restored from the boot snapshot. */
   fromSnapshot: boolean;
@@ -108,20 +109,25 @@ function uniqueNames(refs: DocumentRef[]): string[] {
   });
 }
 
-/** Read one document as text and encode it as UTF-8 in a buffer of its own (transferable). */
-async function readDocumentBytes(store: DocumentStore, ref: DocumentRef): Promise<Uint8Array> {
-  let text: string;
+/** First code points of a document kept for the context preview (the decode of a few KB, never the whole). */
+const HEAD_BYTES = CONTEXT_PREVIEW_CHARS * 4;
+
+/**
+ * Read one document as checked UTF-8 bytes with its length (the store's `readTextBytes`: read once, never
+ * decoded on the host), or, from a store without it, as text encoded once.
+ */
+async function readDocumentBytes(store: DocumentStore, ref: DocumentRef): Promise<TextBytes> {
   try {
-    text = await store.readText(ref.uri);
+    if (store.readTextBytes) return await store.readTextBytes(ref.uri);
+    const text = await store.readText(ref.uri);
+    if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) {
+      throw new DocumentError(`document "${ref.name}" (${ref.uri}) is not valid UTF-8 text (it contains unpaired surrogates)`);
+    }
+    return { bytes: new TextEncoder().encode(text), chars: codePointLength(text) };
   } catch (err) {
     if (err instanceof RlmError) throw err;
     throw new DocumentError(`document "${ref.name}" (${ref.uri}) could not be read as UTF-8 text: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
-  if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) {
-    throw new DocumentError(`document "${ref.name}" (${ref.uri}) is not valid UTF-8 text (it contains unpaired surrogates)`);
-  }
-  // TextEncoder returns a fresh ArrayBuffer (never Node's shared Buffer pool), so it can be transferred.
-  return new TextEncoder().encode(text);
 }
 
 /** `Sandbox` backed by one Pyodide process per session. */
@@ -174,40 +180,55 @@ export class PyodideSandbox implements Sandbox {
     spare?.claim(sessionId, onClose);
     const session = spare ?? new PyodideSession(sessionId, settings, onClose);
     const names = uniqueNames(options.documents);
-    let worker: WorkerLoaded;
+    const parts: ContextPart[] = [];
     let readMs = 0;
+    let loaded: Promise<WorkerLoaded>;
+    // Documents go to the process one after the other, in the background: start() returns once all were read.
+    let sent: Promise<void> = Promise.resolve();
     try {
-      const loaded = session.waitLoaded(this.options.startTimeoutMs ?? 180_000);
-      loaded.catch(() => undefined); // observed below; avoids an unhandled rejection while reading
-      // Pyodide boots in the worker while the host reads and encodes the documents.
+      loaded = session.waitLoaded(this.options.startTimeoutMs ?? 180_000);
+      loaded.catch(() => undefined); // observed below and by the session's cells
+      // Pyodide boots in the sandbox process while the host reads the documents (once, as bytes).
       for (const [i, ref] of options.documents.entries()) {
         const r0 = Date.now();
-        const bytes = await readDocumentBytes(this.options.documents, ref);
+        const { bytes, chars } = await readDocumentBytes(this.options.documents, ref);
         readMs += Date.now() - r0;
         if (!session.live) break;
-        session.sendDocument(names[i]!, bytes);
+        parts.push({ name: names[i]!, chars, head: new TextDecoder().decode(bytes.subarray(0, HEAD_BYTES)) });
+        sent = sent.then(() => session.sendDocument(names[i]!, bytes));
       }
-      session.documentsDone();
-      worker = await loaded;
+      void sent.then(() => session.documentsDone());
+      if (!session.live) await loaded; // the process died while the documents were read: its error
     } catch (err) {
       this.pool?.refill(settings);
       await session.close();
       throw err;
     }
-    // Spares boot once this session has (not alongside it: at the start of a batch they would slow the first items).
-    this.pool?.refill(settings);
     registry.set(sessionId, session);
     this.started.add(sessionId);
-    const refused = session.booted?.snapshotError;
-    if (refused) void this.snapshot?.discard(refused);
-    this.lastStart = { totalMs: Date.now() - t0, bootMs: worker.bootMs, loadMs: worker.loadMs, readMs, fromSnapshot: worker.fromSnapshot, warm: spare !== undefined };
-    this.logger.info('pyodide session started', { sessionId, runId: options.runId, ...this.lastStart, chars: worker.totalChars });
+    // The context is described from the bytes read, so the first root call does not wait for the boot;
+    // cells wait for it (`PyodideSession.execute` runs after the documents are installed).
+    const layout = describeContext(parts, CONTEXT_PREVIEW_CHARS);
+    loaded.then((worker) => {
+      // Spares boot once this session has (not alongside it: at the start of a batch they would slow the first items).
+      this.pool?.refill(settings);
+      const refused = session.booted?.snapshotError;
+      if (refused) void this.snapshot?.discard(refused);
+      this.lastStart = { totalMs: Date.now() - t0, bootMs: worker.bootMs, loadMs: worker.loadMs, readMs, fromSnapshot: worker.fromSnapshot, warm: spare !== undefined };
+      this.logger.info('pyodide session started', { sessionId, runId: options.runId, ...this.lastStart, chars: worker.totalChars });
+      if (worker.totalChars !== layout.totalChars || worker.preview !== layout.preview) {
+        this.logger.warn('the sandbox built a context other than the one described', { sessionId, described: layout.totalChars, built: worker.totalChars });
+      }
+    }, (err: Error) => {
+      this.pool?.refill(settings);
+      this.logger.warn('pyodide session failed to start', { sessionId, runId: options.runId, error: err.message });
+    });
     return {
       session,
       loaded: {
-        documents: options.documents.map((ref, i) => ({ ...ref, name: worker.docs[i]?.name ?? names[i]!, chars: worker.docs[i]?.chars ?? 0 })),
-        totalChars: worker.totalChars,
-        preview: worker.preview,
+        documents: options.documents.map((ref, i) => ({ ...ref, name: names[i]!, chars: parts[i]!.chars })),
+        totalChars: layout.totalChars,
+        preview: layout.preview,
       },
     };
   }

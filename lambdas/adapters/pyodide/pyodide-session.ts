@@ -27,6 +27,8 @@ interface PendingCell {
 }
 
 const STDERR_KEEP = 4000;
+/** Size of the slices a document is sent in (see `sendDocument`). */
+export const DOC_PART_BYTES = 1024 * 1024;
 
 /** A live Pyodide session. Failures of model code come back as `CellResult` data. */
 export class PyodideSession implements SandboxSession {
@@ -101,12 +103,36 @@ export class PyodideSession implements SandboxSession {
     return this.child.pid;
   }
 
-  /** Send one document (UTF-8 bytes). */
-  sendDocument(name: string, bytes: Uint8Array): void {
-    this.send({ type: 'doc', name, bytes });
+  /**
+   * Send one document (UTF-8 bytes) in slices of `DOC_PART_BYTES`, each written to the process before the
+   * next is serialized: neither side ever holds an IPC copy of the whole document. Resolves when every
+   * slice was written, or early when the process is gone (its loss is reported by `waitLoaded`).
+   */
+  async sendDocument(name: string, bytes: Uint8Array): Promise<void> {
+    const size = bytes.byteLength;
+    for (let offset = 0; offset === 0 || offset < size; offset += DOC_PART_BYTES) {
+      if (!(await this.sendWritten({ type: 'doc-part', name, size, offset, bytes: bytes.subarray(offset, offset + DOC_PART_BYTES) }))) return;
+      if (size === 0) return;
+    }
   }
 
-  /** Resolves when the worker installed the documents; rejects with `DocumentError`/`SandboxError`. */
+  /** Send one IPC message; resolves true once it was written, false if the process is unreachable. */
+  private sendWritten(msg: HostToProcess): Promise<boolean> {
+    if (!this.child.connected) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      try {
+        this.child.send(msg, (err) => resolve(!err));
+      } catch (err) {
+        this.onGone(`sandbox process unreachable: ${describeError(err).message}`);
+        resolve(false);
+      }
+    });
+  }
+
+  /**
+   * Resolves when the worker installed the documents; rejects with `DocumentError`/`SandboxError`. Cells
+   * wait for it: `execute` runs after it and rejects with its error (the session is then unusable).
+   */
   waitLoaded(timeoutMs: number): Promise<WorkerLoaded> {
     this.hold(true);
     const p = new Promise<WorkerLoaded>((resolve, reject) => {
@@ -116,10 +142,21 @@ export class PyodideSession implements SandboxSession {
         reject: (e) => (clearTimeout(timer), reject(e)),
       };
     });
-    return p.finally(() => {
+    const loaded = p.finally(() => {
       this.loadWaiter = null;
       this.hold(false);
     });
+    this.queue = loaded.then(() => undefined, (err: Error) => {
+      this.lostReason ??= `the sandbox did not start: ${err.message}`;
+      throw err;
+    });
+    this.queue.catch(() => undefined); // a session no cell ever uses must not leave an unhandled rejection
+    return loaded;
+  }
+
+  /** Resolves when the session is ready for cells (rejects like `waitLoaded`). */
+  ready(): Promise<void> {
+    return this.queue.then(() => undefined);
   }
 
   /** Tell the worker all documents were sent. */

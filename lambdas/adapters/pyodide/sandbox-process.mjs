@@ -13,6 +13,8 @@ const SIGINT = 2;
 /** The socket to the host the worker reads and writes directly (see sandbox-channel.mjs). */
 const CHANNEL_FD = 3;
 let worker = null;
+/** The document being received in slices: `{ name, bytes }`. */
+let assembling = null;
 const interrupt = new Uint8Array(new SharedArrayBuffer(1));
 
 const send = (msg) => {
@@ -45,11 +47,21 @@ process.on('message', (msg) => {
     case 'interrupt':
       Atomics.store(interrupt, 0, SIGINT);
       return;
-    case 'doc': {
-      // IPC delivers a copy; hand it to the worker without another copy.
-      const bytes = msg.bytes instanceof Uint8Array ? msg.bytes : new Uint8Array(msg.bytes);
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-      worker.postMessage({ type: 'doc', name: msg.name, bytes: own }, [own.buffer]);
+    case 'doc-part': {
+      // Slices of one document arrive in order; assemble them in one buffer, then hand it to the worker
+      // without another copy.
+      const part = msg.bytes instanceof Uint8Array ? msg.bytes : new Uint8Array(msg.bytes);
+      if (msg.offset === 0) assembling = { name: msg.name, bytes: new Uint8Array(msg.size) };
+      if (!assembling || assembling.name !== msg.name || msg.offset + part.byteLength > assembling.bytes.byteLength) {
+        send({ type: 'fatal', message: `document "${msg.name}" arrived out of order` });
+        return;
+      }
+      assembling.bytes.set(part, msg.offset);
+      if (msg.offset + part.byteLength === assembling.bytes.byteLength) {
+        const own = assembling.bytes;
+        assembling = null;
+        worker.postMessage({ type: 'doc', name: msg.name, bytes: own }, [own.buffer]);
+      }
       return;
     }
     default:

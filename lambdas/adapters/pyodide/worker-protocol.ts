@@ -60,8 +60,12 @@ export interface WorkerInit {
 export type HostToProcess =
   /** First message: start the worker. */
   | { type: 'init'; init: WorkerInit }
-  /** One document as UTF-8 bytes. */
-  | { type: 'doc'; name: string; bytes: Uint8Array }
+  /**
+   * A slice of one document's UTF-8 bytes at `offset` (`size` bytes in all; a document is sent in slices
+   * so neither process holds a serialized copy of all of it). The process assembles the slices into one
+   * buffer and transfers it to the worker as `{ type: 'doc', name, bytes }`.
+   */
+  | { type: 'doc-part'; name: string; size: number; offset: number; bytes: Uint8Array }
   /** All documents sent: install `documents`/`context`, lock down, report `loaded`, then serve the channel. */
   | { type: 'docs-done' }
   /** Set the interrupt byte: KeyboardInterrupt in Python code that is running (not waiting). */

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import {
-  BedrockConverseModel,
   createLanguageModel,
   OpenAICompatibleModel,
   ScriptedModel,
 } from '../../../lambdas/adapters/models';
+import { BedrockConverseModel } from '../../../lambdas/adapters/models/bedrock-model';
 
 const ok = async () => {};
 const noCredentials = async () => {
