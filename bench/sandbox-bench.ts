@@ -136,6 +136,9 @@ async function loadAndScan(chars: number): Promise<string[]> {
   const { session, loaded } = await sandbox.start({
     runId: 'bench-load', documents: [{ name: 'big.log', uri: 'mem://big.log', chars: 0 }], subModelId: 'fake', subConcurrency: 4, maxCaptureChars: 100_000,
   });
+  // start() returns once the documents are read (the first root call need not wait for the boot): ready
+  // means booted with the documents installed.
+  await (session as PyodideSession).ready();
   const readyMs = Date.now() - t0;
   const timings = sandbox.lastStart!;
   const rssLoaded = rss();

@@ -89,5 +89,6 @@ export function isValidRunId(runId: unknown): runId is string {
 
 /** What a refused run ID is told (naming the rule). */
 export function runIdProblem(runId: unknown): string {
+  if (runId === undefined || runId === null || runId === '') return `runId is missing: it must be 1-${MAX_RUN_ID_CHARS} characters of letters, digits, "_", ".", ":" and "-"`;
   return `runId ${JSON.stringify(runId)} must be 1-${MAX_RUN_ID_CHARS} characters of letters, digits, "_", ".", ":" and "-" (not only dots)`;
 }

@@ -51,6 +51,7 @@ describe('boot snapshot', () => {
 
   it('a restored session has the prelude, its documents, sub-calls and the lockdown', async () => {
     const { session, loaded } = await sandbox.start(start('run-snap', 'one.txt'));
+    await (session as PyodideSession).ready(); // lastStart is known once the session booted
     expect(sandbox.lastStart?.fromSnapshot).toBe(true);
     expect(loaded.totalChars).toBe('item one document'.length);
     expect(await out(session, 'print(context, callable(FINAL_VAR), callable(llm_query_batched))')).toBe('item one document True True');
@@ -64,6 +65,7 @@ describe('boot snapshot', () => {
     const file = sandbox.snapshot!.file;
     fs.writeFileSync(file, Buffer.alloc(64 * 1024, 7));
     const { session } = await sandbox.start(start('run-damaged', 'two.txt'));
+    await (session as PyodideSession).ready();
     expect(sandbox.lastStart?.fromSnapshot).toBe(false);
     expect(await out(session, 'print(context)')).toBe('item two document');
     await sandbox.stop(session.sessionId);
@@ -79,6 +81,7 @@ describe('warm spares', () => {
   it("item 1's code poisons builtins, sys.modules, globals and files; item 2 (a warm spare) sees none of it", async () => {
     const first = await sandbox.start(start('item-1', 'one.txt'));
     const one = first.session as PyodideSession;
+    await one.ready(); // spares boot once the session has
     expect(sandbox.lastStart?.warm).toBe(false);
     expect(sandbox.pool!.spareCount).toBe(1);
     const sparePid = sandbox.pool!.sparePids[0]!;
@@ -100,6 +103,7 @@ describe('warm spares', () => {
 
     const second = await sandbox.start(start('item-2', 'two.txt'));
     const two = second.session as PyodideSession;
+    await two.ready();
     expect(sandbox.lastStart?.warm).toBe(true);
     expect(two.pid).toBe(sparePid);
     expect(two.sessionId).toMatch(/^pyodide-item-2-/);

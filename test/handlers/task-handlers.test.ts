@@ -15,7 +15,7 @@ test('StartRun refuses a run ID that is not a valid execution name, and models t
 });
 
 test('RootTurn validates its input before touching anything', async () => {
-  await expect(createRootTurnHandler(unusedDeps)({})).rejects.toThrow(/runId must be/);
+  await expect(createRootTurnHandler(unusedDeps)({})).rejects.toThrow(/runId is missing: it must be/);
 });
 
 test('the Lambda environment is validated with the variable named', () => {

@@ -50,6 +50,7 @@ async function liveSession(): Promise<PyodideSession> {
   if (session) await session.close();
   const started = await sandbox.start({ runId: 'hostile', documents: [ref('doc.txt')], subModelId: 'fake-sub-model', subConcurrency: 4, maxCaptureChars: 20_000 });
   session = started.session as PyodideSession;
+  await session.ready(); // lastStart is known once the session booted
   expect(sandbox.lastStart?.fromSnapshot).toBe(true);
   startedPids.push(session.pid!);
   return session;
