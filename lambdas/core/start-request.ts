@@ -38,7 +38,25 @@ export const tagsSchema = z.record(z.string(), z.string({ error: 'must be a stri
 
 /** The fields of a start request; `options` as given (the run options' schema, or any object checked later). */
 export function startRequestShape<O extends z.ZodType>(options: O) {
-  return { question: questionSchema, documents: documentsSchema, options: options.optional(), tags: tagsSchema.optional() };
+  return {
+    question: questionSchema,
+    documents: documentsSchema,
+    options: options.optional(),
+    tags: tagsSchema.optional(),
+  };
+}
+
+/**
+ * The field Step Functions adds to a child execution's input (the batch machine starts runs with
+ * `associateWithParent`): the parent's execution ARN. Not part of the request a user writes; dropped before
+ * validation.
+ */
+export const PARENT_EXECUTION_FIELD = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
+
+function withoutParentExecution(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !(PARENT_EXECUTION_FIELD in raw)) return raw;
+  const { [PARENT_EXECUTION_FIELD]: _parent, ...request } = raw as Record<string, unknown>;
+  return request;
 }
 
 /** Fields a start request may have. */
@@ -55,7 +73,7 @@ const startRequestSchema = z.strictObject(
 
 /** Validate an untrusted start request; throws `InvalidInputError` naming every problem (field by field). */
 export function validateStartRequest(raw: unknown): StartRunRequest {
-  const parsed = startRequestSchema.safeParse(raw);
+  const parsed = startRequestSchema.safeParse(withoutParentExecution(raw));
   if (!parsed.success) {
     throw new InvalidInputError(issueLines(parsed.error, { what: 'the run request', schema: startRequestSchema }).join('; '));
   }

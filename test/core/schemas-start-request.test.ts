@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError } from '../../lambdas/core/errors';
-import { MAX_QUESTION_CHARS, validateStartRequest } from '../../lambdas/core/start-request';
+import { MAX_QUESTION_CHARS, PARENT_EXECUTION_FIELD, validateStartRequest } from '../../lambdas/core/start-request';
 
 const refusal = (raw: unknown): string => {
   try {
@@ -42,4 +42,10 @@ test('names each bad field', () => {
     .toBe('unknown field "tag" in the run request; did you mean tags? (allowed: question, documents, options, tags)');
   // Every problem, not only the first.
   expect(refusal({ question: '', documents: [] }).split('; ')).toHaveLength(2);
+});
+
+test('a child run of the batch machine carries its parent execution (Step Functions adds it); other extra fields are refused', () => {
+  const child = { question: 'q', documents: ['s3://b/k'], [PARENT_EXECUTION_FIELD]: 'arn:aws:states:us-east-1:1:execution:batch:b1' };
+  expect(validateStartRequest(child)).toEqual({ question: 'q', documents: ['s3://b/k'] });
+  expect(() => validateStartRequest({ question: 'q', documents: ['s3://b/k'], parent: 'x' })).toThrow(InvalidInputError);
 });
