@@ -71,7 +71,13 @@ export const MATRIX_CASES: MatrixCase[] = [
     expect: same, quick: true,
   },
   { label: 'RootTurn timeout (2nd turn)', crashPoint: 'during a turn (invocation timeout)', faults: [{ point: 'lambda.RootTurn', kind: 'timeout', delayMs: 1500, afterHits: 1 }], expect: same },
-  { label: 'RootTurn container killed (2nd turn, 300 ms in)', crashPoint: 'after the model reply (container killed)', faults: [{ point: 'lambda.RootTurn', kind: 'kill', delayMs: 300, afterHits: 1 }], expect: same, quick: true, lostReplies: 1 },
+  // The 2nd turn's root reply is held for 1.5 s so the kill at 300 ms lands inside the invocation on any machine
+  // (a bare 300 ms timer missed the whole turn on a quiet one); the held reply is lost with the container.
+  {
+    label: 'RootTurn container killed (2nd turn, waiting for the model reply)', crashPoint: 'during the model call (container killed)',
+    faults: [{ point: 'bedrock.converse.root', kind: 'delay', delayMs: 1500, afterHits: 1, times: 1 }, { point: 'lambda.RootTurn', kind: 'kill', delayMs: 300, afterHits: 1 }],
+    expect: same, quick: true, lostReplies: 1,
+  },
   { label: 'RootTurn container killed (4th turn, during its cell)', crashPoint: 'during a cell (container killed)', faults: [{ point: 'lambda.RootTurn', kind: 'kill', delayMs: 1200, afterHits: 3 }], expect: same },
   { label: 'RootTurn throttled (Lambda 429) ×1', crashPoint: 'between turns', faults: [{ point: 'lambda.RootTurn', kind: 'throttle' }], expect: same },
   { label: 'FinalizeRun timeout', crashPoint: 'in finalize', faults: [{ point: 'lambda.FinalizeRun', kind: 'timeout', delayMs: 1500 }], expect: same, quick: true },
