@@ -59,6 +59,9 @@ test('the check sees every poison when one session runs it twice (so a reused se
 });
 
 test.each([1, 2])('concurrency %i: no item sees an earlier item\'s poison; no sandbox process is left', async (concurrency) => {
+  // Jest reuses its worker process across test files: processes an earlier file left under it are not this batch's.
+  const key = (p: { pid: number; start: string }) => `${p.pid}:${p.start}`;
+  const before = new Set(descendants(process.pid).map(key));
   const { summary, lines } = await runBatch({
     manifest: path.join(dir, 'iso.jsonl'), concurrency, llm: `scripted:${path.join(dir, 'script.json')}`, stateDir: path.join(dir, `state-${concurrency}`),
     outDir: path.join(dir, `out-${concurrency}`), quiet: true, runDefaults: { ...SCRIPTED_MODEL_IDS },
@@ -70,11 +73,11 @@ test.each([1, 2])('concurrency %i: no item sees an earlier item\'s poison; no sa
   stopSnapshotMakers();
   const live = async () => {
     for (let i = 0; i < 50; i++) {
-      const left = descendants(process.pid).filter(stillRunning);
+      const left = descendants(process.pid).filter((p) => stillRunning(p) && !before.has(key(p)));
       if (left.length === 0) return left;
       await new Promise((r) => setTimeout(r, 100)); // a killed maker is reaped on the event loop
     }
-    return descendants(process.pid).filter(stillRunning);
+    return descendants(process.pid).filter((p) => stillRunning(p) && !before.has(key(p)));
   };
   expect(await live()).toEqual([]);
 });
