@@ -23,16 +23,9 @@ export { MIN_CELL_TIME_MS } from './settings';
 /** Largest stdout+stderr the sandbox captures per cell (head and tail kept); the model sees at most maxOutputChars. */
 export const MAX_CAPTURE_CHARS = 1_000_000;
 
-/** A zod issue as one line: `maxIterations must be ... , got 0`. */
+/** A zod issue as one line: `maxIterations must be at least 1, got 0` (the table's schemas carry the messages). */
 function problem(key: string, value: unknown, issue: z.core.$ZodIssue | undefined): string {
-  const i = issue as { code?: string; minimum?: unknown; maximum?: unknown; inclusive?: boolean; expected?: string } | undefined;
-  let what = 'is not valid';
-  if (i?.code === 'too_small') what = typeof value === 'string' ? 'must be a non-empty string' : i.inclusive === false ? `must be greater than ${i.minimum}` : `must be at least ${i.minimum}`;
-  else if (i?.code === 'too_big') what = `must be at most ${i.maximum}`;
-  else if (i?.code === 'invalid_type' && i.expected === 'int') what = 'must be an integer';
-  else if (i?.code === 'invalid_type') what = `must be a ${i.expected === 'string' ? 'non-empty string' : i.expected}`;
-  else if (i?.code === 'invalid_format' || i?.code === 'not_multiple_of') what = 'must be an integer';
-  return `${key} ${what}, got ${JSON.stringify(value)}`;
+  return `${key} ${issue?.message ?? 'is not valid'}, got ${JSON.stringify(value)}`;
 }
 
 /**

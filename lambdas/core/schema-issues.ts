@@ -40,12 +40,19 @@ export interface IssueLineOptions {
   what: string;
   /** The schema that found the issues: the known fields listed with an unknown one (and did-you-mean) come from it. */
   schema?: z.ZodType;
+  /** Put before every field path: `watchProfiles` names `watchProfiles.ops.questions` (and the whole value). */
+  prefix?: string;
 }
 
 /** One reason per issue (unknown fields one each), in the order zod found them. */
 export function issueLines(error: z.ZodError, options: IssueLineOptions): string[] {
   return error.issues.flatMap((issue) => {
-    const where = issuePath(issue.path);
+    const where = options.prefix && !issue.path.length ? options.prefix : issuePath(options.prefix ? [options.prefix, ...issue.path] : issue.path);
+    if (issue.code === 'invalid_key') {
+      // A record key its key schema refused: the key schema's own message says what keys must be.
+      const inner = issue.issues.map((i) => i.message).join('; ');
+      return [`${where || options.what} is not a valid name: ${inner}`];
+    }
     if (issue.code === 'unrecognized_keys') {
       const allowed = options.schema ? keysAt(options.schema, issue.path) : [];
       const inWhat = where ? `in ${where}` : `in ${options.what}`;

@@ -44,14 +44,24 @@ export interface SettingSpec {
   readonly minReason?: string;
 }
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
+/**
+ * An integer setting from `min` to `max`. The messages are the ones users read (`maxIterations must be at least 1,
+ * got 0`), declared with the bounds they explain.
+ */
+const int = (min: number, max: number) => z.number({ error: 'must be a number' }).int({ error: 'must be an integer' })
+  .min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+/** One of `values`, said in the message. */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
 
 /**
  * A cell is not started with less time than this left in the turn (core/cell-runner), so a `cellTimeoutMs`
  * below it could never run any code: the table refuses it.
  */
 export const MIN_CELL_TIME_MS = 5_000;
-const modelId = z.string().trim().min(1);
+const modelId = z.string({ error: 'must be a non-empty string' }).trim().min(1, 'must be a non-empty string');
+
+/** EventBridge Scheduler expressions the stack accepts: `rate(N unit)` or `cron(...)`. */
+export const SCHEDULE_EXPRESSION = /^(?:rate\(\s*\d+\s+(?:minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$/;
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -112,7 +122,7 @@ export const SETTINGS = {
     flag: { name: 'max-tokens', placeholder: 'N' }, help: 'optional cap on root+sub tokens per run',
   },
   maxCostUsd: {
-    schema: z.number().positive(), run: true, pipeline: false,
+    schema: z.number({ error: 'must be a number' }).positive('must be greater than 0'), run: true, pipeline: false,
     flag: { name: 'max-cost', placeholder: 'USD' }, help: 'optional cap on the estimated cost per run (USD)',
   },
   maxConsecutiveErrors: {
@@ -124,15 +134,15 @@ export const SETTINGS = {
     env: 'SESSION_TIMEOUT_SECONDS', context: 'sessionTimeoutSeconds', help: 'AgentCore sandbox session timeout (900-28800 s)',
   },
   networkMode: {
-    schema: z.enum(['PUBLIC', 'VPC']), default: 'PUBLIC', run: false, pipeline: true, context: 'networkMode',
+    schema: oneOf(['PUBLIC', 'VPC']), default: 'PUBLIC', run: false, pipeline: true, context: 'networkMode',
     help: 'PUBLIC (sandbox has internet egress) or VPC (private isolated subnets, VPC endpoints only)',
   },
   logRetentionDays: {
-    schema: z.union(LOG_RETENTION_DAYS.map((d) => z.literal(d))), default: 90, run: false, pipeline: true, context: 'logRetentionDays',
+    schema: z.union(LOG_RETENTION_DAYS.map((d) => z.literal(d)), { error: `must be one of ${LOG_RETENTION_DAYS.join(', ')} (days)` }), default: 90, run: false, pipeline: true, context: 'logRetentionDays',
     help: 'retention of every log group (a CloudWatch Logs value in days, default 90)',
   },
   removalPolicy: {
-    schema: z.enum(['retain', 'destroy']), default: 'retain', run: false, pipeline: true, context: 'removalPolicy',
+    schema: oneOf(['retain', 'destroy']), default: 'retain', run: false, pipeline: true, context: 'removalPolicy',
     help: 'retain (keep bucket, table and logs when the stack is deleted) or destroy',
   },
   maxInputChars: {
@@ -144,7 +154,8 @@ export const SETTINGS = {
     help: 'days until DynamoDB TTL may delete a run\'s items (1-3650, default 90)',
   },
   schedule: {
-    schema: z.string(), run: false, pipeline: true, context: 'schedule',
+    schema: z.string({ error: 'must be a string' }).trim().regex(SCHEDULE_EXPRESSION, 'must be an EventBridge schedule expression like rate(1 hour) or cron(0 6 * * ? *)'),
+    run: false, pipeline: true, context: 'schedule',
     help: 'EventBridge Scheduler expression (rate(...)/cron(...), UTC) that starts the batch state machine',
   },
   batchMaxConcurrency: {
@@ -170,7 +181,29 @@ export type EnvSettingName = { [K in SettingName]: (typeof SETTINGS)[K] extends 
 export const ENV_SETTING_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter((k) => 'env' in SETTINGS[k]) as EnvSettingName[];
 
 /** Names of the per-run settings (the `RunConfig` fields). */
-export const RUN_SETTING_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter((k) => SETTINGS[k].run);
+export const RUN_SETTING_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter((k) => SETTINGS[k].run) as RunSettingName[];
+
+/** A per-run setting (`run: true`): a field of `RunConfig`. */
+export type RunSettingName = { [K in SettingName]: (typeof SETTINGS)[K]['run'] extends true ? K : never }[SettingName];
+/** Run settings with a default: always present in a resolved `RunConfig`. */
+type DefaultedRunSettingName = { [K in RunSettingName]: (typeof SETTINGS)[K] extends { default: unknown } ? K : never }[RunSettingName];
+
+/**
+ * The run configuration, inferred from the table: a run setting with a default is a required field, one without
+ * (an optional cap) an optional field; each typed by its schema. Adding a run setting to the table adds the field.
+ */
+export type RunSettings =
+  & { -readonly [K in DefaultedRunSettingName]: SettingValue<K> }
+  & { -readonly [K in Exclude<RunSettingName, DefaultedRunSettingName>]?: SettingValue<K> };
+
+/**
+ * Per-run options as untrusted input gives them (manifest `options`, batch lines, watch profiles, the start
+ * request): every run setting optional, each checked by its table schema, no other key. The JSON Schema of run
+ * options is exported from it.
+ */
+export const runOptionsSchema = z.strictObject(Object.fromEntries(
+  RUN_SETTING_NAMES.map((k) => [k, (SETTINGS[k].schema as z.ZodType).describe(SETTINGS[k].help).optional()]),
+), { error: 'must be an object of run options' }).describe('Per-run options (settings table); unknown keys are refused');
 
 /** Context keys `bin/app.ts` reads that are not settings of the table (stack name and network placement). */
 export const EXTRA_CONTEXT_KEYS = ['stackName', 'vpcId', 'vpcAvailabilityZones', 'vpcEndpoints'] as const;
@@ -196,6 +229,5 @@ export function boundsOf(name: SettingName): { min: number; max: number } {
 
 /** The JSON Schema of per-run options (manifest `options`, batch lines, `runRlm`): every run setting, none other. */
 export function runOptionsJsonSchema(): Record<string, unknown> {
-  const shape = Object.fromEntries(RUN_SETTING_NAMES.map((k) => [k, (SETTINGS[k].schema as z.ZodType).describe(SETTINGS[k].help).optional()]));
-  return z.toJSONSchema(z.strictObject(shape), { target: 'draft-2020-12' }) as Record<string, unknown>;
+  return z.toJSONSchema(runOptionsSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
 /** Domain types shared by core, adapters and handlers. Plain JSON-serialisable data only. */
+import type { RunSettings } from './settings';
 
 /** Token usage of one or more model calls. */
 export interface TokenUsage {
@@ -19,28 +20,14 @@ export interface DocumentRef {
   chars: number;
 }
 
-/** Limits and knobs of one run. Defaults in `config.ts`. */
-export interface RunLimits {
-  maxIterations: number;
-  /** Output-token limit of each root call (Bedrock `inferenceConfig.maxTokens`); a reply cut at it is told so. */
-  rootMaxOutputTokens?: number;
-  maxOutputChars: number;
-  cellTimeoutMs: number;
-  /** Output-token limit of each sub-call; absent: the model's own default. A reply cut at it says so. */
-  subMaxOutputTokens?: number;
-  subConcurrency: number;
-  maxSubCalls?: number;
-  /** Cap on root + sub tokens (input + output). */
-  maxTotalTokens?: number;
-  maxCostUsd?: number;
-  maxConsecutiveErrors?: number;
-}
+/**
+ * Everything that configures a run: inferred from the settings table (`settings.ts`), where each field's type,
+ * bounds, default and help line are declared once. Defaults in `config.ts` (`DEFAULT_RUN_CONFIG`).
+ */
+export interface RunConfig extends RunSettings {}
 
-/** Everything that configures a run. */
-export interface RunConfig extends RunLimits {
-  rootModelId: string;
-  subModelId: string;
-}
+/** Limits and knobs of one run: the run config without the model IDs. */
+export type RunLimits = Omit<RunConfig, 'rootModelId' | 'subModelId'>;
 
 /** One sub-LLM call made from the sandbox (kept small: previews, not whole prompts). */
 export interface SubCallRecord {

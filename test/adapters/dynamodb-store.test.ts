@@ -64,6 +64,8 @@ function newRun(overrides: Partial<RunRecord> = {}): RunRecord {
       maxOutputChars: 20000,
       cellTimeoutMs: 60000,
       subConcurrency: 4,
+      rootMaxOutputTokens: 16000,
+      maxConsecutiveErrors: 8,
     },
     iterations: 0,
     totals: zeroTotals(),

@@ -90,10 +90,26 @@ describe('job manifests', () => {
     expect(reasons.join('\n')).toMatch(/documents\[1\]: .* is in bucket other-bucket/);
     expect(reasons.join('\n')).toMatch(/documents\[2\]: .*"\." or "\.\." segments/);
     expect(reasons.join('\n')).toMatch(/documents\[3\]: .*not a key or an s3:\/\/ URI/);
-    expect(reasons.join('\n')).toMatch(/options: unknown run option "maxIteration"/);
+    expect(reasons.join('\n')).toMatch(/unknown field "maxIteration" in "options"; did you mean maxIterations\?/);
     expect(reasonsOf(() => parseJobManifest(JSON.stringify({ question: '  ', documents: [] }), resolve))).toEqual([
-      '"documents" must be a non-empty array of keys, prefixes ending in "/", or URIs', '"question" must be a non-empty string',
+      '"question" must be a non-empty string', '"documents" must be a non-empty array of keys, prefixes ending in "/", or URIs',
     ]);
+  });
+  it('names the field of every problem the schema finds (the schema is the validator)', () => {
+    const reasons = (manifest: unknown) => reasonsOf(() => parseJobManifest(JSON.stringify(manifest), resolve));
+    expect(reasons({ question: 'q', questions: ['a'], documents: ['documents/a'] })).toEqual([
+      'the job manifest needs "question" (a string) or "questions" (an array of strings), not both',
+    ]);
+    expect(reasons({ questions: Array(101).fill('q'), documents: ['documents/a'] })).toEqual(['"questions" has 101 questions; at most 100 per job manifest']);
+    expect(reasons({ questions: ['ok', ' '], documents: ['documents/a', 7], tags: { n: 1 } })).toEqual([
+      'questions[1] must be a non-empty string', 'documents[1] must be a URI string or {"uri": ..., "name": ...}', 'tags.n must be a string',
+    ]);
+    expect(reasons({ question: 'q', documents: ['documents/a'], options: { maxIterations: 0, maxCostUsd: 'x' } })).toEqual([
+      'options.maxIterations must be at least 1', 'options.maxCostUsd must be a number',
+    ]);
+    expect(reasons([1, 2])).toEqual(['the job manifest must be a JSON object']);
+    expect(parseJobManifest(JSON.stringify({ question: ' q ', documents: [{ uri: 'documents/a', name: 'A' }] }), resolve))
+      .toEqual({ questions: ['q'], documents: [{ uri: `s3://${BUCKET}/documents/a`, name: 'A' }] });
   });
 });
 
@@ -105,6 +121,13 @@ describe('watch profiles', () => {
     expect(runs.map((r) => r.request.documents)).toEqual([[`s3://${BUCKET}/inbox/contracts/msa.txt`], [`s3://${BUCKET}/inbox/contracts/msa.txt`]]);
     expect(runs[0].name).toMatch(/^inbox-contracts-msa-txt-[0-9a-f]{16}-q0$/);
     expect(() => validateWatchProfiles({ 'bad name': { questions: [] }, ok: { questions: ['q'], options: { nope: 1 } } })).toThrow(ConfigError);
+    expect(() => validateWatchProfiles({ 'bad name': { questions: ['q'] }, ok: { questions: [], options: { maxIteration: 1 } }, x: 'q' })).toThrow(
+      'watchProfiles["bad name"] is not a valid name: profile names are 1-40 letters, digits, "_" or "-" (the folder under inbox/); '
+      + 'watchProfiles.ok.questions must be a non-empty array of non-empty strings; '
+      + 'unknown field "maxIteration" in watchProfiles.ok.options; did you mean maxIterations?',
+    );
+    expect(() => validateWatchProfiles({ x: 'q' })).toThrow('watchProfiles.x must be an object {questions, options?}');
+    expect(() => validateWatchProfiles(['q'])).toThrow('watchProfiles must be an object of profile name -> {questions, options?}');
     expect(() => serializeWatchProfiles({ big: { questions: ['x'.repeat(4000)] } })).toThrow(/limit is 3072/);
     expect(parseWatchProfilesJson(undefined)).toEqual({});
   });
@@ -130,7 +153,7 @@ describe('batch manifests', () => {
     expect(items[2].error).toBe('"question" must be a non-empty string');
     expect(items[3].error).toMatch(/"documents" must be a non-empty array/);
     expect(items[4].error).toMatch(/duplicate id "a"/);
-    expect(items[5].error).toMatch(/unknown run option "turns"/);
+    expect(items[5].error).toMatch(/^unknown field "turns" in "options" \(allowed: rootModelId, /);
     expect(items[0].request).toEqual({ question: 'Q1', documents: [`s3://${BUCKET}/documents/a.txt`], options: {}, tags: { trigger: 'batch', batch: 'm-1', item: 'a' } });
     expect(items[6].request!.tags).toEqual({ k: 'v', trigger: 'batch', batch: 'm-1', item: '7' });
     expect(items[6].runId).toBe('b-m-1-6');

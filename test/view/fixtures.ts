@@ -55,7 +55,7 @@ export function writeBigRun(stateDir: string, docsDir: string, opts: { turns: nu
   const docText = ['alpha.txt', 'beta.txt'].map((n) => readFileSync(path.join(docsDir, n), 'utf8'));
   const documents = ['alpha.txt', 'beta.txt'].map((n, i) => ({ name: n, uri: pathToFileURL(path.join(docsDir, n)).href, chars: docText[i].length }));
   const t0 = Date.parse('2026-12-01T10:00:00.000Z');
-  const config = { rootModelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', subModelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0', maxIterations: opts.turns, maxOutputChars: 20000, cellTimeoutMs: 300000, subConcurrency: 16 };
+  const config = { rootModelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', subModelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0', maxIterations: opts.turns, maxOutputChars: 20000, cellTimeoutMs: 300000, subConcurrency: 16, rootMaxOutputTokens: 16000, maxConsecutiveErrors: 8 };
   const turns: TurnRecord[] = [];
   for (let t = 1; t <= opts.turns; t++) {
     const records: SubCallRecord[] = [];

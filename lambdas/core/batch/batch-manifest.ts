@@ -4,10 +4,13 @@
  * documents, unknown fields or options, duplicate id, over the item limit) becomes an item with an
  * `error`, reported as failed in the results rather than dropped.
  */
+import { z } from 'zod';
+import { runOptionsSchema } from '../settings';
+import { questionSchema, tagsSchema } from '../start-request';
 import type { StartRunRequest } from '../types';
 import type { DocumentResolver } from './documents';
 import { resolveDocumentEntries } from './documents';
-import { checkKnownKeys, checkOptions, checkStartRequest, checkTags, parseJsonObject } from './fields';
+import { manifestDocumentsSchema, parseJson, reasonsOfSchema } from './fields';
 import { batchItemRunName } from './names';
 
 /** Most items (non-blank lines) per manifest; later lines are reported as failed. */
@@ -15,7 +18,22 @@ export const MAX_BATCH_ITEMS = 10_000;
 /** Largest manifest read (bytes). */
 export const MAX_BATCH_MANIFEST_BYTES = 64 * 1024 * 1024;
 
-const ITEM_FIELDS = ['id', 'question', 'documents', 'options', 'tags'] as const;
+const ITEM_ID = 'must be a non-empty string or a number';
+/** An item's `id`: read even from a line that is otherwise wrong, so its failure is reported under its name. */
+const itemIdSchema = z.union([z.string({ error: ITEM_ID }).regex(/\S/, ITEM_ID).trim(), z.number({ error: ITEM_ID })], { error: ITEM_ID });
+
+/**
+ * One line of a batch manifest, declared once: `parseBatchManifest` checks each line with it and
+ * `schemas/batch-line.schema.json` is exported from it.
+ */
+export const batchLineSchema = z.strictObject({
+  id: itemIdSchema.optional()
+    .describe('The item\'s name in the results (default line-<n>); unique within the manifest'),
+  question: questionSchema,
+  documents: manifestDocumentsSchema,
+  options: runOptionsSchema.optional(),
+  tags: tagsSchema.optional(),
+}, { error: 'must be a JSON object' }).describe('One line of an rlm-pipeline batch manifest (JSON Lines), docs/triggers.md');
 
 /** One line of a batch manifest. */
 export interface BatchItem {
@@ -41,7 +59,10 @@ export interface ParseBatchOptions {
   maxItems?: number;
 }
 
-/** Parse a manifest into items (valid and invalid), in file order. Never throws for bad lines. */
+/**
+ * Parse a manifest into items (valid and invalid), in file order. Each line: JSON, then `batchLineSchema`, then
+ * what one line cannot say (unique ids, the item limit, the resolver's rules for documents). Never throws for bad lines.
+ */
 export function parseBatchManifest(text: string, options: ParseBatchOptions): BatchItem[] {
   const maxItems = options.maxItems ?? MAX_BATCH_ITEMS;
   const items: BatchItem[] = [];
@@ -52,32 +73,30 @@ export function parseBatchManifest(text: string, options: ParseBatchOptions): Ba
     const index = items.length;
     const line = i + 1;
     const reasons: string[] = [];
-    const raw = parseJsonObject(content, reasons, `line ${line}`);
-    let id = `line-${line}`;
-    if (raw && raw.id !== undefined) {
-      if ((typeof raw.id === 'string' && raw.id.trim()) || typeof raw.id === 'number') id = String(raw.id).trim();
-      else reasons.push('"id" must be a non-empty string or a number');
-    }
+    const { value } = parseJson(content, reasons, `line ${line}`);
+    const checked = reasons.length ? undefined : reasonsOfSchema(batchLineSchema, value, `line ${line}`);
+    if (checked) reasons.push(...checked.reasons);
+    const rawId = itemIdSchema.safeParse((value as { id?: unknown } | null)?.id);
+    const id = rawId.success ? String(rawId.data) : `line-${line}`;
     if (seen.has(id)) reasons.push(`duplicate id "${id}" (ids must be unique within a manifest)`);
     seen.add(id);
     if (index >= maxItems) reasons.push(`the manifest has more than ${maxItems} items; split it into several manifests`);
     const base = { index, line, id, runId: batchItemRunName(options.batchId, index) };
-    if (!raw || reasons.length) {
+    if (!checked?.ok || reasons.length) {
       items.push({ ...base, error: reasons.join('; ') });
       return;
     }
-    checkKnownKeys(raw, ITEM_FIELDS, reasons, `line ${line}`);
-    if (typeof raw.question !== 'string' || !raw.question.trim()) reasons.push('"question" must be a non-empty string');
-    const { documents, reasons: docReasons } = resolveDocumentEntries(raw.documents, options.resolveDocument);
-    reasons.push(...docReasons);
-    const runOptions = checkOptions(raw.options, reasons);
-    const tags = checkTags(raw.tags, reasons);
-    const request = reasons.length ? undefined : checkStartRequest({
-      question: raw.question as string, documents,
-      options: runOptions ?? {},
-      tags: { ...(tags ?? {}), trigger: 'batch', batch: options.batchId, item: id },
-    }, reasons);
-    items.push(request ? { ...base, request } : { ...base, error: reasons.join('; ') });
+    const { documents, reasons: docReasons } = resolveDocumentEntries(checked.data.documents, options.resolveDocument);
+    if (docReasons.length) {
+      items.push({ ...base, error: docReasons.join('; ') });
+      return;
+    }
+    const request: StartRunRequest = {
+      question: checked.data.question, documents,
+      options: (checked.data.options ?? {}) as StartRunRequest['options'],
+      tags: { ...(checked.data.tags ?? {}), trigger: 'batch', batch: options.batchId, item: id },
+    };
+    items.push({ ...base, request });
   });
   return items;
 }

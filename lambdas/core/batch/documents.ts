@@ -34,25 +34,20 @@ export function bucketDocumentResolver(bucket: string, allowedPrefixes: readonly
   };
 }
 
-/** Resolve every entry (strings or `{uri, name}`), collecting one reason per bad entry. */
+/**
+ * Resolve entries the manifest schema accepted (strings or `{uri, name}`) with the bucket's rules, collecting one
+ * reason per entry the resolver refuses (`documents[1]: "..." is in bucket other; documents must be in ...`).
+ */
 export function resolveDocumentEntries(
-  raw: unknown,
+  entries: ReadonlyArray<string | { uri: string; name?: string }>,
   resolve: DocumentResolver,
   field = 'documents',
 ): { documents: Array<string | { uri: string; name?: string }>; reasons: string[] } {
   const reasons: string[] = [];
   const documents: Array<string | { uri: string; name?: string }> = [];
-  if (!Array.isArray(raw) || raw.length === 0) {
-    return { documents, reasons: [`"${field}" must be a non-empty array of keys, prefixes ending in "/", or URIs`] };
-  }
-  raw.forEach((entry, i) => {
+  entries.forEach((entry, i) => {
     try {
-      if (typeof entry === 'string' && entry.trim()) documents.push(resolve(entry));
-      else if (entry && typeof entry === 'object' && typeof (entry as { uri?: unknown }).uri === 'string') {
-        const { uri, name } = entry as { uri: string; name?: unknown };
-        if (name !== undefined && (typeof name !== 'string' || !name.trim())) throw new Error('"name" must be a non-empty string');
-        documents.push({ uri: resolve(uri), ...(typeof name === 'string' ? { name } : {}) });
-      } else throw new Error('must be a non-empty string or {"uri": ..., "name": ...}');
+      documents.push(typeof entry === 'string' ? resolve(entry) : { uri: resolve(entry.uri), ...(entry.name !== undefined ? { name: entry.name } : {}) });
     } catch (err) {
       reasons.push(`${field}[${i}]: ${(err as Error).message}`);
     }

@@ -1,63 +1,41 @@
-/** Field checks shared by job manifests, batch lines and watch profiles (collecting reasons, not throwing). */
-import { resolveRunConfig } from '../config';
-import { validateStartRequest } from '../start-request';
-import type { RunConfig, StartRunRequest } from '../types';
+/**
+ * The parts the manifest schemas share (job manifest, batch line, watch profiles), and the two checks every
+ * manifest reader layers around its schema: JSON syntax before it, and the schema's issues as reasons after it.
+ * The schemas are the runtime authority; their JSON Schemas are exported from the same declarations (schemas/).
+ */
+import { z } from 'zod';
+import { issueLines } from '../schema-issues';
+import { documentEntrySchema } from '../start-request';
 
-/** Validate `options` with `resolveRunConfig` (unknown keys and bad values are refused). */
-export function checkOptions(raw: unknown, reasons: string[], field = 'options'): Partial<RunConfig> | undefined {
-  if (raw === undefined) return undefined;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    reasons.push(`"${field}" must be an object of run options`);
-    return undefined;
-  }
+const MANIFEST_DOCUMENTS = 'must be a non-empty array of keys, prefixes ending in "/", or URIs';
+
+/** The documents of a manifest: keys under the readable prefixes, prefixes ending in "/", or s3:// URIs (resolved after). */
+export const manifestDocumentsSchema = z.array(documentEntrySchema, { error: MANIFEST_DOCUMENTS }).min(1, MANIFEST_DOCUMENTS)
+  .describe('Keys under documents/ or inbox/, prefixes ending in "/", or s3:// URIs');
+
+/** One manifest document entry as its schema outputs it (trimmed). */
+export type ManifestDocumentEntry = z.output<typeof documentEntrySchema>;
+
+/** What {@link reasonsOfSchema} gives: the parsed value, or one reason per problem. */
+export type SchemaCheck<T> = { ok: true; data: T; reasons: [] } | { ok: false; reasons: string[] };
+
+/**
+ * Check `raw` with `schema`, every problem as one reason naming its field (`"question" must be a non-empty
+ * string`, `options.maxIterations must be at most 200`, `unknown field "color" in the job manifest; ...`).
+ * `prefix` is put before field paths (`watchProfiles` gives `watchProfiles.ops.questions ...`).
+ */
+export function reasonsOfSchema<S extends z.ZodType>(schema: S, raw: unknown, what: string, prefix?: string): SchemaCheck<z.output<S>> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, data: parsed.data, reasons: [] };
+  return { ok: false, reasons: issueLines(parsed.error, { what, schema, ...(prefix ? { prefix } : {}) }) };
+}
+
+/** Parse JSON text, recording why not (the schema then says what the value must be). */
+export function parseJson(text: string, reasons: string[], what: string): { value?: unknown } {
   try {
-    resolveRunConfig(raw as Record<string, unknown>);
-  } catch (err) {
-    reasons.push(`${field}: ${(err as Error).message}`);
-    return undefined;
-  }
-  return raw as Partial<RunConfig>;
-}
-
-/** Validate `tags` (an object of strings). */
-export function checkTags(raw: unknown, reasons: string[]): Record<string, string> | undefined {
-  if (raw === undefined) return undefined;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw) || Object.values(raw).some((v) => typeof v !== 'string')) {
-    reasons.push('"tags" must be an object of strings');
-    return undefined;
-  }
-  return raw as Record<string, string>;
-}
-
-/** Refuse keys outside `allowed` (typos must not be silently ignored). */
-export function checkKnownKeys(obj: Record<string, unknown>, allowed: readonly string[], reasons: string[], what: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) reasons.push(`unknown field "${key}" in ${what} (allowed: ${allowed.join(', ')})`);
-  }
-}
-
-/** Run a request through `validateStartRequest`, recording its message as a reason instead of throwing. */
-export function checkStartRequest(request: StartRunRequest, reasons: string[], prefix = ''): StartRunRequest | undefined {
-  try {
-    return validateStartRequest(request);
-  } catch (err) {
-    reasons.push(prefix + (err as Error).message);
-    return undefined;
-  }
-}
-
-/** Parse JSON text into an object, recording why not. */
-export function parseJsonObject(text: string, reasons: string[], what: string): Record<string, unknown> | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
+    return { value: JSON.parse(text) as unknown };
   } catch (err) {
     reasons.push(`${what} is not valid JSON: ${(err as Error).message}`);
-    return undefined;
+    return {};
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    reasons.push(`${what} must be a JSON object`);
-    return undefined;
-  }
-  return value as Record<string, unknown>;
 }

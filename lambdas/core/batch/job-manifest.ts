@@ -6,11 +6,14 @@
  * { "questions": ["...", "..."], "documents": ["s3://<bucket>/documents/a.txt"] }
  * ```
  */
+import { z } from 'zod';
+import { runOptionsSchema } from '../settings';
+import { questionSchema, tagsSchema } from '../start-request';
 import type { RunConfig, StartRunRequest } from '../types';
 import type { DocumentResolver } from './documents';
 import { resolveDocumentEntries } from './documents';
 import { ManifestError } from './errors';
-import { checkKnownKeys, checkOptions, checkStartRequest, checkTags, parseJsonObject } from './fields';
+import { manifestDocumentsSchema, parseJson, reasonsOfSchema } from './fields';
 import { jobRunName } from './names';
 import type { CreatedObject } from './object-event';
 
@@ -19,7 +22,28 @@ export const MAX_JOB_MANIFEST_BYTES = 256 * 1024;
 /** Most questions one job manifest may ask. */
 export const MAX_JOB_QUESTIONS = 100;
 
-const JOB_FIELDS = ['question', 'questions', 'documents', 'options', 'tags'] as const;
+const NEEDS_QUESTION = 'needs "question" (a string) or "questions" (an array of strings), not both';
+
+/**
+ * `jobs/<name>.json`, declared once: the trigger validates manifests with it and `schemas/job-manifest.schema.json`
+ * is exported from it. "question or questions" is a check on the object (it runs alongside the field checks, so
+ * every problem is listed at once) and a `oneOf` in the JSON Schema.
+ */
+export const jobManifestSchema = z.strictObject({
+  question: questionSchema.optional(),
+  questions: z.array(questionSchema, { error: 'must be a non-empty array of strings' })
+    .min(1, 'must be a non-empty array of strings')
+    .max(MAX_JOB_QUESTIONS, { error: (issue) => `has ${(issue.input as unknown[]).length} questions; at most ${MAX_JOB_QUESTIONS} per job manifest` })
+    .optional(),
+  documents: manifestDocumentsSchema,
+  options: runOptionsSchema.optional(),
+  tags: tagsSchema.optional(),
+}, { error: 'must be a JSON object' }).superRefine((manifest, ctx) => {
+  const m = manifest as { question?: unknown; questions?: unknown };
+  if ((m.question === undefined) === (m.questions === undefined)) ctx.addIssue({ code: 'custom', message: NEEDS_QUESTION });
+}, { when: (payload) => payload.value !== null && typeof payload.value === 'object' && !Array.isArray(payload.value) })
+  .meta({ oneOf: [{ required: ['question'] }, { required: ['questions'] }] })
+  .describe('rlm-pipeline job manifest (jobs/<name>.json), docs/triggers.md');
 
 /** A validated job manifest. */
 export interface JobManifest {
@@ -36,41 +60,25 @@ export interface PlannedRun {
 }
 
 /**
- * Parse and validate a job manifest. Throws `ManifestError` listing every problem: invalid JSON,
- * no question, empty documents, documents outside the allowed prefixes, unknown fields or options.
+ * Parse and validate a job manifest: JSON, then `jobManifestSchema`, then the bucket's rules for each document
+ * (prefixes, bucket, no `..`). Throws `ManifestError` listing every problem, each naming its field.
  */
 export function parseJobManifest(text: string, resolve: DocumentResolver): JobManifest {
   const reasons: string[] = [];
-  const raw = parseJsonObject(text, reasons, 'the job manifest');
-  if (!raw) throw new ManifestError(reasons);
-  checkKnownKeys(raw, JOB_FIELDS, reasons, 'the job manifest');
-
-  let questions: unknown[] = [];
-  if (raw.question !== undefined && raw.questions !== undefined) reasons.push('give "question" or "questions", not both');
-  else if (raw.questions !== undefined) {
-    if (!Array.isArray(raw.questions) || raw.questions.length === 0) reasons.push('"questions" must be a non-empty array of strings');
-    else questions = raw.questions;
-  } else if (raw.question !== undefined) questions = [raw.question];
-  else reasons.push('the job manifest needs "question" (a string) or "questions" (an array of strings)');
-  if (questions.length > MAX_JOB_QUESTIONS) reasons.push(`${questions.length} questions; at most ${MAX_JOB_QUESTIONS} per job manifest`);
-
-  const { documents, reasons: docReasons } = resolveDocumentEntries(raw.documents, resolve);
-  reasons.push(...docReasons);
-  const options = checkOptions(raw.options, reasons);
-  const tags = checkTags(raw.tags, reasons);
-
-  const valid: string[] = [];
-  questions.forEach((q, i) => {
-    const where = questions.length > 1 || raw.questions !== undefined ? `questions[${i}]: ` : '';
-    if (typeof q !== 'string' || !q.trim()) {
-      reasons.push(`${where}"question" must be a non-empty string`);
-      return;
-    }
-    const checked = checkStartRequest({ question: q, documents: documents.length ? documents : ['placeholder'] }, reasons, where);
-    if (checked) valid.push(checked.question);
-  });
+  const { value } = parseJson(text, reasons, 'the job manifest');
   if (reasons.length) throw new ManifestError(reasons);
-  return { questions: valid, documents, ...(options ? { options } : {}), ...(tags ? { tags } : {}) };
+  const checked = reasonsOfSchema(jobManifestSchema, value, 'the job manifest');
+  reasons.push(...checked.reasons);
+  // The documents are resolved even when another field is wrong, so one upload reports every problem.
+  const entries = manifestDocumentsSchema.safeParse((value as { documents?: unknown } | null)?.documents);
+  const { documents, reasons: docReasons } = resolveDocumentEntries(entries.success ? entries.data : [], resolve);
+  reasons.push(...docReasons);
+  if (!checked.ok || reasons.length) throw new ManifestError(reasons);
+  const { question, questions, options, tags } = checked.data;
+  return {
+    questions: questions ?? [question as string], documents,
+    ...(options ? { options: options as Partial<RunConfig> } : {}), ...(tags ? { tags } : {}),
+  };
 }
 
 /** The runs a job manifest starts: one per question, named deterministically from the object version. */

@@ -6,9 +6,12 @@
  * Size limit: all environment variables of a Lambda share 4 KB, so the serialised profiles may take at
  * most `MAX_WATCH_PROFILES_JSON_BYTES` (3,072 bytes); `cdk synth` fails with `ConfigError` beyond it.
  */
+import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { runOptionsSchema } from '../settings';
+import { questionSchema } from '../start-request';
 import type { RunConfig } from '../types';
-import { checkKnownKeys, checkOptions } from './fields';
+import { reasonsOfSchema } from './fields';
 import type { PlannedRun } from './job-manifest';
 import { inboxRunName } from './names';
 import type { CreatedObject } from './object-event';
@@ -17,6 +20,20 @@ import type { CreatedObject } from './object-event';
 export const MAX_WATCH_PROFILES_JSON_BYTES = 3072;
 /** Profile names: the folder under `inbox/`. */
 export const WATCH_PROFILE_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+
+/**
+ * `watchProfiles`, declared once: folder under inbox/ -> standing questions. The stack (`cdk synth`) and the
+ * trigger Lambda validate with it; `schemas/watch-profiles.schema.json` is exported from it. The size limit is
+ * checked on top (`serializeWatchProfiles`).
+ */
+export const watchProfilesSchema = z.record(
+  z.string().regex(WATCH_PROFILE_NAME, 'profile names are 1-40 letters, digits, "_" or "-" (the folder under inbox/)'),
+  z.strictObject({
+    questions: z.array(questionSchema, { error: 'must be a non-empty array of non-empty strings' }).min(1, 'must be a non-empty array of non-empty strings'),
+    options: runOptionsSchema.optional(),
+  }, { error: 'must be an object {questions, options?}' }),
+  { error: 'must be an object of profile name -> {questions, options?}' },
+).describe(`rlm-pipeline watch profiles (at most ${MAX_WATCH_PROFILES_JSON_BYTES} bytes as JSON), docs/triggers.md`);
 
 /** Standing questions of one watch folder. */
 export interface WatchProfile {
@@ -27,32 +44,12 @@ export interface WatchProfile {
 /** Profile name -> profile. */
 export type WatchProfiles = Record<string, WatchProfile>;
 
-/** Validate profiles from config. Throws `ConfigError` listing every problem. */
+/** Validate profiles from config (absent: none). Throws `ConfigError` listing every problem, each naming its field. */
 export function validateWatchProfiles(raw: unknown): WatchProfiles {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('watchProfiles must be an object of profile name -> {questions, options?}');
-  const reasons: string[] = [];
-  const out: WatchProfiles = {};
-  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
-    const where = `watchProfiles.${name}`;
-    if (!WATCH_PROFILE_NAME.test(name)) reasons.push(`${where}: profile names are 1-40 letters, digits, "_" or "-" (the folder under inbox/)`);
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      reasons.push(`${where} must be an object {questions, options?}`);
-      continue;
-    }
-    const p = value as Record<string, unknown>;
-    const local: string[] = [];
-    checkKnownKeys(p, ['questions', 'options'], local, where);
-    const questions = Array.isArray(p.questions) ? p.questions : [];
-    if (!questions.length || questions.some((q) => typeof q !== 'string' || !q.trim())) {
-      local.push(`${where}.questions must be a non-empty array of non-empty strings`);
-    }
-    const options = checkOptions(p.options, local, `${where}.options`);
-    reasons.push(...local);
-    if (!local.length) out[name] = { questions: (questions as string[]).map((q) => q.trim()), ...(options ? { options } : {}) };
-  }
-  if (reasons.length) throw new ConfigError(reasons.join('; '));
-  return out;
+  const checked = reasonsOfSchema(watchProfilesSchema, raw, 'watchProfiles', 'watchProfiles');
+  if (!checked.ok) throw new ConfigError(checked.reasons.join('; '));
+  return checked.data as WatchProfiles;
 }
 
 /** Serialise validated profiles for the environment; throws `ConfigError` beyond the size limit. */
