@@ -82,9 +82,9 @@ describe('S3 trigger: job manifests', () => {
     const record = JSON.parse(s3.text('jobs/bad.error.json')!);
     expect(record).toMatchObject({ manifest: `s3://${BUCKET}/jobs/bad.json`, failedAt: '2025-06-02T14:03:22.000Z', versionId: sample.detail.object['version-id'] });
     expect(record.reasons).toEqual([
+      'questions[1] must be a non-empty string',
+      'unknown field "maxIteration" in "options"; did you mean maxIterations? (allowed: rootModelId, subModelId, maxIterations, rootMaxOutputTokens, maxOutputChars, cellTimeoutMs, subMaxOutputTokens, subConcurrency, maxSubCalls, maxTotalTokens, maxCostUsd, maxConsecutiveErrors)',
       'documents[0]: "results/secret.json" is outside the document prefixes (documents/, inbox/)',
-      'options: unknown run option "maxIteration"; did you mean maxIterations? (known: cellTimeoutMs, maxConsecutiveErrors, maxCostUsd, maxIterations, maxOutputChars, maxSubCalls, maxTotalTokens, rootMaxOutputTokens, rootModelId, subConcurrency, subMaxOutputTokens, subModelId)',
-      'questions[1]: "question" must be a non-empty string',
     ]);
     // The failure record itself arrives as an event under jobs/: ignored, so it never loops.
     expect((await handler(eventFor('jobs/bad.error.json'))).action).toBe('ignored');
