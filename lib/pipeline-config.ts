@@ -5,21 +5,24 @@
  * Pure: no aws-cdk-lib import. Invalid values throw `ConfigError` naming the context key and what
  * is allowed, so a bad `-c` fails `cdk synth` instead of the first run.
  */
+import type { z } from 'zod';
 import { DEFAULT_RUN_CONFIG } from '../lambdas/core/config';
 import { serializeWatchProfiles, parseWatchProfilesJson, validateWatchProfiles, type WatchProfiles } from '../lambdas/core/batch/watch-profiles';
 import { didYouMean } from '../lambdas/core/did-you-mean';
 import { ConfigError } from '../lambdas/core/errors';
-import { boundsOf, isNumericSetting, KNOWN_CONTEXT_KEYS, LOG_RETENTION_DAYS as TABLE_LOG_RETENTION_DAYS, SETTINGS, type SettingName } from '../lambdas/core/settings';
+import {
+  boundsOf, isNumericSetting, KNOWN_CONTEXT_KEYS, LOG_RETENTION_DAYS as TABLE_LOG_RETENTION_DAYS, SETTINGS, type SettingName, type SettingValue,
+} from '../lambdas/core/settings';
 
-/** How the sandbox reaches the network. */
-export type NetworkMode = 'PUBLIC' | 'VPC';
-/** What happens to data resources (bucket, table, log groups) when the stack is deleted. */
-export type RemovalPolicyName = 'retain' | 'destroy';
+/** How the sandbox reaches the network (declared in the settings table). */
+export type NetworkMode = SettingValue<'networkMode'>;
+/** What happens to data resources (bucket, table, log groups) when the stack is deleted (declared in the settings table). */
+export type RemovalPolicyName = SettingValue<'removalPolicy'>;
 
-/** Allowed network modes. */
-export const NETWORK_MODES: readonly NetworkMode[] = ['PUBLIC', 'VPC'];
-/** Allowed removal policies. */
-export const REMOVAL_POLICIES: readonly RemovalPolicyName[] = ['retain', 'destroy'];
+/** Allowed network modes (the table's). */
+export const NETWORK_MODES: readonly NetworkMode[] = SETTINGS.networkMode.schema.options;
+/** Allowed removal policies (the table's). */
+export const REMOVAL_POLICIES: readonly RemovalPolicyName[] = SETTINGS.removalPolicy.schema.options;
 /** Retention periods CloudWatch Logs accepts, in days (declared in the settings table). */
 export const LOG_RETENTION_DAYS: readonly number[] = TABLE_LOG_RETENTION_DAYS;
 
@@ -134,35 +137,46 @@ export function checkContextKeys(context: Record<string, unknown>): void {
 const CDK_OWN_CONTEXT_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry', 'assetOutputs']);
 
 const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/;
-const SCHEDULE = /^(?:rate\(\s*\d+\s+(?:minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$/;
 
 function fail(field: keyof PipelineConfig, message: string): never {
   throw new ConfigError(`${CONTEXT_KEYS[field]} ${message}`);
 }
 
-function intIn(field: keyof PipelineConfig, value: unknown, min: number, max: number, unit = ''): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(field, `must be an integer from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
+/** Pipeline settings of the table that `resolvePipelineConfig` checks with the table's schema. */
+type TableField = keyof PipelineConfig & SettingName;
 
-/** `intIn` with the bounds the settings table declares for `field`. */
-function intInTable(field: keyof PipelineConfig & SettingName, value: unknown, unit = ''): number {
-  const { min, max } = boundsOf(field);
-  return intIn(field, value, min, max, unit);
+/**
+ * `value` checked by the table's schema of `field` (type, bounds, allowed values: declared there once). A refusal
+ * names the context key and what is allowed: `maxIterations must be an integer from 1 to 200, got 0`. `max`
+ * tightens the table's upper bound with a limit of the stack (said in `note`).
+ */
+function tableValue<K extends TableField>(field: K, value: unknown, opts: { note?: string; max?: number } = {}): SettingValue<K> {
+  const schema = SETTINGS[field].schema as z.ZodType & { isInt?: boolean };
+  const parsed = schema.safeParse(value);
+  const bounds = boundsOf(field);
+  const max = Math.min(bounds.max, opts.max ?? Infinity);
+  if (parsed.success && !((parsed.data as number) > max)) return parsed.data as SettingValue<K>;
+  const what = schema.isInt ? `must be an integer from ${bounds.min} to ${max}` : parsed.error?.issues[0]?.message ?? `must be at most ${max}`;
+  return fail(field, `${what}${opts.note ?? ''}, got ${JSON.stringify(value)}`);
 }
 
 function modelId(field: 'rootModelId' | 'subModelIds', value: unknown): string {
+  // Layered on the table's check (a non-empty ID): the stack only calls Bedrock, so the ID must be one of its forms.
   if (typeof value !== 'string' || !MODEL_ID.test(value.trim())) {
     fail(field, 'must be a Bedrock model ID (e.g. anthropic.claude-haiku-4-5-20251001-v1:0) or a system inference-profile ID '
       + `(prefix ${INFERENCE_PROFILE_PREFIXES.join('|')}, e.g. us.anthropic.claude-haiku-4-5-20251001-v1:0); ARNs are not accepted; got ${JSON.stringify(value)}`);
   }
-  const id = value.trim();
-  return id;
+  return value.trim();
 }
 
-/** Merge `input` onto the defaults and validate. Throws `ConfigError` naming the context key and the allowed values. */
+/** `value` upper- or lower-cased to the table's spelling when it is a string (`-c networkMode=vpc`). */
+const caseOf = (value: unknown, upper: boolean): unknown => (typeof value === 'string' ? (upper ? value.toUpperCase() : value.toLowerCase()) : value);
+
+/**
+ * Merge `input` onto the defaults and validate each field with the settings table's schema (plus the stack's own
+ * limits: Bedrock model IDs, the cell time the root-turn Lambda leaves). Throws `ConfigError` naming the context
+ * key and the allowed values.
+ */
 export function resolvePipelineConfig(input: PipelineConfigInput = {}): PipelineConfig {
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as PipelineConfigInput;
   const merged = { ...DEFAULT_PIPELINE_CONFIG, ...defined };
@@ -170,44 +184,27 @@ export function resolvePipelineConfig(input: PipelineConfigInput = {}): Pipeline
   const subs = typeof merged.subModelIds === 'string' ? [merged.subModelIds] : [...(merged.subModelIds ?? [])];
   if (subs.length === 0) fail('subModelIds', 'must name at least one model');
   const subModelIds = [...new Set(subs.map((s) => modelId('subModelIds', s)))];
-
-  const networkMode = String(merged.networkMode).toUpperCase() as NetworkMode;
-  if (!NETWORK_MODES.includes(networkMode)) fail('networkMode', `must be one of ${NETWORK_MODES.join(', ')}, got ${JSON.stringify(merged.networkMode)}`);
-
-  const removalPolicy = String(merged.removalPolicy).toLowerCase() as RemovalPolicyName;
-  if (!REMOVAL_POLICIES.includes(removalPolicy)) fail('removalPolicy', `must be one of ${REMOVAL_POLICIES.join(', ')}, got ${JSON.stringify(merged.removalPolicy)}`);
-
-  if (!LOG_RETENTION_DAYS.includes(merged.logRetentionDays as number)) {
-    fail('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')} (days), got ${JSON.stringify(merged.logRetentionDays)}`);
-  }
-
-  const cellTimeoutMs = intIn('cellTimeoutMs', merged.cellTimeoutMs, boundsOf('cellTimeoutMs').min, Math.min(MAX_CELL_TIMEOUT_MS, boundsOf('cellTimeoutMs').max),
-    ` (ms; the root-turn Lambda timeout is ${ROOT_TURN_TIMEOUT_SECONDS} s and ${CELL_TIMEOUT_MARGIN_SECONDS} s are kept for the model call)`);
-
-  let schedule: string | undefined;
-  if (merged.schedule !== undefined && merged.schedule !== '') {
-    if (typeof merged.schedule !== 'string' || !SCHEDULE.test(merged.schedule.trim())) {
-      fail('schedule', `must be an EventBridge schedule expression like rate(1 hour) or cron(0 6 * * ? *), got ${JSON.stringify(merged.schedule)}`);
-    }
-    schedule = merged.schedule.trim();
-  }
+  const schedule = merged.schedule === undefined || merged.schedule === '' ? undefined : tableValue('schedule', merged.schedule);
 
   return {
     rootModelId: modelId('rootModelId', merged.rootModelId),
     subModelIds,
-    maxIterations: intInTable('maxIterations', merged.maxIterations),
-    maxOutputChars: intInTable('maxOutputChars', merged.maxOutputChars),
-    cellTimeoutMs,
-    subConcurrency: intInTable('subConcurrency', merged.subConcurrency),
-    ...(merged.subMaxOutputTokens !== undefined ? { subMaxOutputTokens: intInTable('subMaxOutputTokens', merged.subMaxOutputTokens) } : {}),
-    sessionTimeoutSeconds: intInTable('sessionTimeoutSeconds', merged.sessionTimeoutSeconds, ' (seconds; AgentCore sessions last at most 8 hours)'),
-    networkMode,
-    logRetentionDays: merged.logRetentionDays as number,
-    removalPolicy,
-    runTtlDays: intInTable('runTtlDays', merged.runTtlDays),
-    maxInputChars: intInTable('maxInputChars', merged.maxInputChars),
+    maxIterations: tableValue('maxIterations', merged.maxIterations),
+    maxOutputChars: tableValue('maxOutputChars', merged.maxOutputChars),
+    cellTimeoutMs: tableValue('cellTimeoutMs', merged.cellTimeoutMs, {
+      max: MAX_CELL_TIMEOUT_MS,
+      note: ` (ms; the root-turn Lambda timeout is ${ROOT_TURN_TIMEOUT_SECONDS} s and ${CELL_TIMEOUT_MARGIN_SECONDS} s are kept for the model call)`,
+    }),
+    subConcurrency: tableValue('subConcurrency', merged.subConcurrency),
+    ...(merged.subMaxOutputTokens !== undefined ? { subMaxOutputTokens: tableValue('subMaxOutputTokens', merged.subMaxOutputTokens) } : {}),
+    sessionTimeoutSeconds: tableValue('sessionTimeoutSeconds', merged.sessionTimeoutSeconds, { note: ' (seconds; AgentCore sessions last at most 8 hours)' }),
+    networkMode: tableValue('networkMode', caseOf(merged.networkMode, true)),
+    logRetentionDays: tableValue('logRetentionDays', merged.logRetentionDays),
+    removalPolicy: tableValue('removalPolicy', caseOf(merged.removalPolicy, false)),
+    runTtlDays: tableValue('runTtlDays', merged.runTtlDays),
+    maxInputChars: tableValue('maxInputChars', merged.maxInputChars),
     ...(schedule ? { schedule } : {}),
-    batchMaxConcurrency: intInTable('batchMaxConcurrency', merged.batchMaxConcurrency),
+    batchMaxConcurrency: tableValue('batchMaxConcurrency', merged.batchMaxConcurrency),
     ...watchProfilesOf(merged.watchProfiles),
   };
 }

@@ -2,7 +2,8 @@
 import { DEFAULT_RUN_CONFIG, resolveRunConfig } from '../../lambdas/core/config';
 import { closestName, didYouMean } from '../../lambdas/core/did-you-mean';
 import { ConfigError } from '../../lambdas/core/errors';
-import { boundsOf, KNOWN_CONTEXT_KEYS, RUN_SETTING_NAMES, runOptionsJsonSchema, SETTINGS } from '../../lambdas/core/settings';
+import { boundsOf, KNOWN_CONTEXT_KEYS, RUN_SETTING_NAMES, runOptionsJsonSchema, SETTINGS, type RunSettingName } from '../../lambdas/core/settings';
+import type { RunConfig } from '../../lambdas/core/types';
 import { checkContextKeys, CONTEXT_KEYS, DEFAULT_PIPELINE_CONFIG, resolvePipelineConfig } from '../../lib/pipeline-config';
 import { LAMBDA_ENV } from '../../lambdas/handlers/lambda-env';
 
@@ -66,5 +67,29 @@ describe('CDK context keys', () => {
       maxIterations: '5', vpcId: 'vpc-1', subModelId: 'a.b',
     })).not.toThrow();
     expect(KNOWN_CONTEXT_KEYS).toEqual(expect.arrayContaining(Object.values(CONTEXT_KEYS)));
+  });
+});
+
+describe('one declaration', () => {
+  it('the pipeline config takes its bounds and allowed values from the table (a changed table changes the check)', () => {
+    jest.isolateModules(() => {
+      const settings = require('../../lambdas/core/settings') as typeof import('../../lambdas/core/settings');
+      const { z } = require('zod') as typeof import('zod');
+      const table = settings.SETTINGS as unknown as Record<string, { schema: unknown }>;
+      table.maxIterations.schema = z.number().int().min(2).max(7);
+      table.networkMode.schema = z.enum(['PUBLIC', 'VPC', 'EDGE'], { error: 'must be one of PUBLIC, VPC, EDGE' });
+      const { resolvePipelineConfig: resolve } = require('../../lib/pipeline-config') as typeof import('../../lib/pipeline-config');
+      expect(() => resolve({ maxIterations: 8 })).toThrow(/^maxIterations must be an integer from 2 to 7, got 8/);
+      expect(resolve({ maxIterations: 7, networkMode: 'edge' as never })).toMatchObject({ maxIterations: 7, networkMode: 'EDGE' });
+    });
+  });
+
+  it('RunConfig has exactly the run settings of the table as fields (checked by the compiler)', () => {
+    type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+    const sameKeys: Equal<keyof RunConfig, RunSettingName> = true;
+    const capsOptional: Equal<Pick<RunConfig, 'maxSubCalls'>, { maxSubCalls?: number }> = true;
+    const defaultsRequired: Equal<Pick<RunConfig, 'maxIterations'>, { maxIterations: number }> = true;
+    expect([sameKeys, capsOptional, defaultsRequired]).toEqual([true, true, true]);
+    expect(Object.keys(DEFAULT_RUN_CONFIG).every((k) => (RUN_SETTING_NAMES as string[]).includes(k))).toBe(true);
   });
 });
