@@ -4,46 +4,23 @@
  * generated 200-turn / 10,000-sub-call run rendering within 2 s; a failed run showing where and why.
  * Screenshots are written under os.tmpdir() (paths printed).
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeView } from '../../bin/view/write-view';
-import { CHROMIUM, launchBrowser, type Browser, type Observed } from './browser';
+import { expectOffline, useViewerBrowser } from './browser';
 import { FAILING_SCRIPT, runScripted, writeBigRun, writeDocs } from './fixtures';
 
-const have = existsSync(CHROMIUM);
-if (!have) console.warn(`viewer-chromium: ${CHROMIUM} is missing (apt-get install -y chromium); these tests fail`);
-
-let dir: string;
-let state: string;
-let docs: string;
-let browser: Browser;
+const suite = useViewerBrowser('rlm-view-chromium-data', writeDocs);
 const shots = path.join(os.tmpdir(), 'rlm-view-screenshots');
-
-function expectClean(o: Observed, url: string): void {
-  expect(o.consoleErrors).toEqual([]);
-  expect(o.pageErrors).toEqual([]);
-  expect(o.requests).toEqual([url]);
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'rlm-view-chromium-data-'));
-  state = path.join(dir, 'state');
-  docs = writeDocs(dir);
-  browser = await launchBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const stateDir = () => path.join(suite.dir, 'state');
 
 test('a run page: loads offline, shows the answer, expands a sub-call to its full prompt and reply, draws the charts', async () => {
-  const runDir = writeBigRun(state, docs, { turns: 10, perTurn: 4, runId: 'run-small' });
-  const file = await writeView(runDir, { stateDir: state });
+  const runDir = writeBigRun(stateDir(), suite.docs, { turns: 10, perTurn: 4, runId: 'run-small' });
+  const file = await writeView(runDir, { stateDir: stateDir() });
   const url = pathToFileURL(file).href;
-  const o = await browser.open(url);
+  const o = await suite.browser.open(url);
   const page = o.page;
   await page.waitForSelector('body[data-rendered="10"]');
   expect(await page.textContent('#answer')).toBe('big answer');
@@ -80,7 +57,7 @@ test('a run page: loads offline, shows the answer, expands a sub-call to its ful
   expect(await page.locator('#turn-10 pre.out .marker').first().textContent()).toMatch(/characters omitted \(output was 30,019 characters/);
   await page.locator('#turn-10 .more > .head').click();
   expect((await page.locator('#turn-10 pre.full').textContent())!.length).toBe(30019);
-  expectClean(o, url);
+  expectOffline(o, url);
   const shot = path.join(shots, 'run-page.png');
   await page.screenshot({ path: shot, fullPage: true });
   console.log(`viewer-chromium: screenshot ${shot}`);
@@ -88,14 +65,14 @@ test('a run page: loads offline, shows the answer, expands a sub-call to its ful
 }, 60_000);
 
 test('a 200-turn / 10,000-sub-call run renders within 2 s and stays bounded in size', async () => {
-  const runDir = writeBigRun(state, docs, { turns: 200, perTurn: 50 });
+  const runDir = writeBigRun(stateDir(), suite.docs, { turns: 200, perTurn: 50 });
   const started = Date.now();
-  const file = await writeView(runDir, { stateDir: state });
+  const file = await writeView(runDir, { stateDir: stateDir() });
   const generateMs = Date.now() - started;
   const bytes = statSync(file).size;
   const url = pathToFileURL(file).href;
   const t0 = Date.now();
-  const o = await browser.open(url);
+  const o = await suite.browser.open(url);
   await o.page.waitForSelector('body[data-rendered="200"]');
   const wallMs = Date.now() - t0;
   // measured in the page: from navigation start to the timeline built (the harness's own overhead excluded)
@@ -114,16 +91,16 @@ test('a 200-turn / 10,000-sub-call run renders within 2 s and stays bounded in s
   expect(Date.now() - t1).toBeLessThan(2000);
   expect(prompt).toMatch(/^Turn 200 call 0:/);
   expect(await o.page.locator('#turn-200 .call').count()).toBe(50);
-  expectClean(o, url);
+  expectOffline(o, url);
   await o.page.close();
 }, 120_000);
 
 test('a failed run (transcript kept) shows where and why it failed', async () => {
-  const { summary } = await runScripted(dir, 'bad', FAILING_SCRIPT, 'This one fails', docs);
+  const { summary } = await runScripted(suite.dir, 'bad', FAILING_SCRIPT, 'This one fails', suite.docs);
   expect(summary.status).toBe('failed');
-  const file = await writeView(summary.runId, { stateDir: state });
+  const file = await writeView(summary.runId, { stateDir: stateDir() });
   const url = pathToFileURL(file).href;
-  const o = await browser.open(url);
+  const o = await suite.browser.open(url);
   await o.page.waitForSelector('body[data-rendered="2"]');
   expect(await o.page.textContent('#status')).toBe('failed');
   const failure = await o.page.textContent('#failure');
@@ -134,7 +111,7 @@ test('a failed run (transcript kept) shows where and why it failed', async () =>
   expect(await o.page.locator('#turn-2.open').count()).toBe(1);
   expect(await o.page.locator('#turn-2 .cell.failed .error').textContent()).toMatch(/Raised KeyError/);
   expect(await o.page.locator('#turn-2 pre.out.err').textContent()).toMatch(/KeyError: 'volume'/);
-  expectClean(o, url);
+  expectOffline(o, url);
   const shot = path.join(shots, 'failed-run.png');
   await o.page.screenshot({ path: shot, fullPage: true });
   console.log(`viewer-chromium: screenshot ${shot}`);
