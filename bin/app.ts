@@ -10,6 +10,12 @@ import { checkContextKeys, pipelineConfigFromContext, resolvePipelineConfig } fr
 import { DEFAULT_STACK_NAME, RlmPipelineStack } from '../lib/rlm-stack';
 import type { SandboxNetworkOptions } from '../lib/sandbox-network';
 
+// A bad setting (a mistyped -c key, a value out of range) is the user's to fix: one line naming it, no stack trace.
+process.on('uncaughtException', (err) => {
+  console.error(err instanceof ConfigError ? `ConfigError: ${err.message}` : err);
+  process.exit(1);
+});
+
 const app = new App();
 // A mistyped -c key fails the synth naming the likely key instead of silently using a default.
 checkContextKeys(app.node.getAllContext());
