@@ -196,13 +196,19 @@ export type RunSettings =
   & { -readonly [K in DefaultedRunSettingName]: SettingValue<K> }
   & { -readonly [K in Exclude<RunSettingName, DefaultedRunSettingName>]?: SettingValue<K> };
 
+/** The help line of a run setting as an option field: a flag's unit (seconds) is not the field's (ms). */
+function optionHelp(name: RunSettingName): string {
+  const spec = SETTINGS[name] as SettingSpec;
+  return spec.flag?.scale === 1000 ? `${spec.help}; as this option in milliseconds (the flag's seconds x 1000)` : spec.help;
+}
+
 /**
  * Per-run options as untrusted input gives them (manifest `options`, batch lines, watch profiles, the start
  * request): every run setting optional, each checked by its table schema, no other key. The JSON Schema of run
  * options is exported from it.
  */
 export const runOptionsSchema = z.strictObject(Object.fromEntries(
-  RUN_SETTING_NAMES.map((k) => [k, (SETTINGS[k].schema as z.ZodType).describe(SETTINGS[k].help).optional()]),
+  RUN_SETTING_NAMES.map((k) => [k, (SETTINGS[k].schema as z.ZodType).describe(optionHelp(k)).optional()]),
 ), { error: 'must be an object of run options' }).describe('Per-run options (settings table); unknown keys are refused');
 
 /** Context keys `bin/app.ts` reads that are not settings of the table (stack name and network placement). */
