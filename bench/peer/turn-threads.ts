@@ -9,7 +9,8 @@
  * `--cpu-prof DIR` also writes V8 CPU profiles of the CLI process (node --cpu-prof) into DIR (wall-clock
  * samples: under load they blame waiting for a core on whatever ran last). `--perf FILE` records the CLI
  * process's on-CPU samples between the two arrivals with `perf record -g` (add `--node-flags
- * --perf-basic-prof` for JavaScript names; read with `perf report -i FILE`).
+ * --perf-basic-prof` for JavaScript names; read with `perf report -i FILE`); `--perf-sandbox` records the
+ * sandbox process instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ function threadCpu(root: number): Map<string, number> {
       try {
         const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
         const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-        out.set(`${pid === root ? 'cli' : `child ${pcomm}`} ${tid === String(pid) ? 'main' : comm}#${tid}`, ns / 1e6);
+        out.set(`${pid === root ? "cli" : `child ${pcomm}[${pid}]`} ${tid === String(pid) ? 'main' : comm}#${tid}`, ns / 1e6);
       } catch {
         /* ended */
       }
@@ -44,7 +45,7 @@ function threadCpu(root: number): Map<string, number> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { turns: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, ours: { type: 'string' }, 'cpu-prof': { type: 'string' }, 'node-flags': { type: 'string' }, perf: { type: 'string' } } });
+  const { values } = parseArgs({ options: { turns: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, ours: { type: 'string' }, 'cpu-prof': { type: 'string' }, 'node-flags': { type: 'string' }, perf: { type: 'string' }, 'perf-sandbox': { type: 'boolean' } } });
   const turns = Number(values.turns ?? 60);
   const from = Number(values.from ?? 9);
   const to = Number(values.to ?? 30);
@@ -61,7 +62,9 @@ async function main(): Promise<void> {
   server.arm({ code: ['x = len(context)\nprint(x)'], finalCode: 'FINAL("done")', turns, subDelayMs: 0 }, (k) => {
     if (pid === undefined || (k !== from && k !== to)) return;
     samples[k] = threadCpu(pid);
-    if (perfFile && k === from) perf = spawn('perf', ['record', '-q', '-F', '4999', '-g', '-p', String(pid), '-o', perfFile], { stdio: 'ignore' });
+    // --perf-sandbox: the sandbox process (the CLI's child) instead of the CLI
+    const target = values['perf-sandbox'] ? processTree(pid).filter((p) => p !== pid).join(',') : String(pid);
+    if (perfFile && k === from) perf = spawn('perf', ['record', '-q', '-F', '4999', '-g', '-p', target, '-o', perfFile], { stdio: 'ignore' });
     if (k === to) perf?.kill('SIGINT');
   });
   const flags = [...(values['node-flags']?.split(' ').filter(Boolean) ?? []), ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`] : [])];
@@ -78,8 +81,9 @@ async function main(): Promise<void> {
   const b = samples[to]!;
   const rows = [...b.entries()].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / (to - from)] as const).filter(([, v]) => v > 0.005).sort((x, y) => y[1] - x[1]);
   const total = rows.reduce((n, [, v]) => n + v, 0);
-  console.log(`CPU ms per turn, turns ${from + 1}-${to} of ${turns} (load ${os.loadavg()[0]!.toFixed(1)}): total ${total.toFixed(2)}`);
-  for (const [k, v] of rows) console.log(`  ${v.toFixed(2).padStart(7)}  ${k}`);
+  const lines = [`CPU ms per turn, turns ${from + 1}-${to} of ${turns} (load ${os.loadavg()[0]!.toFixed(1)}): total ${total.toFixed(2)}`];
+  for (const [k, v] of rows) lines.push(`  ${v.toFixed(2).padStart(7)}  ${k}`);
+  process.stdout.write(`${lines.join('\n')}\n`, () => undefined);
 }
 
 main().catch((err) => {
