@@ -7,12 +7,13 @@ import './polyfills';
 import { newRunId } from '../cli/run-id';
 import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { buildRunDefinition, localFunctionArns, substituteDefinition, TASK_STATES } from '../../lib/state-machine-definition';
+import { buildRunDefinition, TASK_STATES } from '../../lib/state-machine-definition';
+import { CollectingPublisher, localRunDefinition, withLocalTaskTimeouts } from './local-definition';
 import { usageOf, zeroTotals } from '../../lambdas/core/accounting';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import { describeError, RunNotFoundError } from '../../lambdas/core/errors';
 import { cancelRun, loadRun, loadTurns, prepareResume, summarize } from '../../lambdas/core/run';
-import type { ConversationStore, EventPublisher, LanguageModel, Logger, ProgressListener, RunFinishedEvent, Sandbox } from '../../lambdas/core/ports';
+import type { ConversationStore, LanguageModel, Logger, ProgressListener, Sandbox } from '../../lambdas/core/ports';
 import { noMetrics, silentLogger } from '../../lambdas/core/ports';
 import type { PriceTable } from '../../lambdas/core/pricing';
 import type { RunConfig, RunSummary, StartRunRequest } from '../../lambdas/core/types';
@@ -60,43 +61,8 @@ export interface LocalEngineOptions {
   signal?: AbortSignal;
 }
 
-/**
- * aws-local-stepfunctions times out a Task without `TimeoutSeconds` after 60 s, where AWS sets no state
- * timeout (the Lambda's own timeout applies): locally a root turn with a long cell, or a slow sandbox
- * start, failed as `States.Timeout` and its handler kept running. There is no Lambda timeout locally (the
- * model-call and cell timeouts bound a task), so tasks get the longest timer Node allows (~24.8 days).
- */
-export const LOCAL_TASK_TIMEOUT_SECONDS = 2_147_483;
-
-/** The definition with every Task state given {@link LOCAL_TASK_TIMEOUT_SECONDS} unless it sets its own. */
-function withLocalTaskTimeouts(definition: Record<string, unknown>): Record<string, unknown> {
-  const states = definition.States as Record<string, Record<string, unknown>>;
-  for (const state of Object.values(states)) {
-    if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
-      state.TimeoutSeconds = LOCAL_TASK_TIMEOUT_SECONDS;
-    }
-  }
-  return definition;
-}
-
-/**
- * The definition the local engine executes: ours with local task timeouts and local Lambda ARNs. The
- * engine does not validate it at start (see `LocalEngine`); test/local/definition-valid.test.ts does.
- */
-export function localRunDefinition(definition: Record<string, unknown> = withLocalTaskTimeouts(buildRunDefinition())): Record<string, unknown> {
-  return substituteDefinition(definition, localFunctionArns());
-}
-
 /** How long a cancelled run waits for its in-flight task to notice (model calls abort, the cell is stopped). */
 const CANCEL_SETTLE_MS = 5_000;
-
-/** Collects run-finished events (locally there is no EventBridge). */
-class CollectingPublisher implements EventPublisher {
-  readonly events: RunFinishedEvent[] = [];
-  async runFinished(event: RunFinishedEvent): Promise<void> {
-    this.events.push(event);
-  }
-}
 
 /** One machine's RLM pipeline: start once, run many times (concurrently too), close. */
 export class LocalEngine {

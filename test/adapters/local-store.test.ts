@@ -1,15 +1,16 @@
 /**
  * The on-disk store beyond the shared contract (store-contract.test.ts): what it serves from memory stays
  * what is on disk when another store instance (another process: `rlm view`, a resume) writes the same
- * directory; the run item's versions are a compare-and-swap; a leftover of a kill is harmless; runs
- * recorded with the layout before versions (`run.json`) are read, updated and resumed.
+ * directory; the run item's versions are a compare-and-swap; each run is one append-only journal and a
+ * write cut short by a kill is harmless; runs recorded with a file per item (and the older `run.json`) are
+ * read, updated and resumed.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { zeroTotals } from '../../lambdas/core/accounting';
 import { resolveRunConfig } from '../../lambdas/core/config';
-import { RunStateConflictError } from '../../lambdas/core/errors';
+import { RunStateConflictError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../lambdas/core/errors';
 import type { RunRecord, TurnRecord } from '../../lambdas/core/types';
 import { FileConversationStore } from '../../lambdas/adapters/local-store';
 
@@ -40,11 +41,30 @@ test('two instances on one directory: each sees the other\'s writes, and a stale
   await a.advanceRun(run.runId, 1, progress(2));
   await expect(b.advanceRun(run.runId, 1, progress(2))).rejects.toBeInstanceOf(RunStateConflictError);
   expect((await b.getRun(run.runId)).iterations).toBe(2);
-  // one version file is left: each update removes the one before
-  expect(readdirSync(path.join(a.runDir(run.runId), 'run'))).toEqual(['00000003.json']);
-  // creating the run again fails though version 1 is gone (a retried StartRun must find the run, not replace it)
+  // creating the run again fails (a retried StartRun must find the run, not replace it)
   await expect(b.createRun(run)).rejects.toBeInstanceOf(RunStateConflictError);
-  expect(readdirSync(path.join(a.runDir(run.runId), 'run'))).toEqual(['00000003.json']);
+  // one file per run, whatever was written: no inode per item
+  expect(readdirSync(a.runDir(run.runId))).toEqual(['items.jsonl']);
+  expect((await new FileConversationStore({ dir }).getRun(run.runId)).iterations).toBe(2);
+});
+
+test('the journal decides races by order: a second entry of the same key is ignored and its writer told so', async () => {
+  const a = new FileConversationStore({ dir });
+  const run = newRun();
+  await a.createRun(run);
+  await a.putTurn(turn(run.runId, 1));
+  const file = path.join(a.runDir(run.runId), 'items.jsonl');
+  // another process appended turn 2 and run version 2 between a's read and a's write (a's cache is stale)
+  const other = new FileConversationStore({ dir });
+  await other.putTurn({ ...turn(run.runId, 2), replyText: 'theirs' });
+  await other.advanceRun(run.runId, 0, progress(1));
+  await expect(a.putTurn({ ...turn(run.runId, 2), replyText: 'mine' })).rejects.toBeInstanceOf(TurnAlreadyRecordedError);
+  await expect(a.advanceRun(run.runId, 0, progress(1))).rejects.toBeInstanceOf(RunStateConflictError);
+  // a duplicate entry that did land in the file (a writer that lost) is not the item
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.includes('"k":"turn"') && l.includes('theirs'))!;
+  appendFileSync(file, `\n${line.replace('theirs', 'late duplicate')}\n`);
+  expect((await new FileConversationStore({ dir }).listTurns(run.runId)).map((t) => t.replyText)).toEqual(['reply 1', 'theirs']);
+  expect((await a.listTurns(run.runId)).map((t) => t.replyText)).toEqual(['reply 1', 'theirs']);
 });
 
 test('what callers get back is a copy: changing it changes neither the cache nor the next read', async () => {
@@ -60,22 +80,52 @@ test('what callers get back is a copy: changing it changes neither the cache nor
   expect((await store.listTurns(run.runId))[0].replyText).toBe('reply 1');
 });
 
-test('a version left behind by a kill between link and removal: the highest one is the run item', async () => {
+test('a write cut short by a kill (a prefix of one line) is skipped, and the next write lands whole', async () => {
   const store = new FileConversationStore({ dir });
   const run = newRun();
   await store.createRun(run);
   await store.advanceRun(run.runId, 0, progress(1));
-  // as if killed after linking version 3 and before removing version 2
-  const versions = path.join(store.runDir(run.runId), 'run');
-  writeFileSync(path.join(versions, '00000003.json'), JSON.stringify({ ...run, iterations: 2 }));
-  writeFileSync(path.join(versions, '00000004.json.1.1.tmp'), '{"half'); // and a torn temporary file
+  const file = path.join(store.runDir(run.runId), 'items.jsonl');
+  const full = `\n${JSON.stringify({ k: 'turn', w: 'killed.1', item: turn(run.runId, 1) })}\n`;
+  appendFileSync(file, full.slice(0, Math.floor(full.length / 2))); // as if SIGKILLed in the middle of the write
   const fresh = new FileConversationStore({ dir });
-  expect((await fresh.getRun(run.runId)).iterations).toBe(2);
-  await fresh.advanceRun(run.runId, 2, progress(3));
-  expect((await new FileConversationStore({ dir }).getRun(run.runId)).iterations).toBe(3);
+  expect(await fresh.listTurns(run.runId)).toEqual([]); // the fragment is no turn (and no error)
+  await fresh.putTurn(turn(run.runId, 1));
+  await fresh.advanceRun(run.runId, 1, progress(2));
+  const again = new FileConversationStore({ dir });
+  expect((await again.listTurns(run.runId)).map((t) => t.index)).toEqual([1]);
+  expect((await again.getRun(run.runId)).iterations).toBe(2);
+  expect((await store.listTurns(run.runId)).map((t) => t.index)).toEqual([1]); // the first store reads past the fragment too
 });
 
-test('a run recorded as run.json (the layout before versions) is read, updated, resumed and cannot be created again', async () => {
+test('a run recorded with a file per item (the layout before the journal) is read, then imported by its first write', async () => {
+  const store = new FileConversationStore({ dir });
+  const run = { ...newRun(), status: 'failed' as const, stopReason: 'error' as const, iterations: 1 };
+  const runDir = store.runDir(run.runId);
+  mkdirSync(path.join(runDir, 'run'), { recursive: true });
+  mkdirSync(path.join(runDir, 'turns'));
+  mkdirSync(path.join(runDir, 'steps', '00002'), { recursive: true });
+  writeFileSync(path.join(runDir, 'run', '00000002.json'), JSON.stringify({ ...run, status: 'running' }));
+  writeFileSync(path.join(runDir, 'run', '00000003.json'), JSON.stringify(run)); // the highest version is the item
+  writeFileSync(path.join(runDir, 'turns', '00001.json'), JSON.stringify(turn(run.runId, 1)));
+  const step = { runId: run.runId, turn: 2, seq: 1, step: { kind: 'cell_started', at: 'x', cell: 1 } };
+  writeFileSync(path.join(runDir, 'steps', '00002', '0001.json'), JSON.stringify(step));
+  writeFileSync(path.join(runDir, 'steps', '00002', '0002.json.1.1.tmp'), '{"half'); // a temporary file of a kill
+  expect(await store.getRun(run.runId)).toMatchObject({ status: 'failed', iterations: 1 });
+  expect(await store.listRunIds()).toContain(run.runId);
+  expect(await store.listSteps(run.runId, 2)).toEqual([step]);
+  expect(readdirSync(runDir)).not.toContain('items.jsonl'); // reading writes nothing
+  await expect(store.createRun({ ...run, status: 'running' })).rejects.toBeInstanceOf(RunStateConflictError);
+  await store.reopenRun(run.runId, 'later');
+  expect(readdirSync(runDir)).toContain('items.jsonl');
+  const fresh = new FileConversationStore({ dir });
+  expect(await fresh.getRun(run.runId)).toMatchObject({ status: 'running', updatedAt: 'later', iterations: 1 });
+  expect((await fresh.listTurns(run.runId)).map((t) => t.index)).toEqual([1]);
+  expect(await fresh.listSteps(run.runId, 2)).toEqual([step]);
+  await expect(fresh.putStep(step as never)).rejects.toBeInstanceOf(StepAlreadyRecordedError);
+});
+
+test('a run recorded as run.json (the layout before run item versions) is read, updated, resumed and cannot be created again', async () => {
   const store = new FileConversationStore({ dir });
   const run = { ...newRun(), status: 'failed' as const, stopReason: 'error' as const };
   mkdirSync(store.runDir(run.runId), { recursive: true });
@@ -85,8 +135,6 @@ test('a run recorded as run.json (the layout before versions) is read, updated, 
   await expect(store.createRun({ ...run, status: 'running' })).rejects.toBeInstanceOf(RunStateConflictError);
   await store.reopenRun(run.runId, 'later');
   expect(await new FileConversationStore({ dir }).getRun(run.runId)).toMatchObject({ status: 'running', updatedAt: 'later' });
-  expect(existsSync(path.join(store.runDir(run.runId), 'run.json'))).toBe(false);
-  expect(readdirSync(path.join(store.runDir(run.runId), 'run'))).toEqual(['00000001.json']);
 });
 
 test('the state directory removed while a store is open: the next write creates it again', async () => {
@@ -97,7 +145,8 @@ test('the state directory removed while a store is open: the next write creates 
   await store.putTurn(turn(run.runId, 1));
   rmSync(own, { recursive: true, force: true });
   await store.putTurn(turn(run.runId, 2)); // into a directory this store had created: made again
-  expect(readdirSync(path.join(store.runDir(run.runId), 'turns'))).toEqual(['00002.json']);
+  expect(readdirSync(store.runDir(run.runId))).toEqual(['items.jsonl']);
+  expect((await new FileConversationStore({ dir: own }).listTurns(run.runId)).map((t) => t.index)).toEqual([2]);
   const again = newRun();
   await store.createRun(again);
   await store.putTurn(turn(again.runId, 1));

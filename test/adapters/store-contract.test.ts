@@ -3,7 +3,7 @@
  * on-disk store. Same conditional semantics: no write duplicates or overwrites an item; steps append once;
  * a run is advanced, finished and reopened only from the states the port names.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { zeroTotals } from '../../lambdas/core/accounting';
@@ -97,16 +97,17 @@ describe.each(Object.keys(stores))('%s store', (kind) => {
   });
 });
 
-test('the file store: a half-written temporary file left by a killed process is never read as an item', async () => {
+test('the file store: a half-written entry left by a killed process is never read as an item', async () => {
   const store = new FileConversationStore({ dir: fileDir });
   const run = newRun();
   await store.createRun(run);
-  const turnsDir = path.join(store.runDir(run.runId), 'turns');
   await store.putTurn(turn(run.runId, 1));
-  writeFileSync(path.join(turnsDir, '00002.json.123.1.tmp'), '{"runId": "half'); // a crash mid-write
+  const journal = path.join(store.runDir(run.runId), 'items.jsonl');
+  appendFileSync(journal, '\n{"k":"turn","w":"123.1","item":{"runId": "half'); // a crash mid-write
   expect((await store.listTurns(run.runId)).map((t) => t.index)).toEqual([1]);
   await store.putTurn(turn(run.runId, 2));
   expect((await store.listTurns(run.runId)).map((t) => t.index)).toEqual([1, 2]);
-  expect(readdirSync(turnsDir).filter((f) => f.endsWith('.json'))).toEqual(['00001.json', '00002.json']);
+  expect((await new FileConversationStore({ dir: fileDir }).listTurns(run.runId)).map((t) => t.index)).toEqual([1, 2]);
+  expect(readdirSync(store.runDir(run.runId))).toEqual(['items.jsonl']);
   expect(() => store.runDir('..')).toThrow(/runId/);
 });

@@ -3,7 +3,7 @@
  * CPU per `rlm run`); this test is where the definition it executes is validated, with the options
  * aws-local-stepfunctions itself would use (ARNs and JSONPaths checked).
  */
-import { localRunDefinition } from '../../bin/local/local-engine';
+import { localRunDefinition } from '../../bin/local/local-definition';
 import { buildRunDefinition, TASK_STATES } from '../../lib/state-machine-definition';
 
 // asl-validator is what aws-local-stepfunctions validates with (its dependency).

@@ -6,11 +6,12 @@
  * made counted once (checked host-side by the loopback model server, which counts every request).
  * Rounds: RLM_KILL_ROUNDS (20), RLM_KILL_PARALLEL at once (2); RLM_KILL_SEED reproduces the moments.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { bundleCli, groupGone, killGroup, ModelServer, rng, startRlm, type ServerScript } from './kill-kit';
 import { SUB_CALL_FLUSH_MS, UNFINISHED_SUB_CALL } from '../../lambdas/core/run/sub-call-journal';
+import { FileConversationStore } from '../../lambdas/adapters/local-store';
 
 const ROUNDS = Number(process.env.RLM_KILL_ROUNDS ?? 20);
 const PARALLEL = Math.max(1, Number(process.env.RLM_KILL_PARALLEL ?? 2));
@@ -51,15 +52,9 @@ const runArgs = (url: string, stateDir: string, question: string, extra: string[
 const resumeArgs = (runId: string, stateDir: string) => ['resume', runId, '--state-dir', stateDir, '--output', 'json', '--quiet'];
 
 type Turn = { index: number; cells: Array<{ modelOutput: string; result: { sub: { calls: number; records: Array<{ error?: string }> } } }> };
-const turnsOf = (stateDir: string, runId: string): Turn[] => {
-  const d = path.join(stateDir, 'runs', runId, 'turns');
-  try {
-    // Turn items only: a kill can leave the store's temporary files (`*.tmp`), which the store ignores too.
-    return readdirSync(d).filter((f) => /^\d+\.json$/.test(f)).sort().map((f) => JSON.parse(readFileSync(path.join(d, f), 'utf8')));
-  } catch {
-    return [];
-  }
-};
+/** The turns recorded so far, read through the on-disk store (its layout is its own business). */
+const turnsOf = async (stateDir: string, runId: string): Promise<Turn[]> =>
+  (await new FileConversationStore({ dir: path.join(stateDir, 'runs') }).listTurns(runId)) as unknown as Turn[];
 const interrupted = (turns: Turn[]) => turns.flatMap((t) => t.cells.map((c, i) => ({ turn: t.index, cell: i + 1, c }))).filter((x) => /^Interrupted/.test(x.c.modelOutput));
 
 test('a kill mid-cell keeps the sub-calls the cell made: counted once after resume, and the sub-call cap counts them', async () => {
@@ -80,7 +75,7 @@ test('a kill mid-cell keeps the sub-calls the cell made: counted once after resu
     clearInterval(timer);
     expect(killed.signal).toBe('SIGKILL');
     expect(await groupGone(run.child.pid!)).toEqual([]);
-    expect(turnsOf(stateDir, run.runId!)).toEqual([]);
+    expect(await turnsOf(stateDir, run.runId!)).toEqual([]);
 
     const resumed = startRlm(cli, resumeArgs(run.runId!, stateDir));
     const done = await resumed.exited;
@@ -90,7 +85,7 @@ test('a kill mid-cell keeps the sub-calls the cell made: counted once after resu
     // 3 made by the killed invocation + 1 left under the cap of 4; the model server saw exactly those.
     expect(server.subPrompts().sort()).toEqual(['m1 q0', 'm1 q1', 'm1 q2', expect.stringMatching(/^m2 q\d$/)]);
     expect(s).toMatchObject({ status: 'succeeded', stopReason: 'limit', answer: MID_CELL.finalText, usage: { subCalls: 4 } });
-    const turns = turnsOf(stateDir, run.runId!);
+    const turns = await turnsOf(stateDir, run.runId!);
     expect(turns.map((t) => t.index)).toEqual([1, 2, 3]);
     expect(interrupted(turns).map((x) => [x.turn, x.cell, x.c.result.sub.calls])).toEqual([[1, 1, 3]]);
     expect(server.rootTurns()).toEqual([1, 2, 3]); // the recorded reply of turn 1 was not asked for again
@@ -151,7 +146,7 @@ async function playRound(round: number): Promise<Round> {
     const exit = await run.exited;
     const leftAfterKill = await groupGone(run.child.pid!);
     if (!run.runId) throw new Error(`no run ID printed: ${run.err}`);
-    const recordedAtKill = turnsOf(stateDir, run.runId).length;
+    const recordedAtKill = (await turnsOf(stateDir, run.runId)).length;
     const killed = exit.signal === 'SIGKILL';
     const resumed = startRlm(cli, resumeArgs(run.runId, stateDir));
     const done = await resumed.exited;
@@ -159,7 +154,7 @@ async function playRound(round: number): Promise<Round> {
     const near = server.served.filter((s) => s.kind === 'sub' && (!s.answered || (killAt > 0 && s.at > killAt - 3_000 && s.at <= killAt))).length;
     return {
       moment, killed, killAt, leftAfterKill, leftAfterResume, recordedAtKill, resume: { code: done.code, out: resumed.out, err: resumed.err },
-      turns: turnsOf(stateDir, run.runId), subPrompts: server.subPrompts(), subsNearKill: near, rootTurns: server.rootTurns(),
+      turns: await turnsOf(stateDir, run.runId), subPrompts: server.subPrompts(), subsNearKill: near, rootTurns: server.rootTurns(),
     };
   } finally {
     await server.close();

@@ -1,51 +1,35 @@
 /**
  * `ConversationStore` as files on disk: the local runner's durable store. In-process (no SDK, no HTTP),
- * written as each step happens, with DynamoDB's conditional semantics:
- *
- * | item | file                                     | written by                                   |
- * |------|------------------------------------------|----------------------------------------------|
- * | run  | `<dir>/<runId>/run/00000001.json`, ...   | createRun (version 1 only if absent), each update the next version only if absent |
- * | turn | `<dir>/<runId>/turns/00001.json`         | putTurn (only if absent)                     |
- * | step | `<dir>/<runId>/steps/00001/0001.json`    | putStep (only if absent)                     |
- *
- * "Only if absent" is a hard link of a fully written temporary file onto the name (`EEXIST` = the
- * condition failed), so a reader never sees a half-written item and a killed process leaves either the
- * whole item or none. The run item is versioned (run-item-files.ts): the highest version is the item, an
- * update links the next version (`EEXIST` = someone else updated first) and removes the one before. File
- * I/O is synchronous (item-files.ts: microseconds per item, and a read-check-write cannot interleave with
- * another in this process, so conditional updates need no lock). One process writes a run at a time.
+ * written as each step happens, with DynamoDB's conditional semantics. Each run is one append-only file,
+ * `<dir>/<runId>/items.jsonl` (run-journal.ts): every run item version, turn and step is one line appended
+ * by one `write()`, and the first line of each key wins, which makes "only if absent" and the run item's
+ * compare-and-swap hold across processes; a killed process leaves every completed write on disk.
  *
  * Reads are served from memory where that is provably current, so a turn costs the same at turn 30 as
- * at turn 3: turn and step items never change once written, so each is parsed once (a directory listing
- * still finds items another process wrote); the run item is parsed again only when a listing of its
- * versions shows a version this process did not write or read. The cache keeps the most recently used
- * runs only ({@link CACHED_RUNS}). Callers get fresh top-level copies.
+ * at turn 3: each open journal is read once and then only what was appended since (one `fstat` tells),
+ * by this process or another (`rlm view`, a resume). The cache keeps the most recently used runs'
+ * journals open ({@link CACHED_RUNS}). Callers get fresh top-level copies.
+ *
+ * Runs recorded with a file per item (legacy-layout.ts) are read as they are; their first write creates
+ * their journal from those items (hard-linked into place only if absent, so two importers agree).
  */
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, RunNotFoundError, RunStateConflictError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../core/errors';
 import type { ConversationStore, RunOutcome, RunProgress } from '../../core/ports';
 import type { RunRecord, TurnRecord, TurnStepRecord } from '../../core/types';
-import { createIfAbsent, itemNames, readJsonFile } from './item-files';
-import { createRunItem, readCurrentRun, writeRunVersion } from './run-item-files';
+import { createIfAbsent } from './item-files';
+import { readLegacyItems, readLegacyRun } from './legacy-layout';
+import { JOURNAL_FILE, readJournalRun, RunJournal } from './run-journal';
 import { isValidRunId, runIdProblem } from '../../core/bucket-layout';
 
-const pad = (n: number, width: number) => String(n).padStart(width, '0');
-
-/** How many runs' items one store keeps parsed in memory (least recently used dropped first). */
+/** How many runs' journals one store keeps open and parsed in memory (least recently used closed first). */
 export const CACHED_RUNS = 16;
-
-/** What this process knows of one run's files. */
-interface RunCache {
-  run?: { version: number; value: RunRecord };
-  /** Parsed immutable items by directory, then file name. */
-  items: Map<string, Map<string, unknown>>;
-}
 
 /** The conversation store in a directory (created on demand). */
 export class FileConversationStore implements ConversationStore {
   private readonly dir: string;
-  private readonly cache = new Map<string, RunCache>();
+  private readonly journals = new Map<string, RunJournal>();
 
   constructor(options: { dir: string }) {
     this.dir = path.resolve(options.dir);
@@ -57,83 +41,73 @@ export class FileConversationStore implements ConversationStore {
     return path.join(this.dir, runId);
   }
 
-  /** The cache entry of a run, marked most recently used. */
-  private cacheOf(runId: string): RunCache {
-    let entry = this.cache.get(runId);
-    if (entry) this.cache.delete(runId);
-    else entry = { items: new Map() };
-    this.cache.set(runId, entry);
-    if (this.cache.size > CACHED_RUNS) this.cache.delete(this.cache.keys().next().value as string);
-    return entry;
+  /**
+   * The run's journal, current (what was appended since the last read applied), or undefined when the run
+   * has nothing recorded. `forWrite`: create it when absent, or from the items of an older layout.
+   */
+  private journal(runId: string, forWrite: boolean): RunJournal | undefined {
+    let journal = this.journals.get(runId);
+    if (journal) {
+      this.journals.delete(runId);
+      journal.refresh();
+      if (journal.gone) journal = undefined;
+    }
+    // Items of an older layout are looked at again each time: another process may have imported them meanwhile.
+    if (!journal || journal.readOnlyImport) journal = this.openJournal(runId, forWrite);
+    if (!journal) return undefined;
+    this.journals.set(runId, journal);
+    if (this.journals.size > CACHED_RUNS) {
+      const oldest = this.journals.keys().next().value as string;
+      this.journals.get(oldest)?.close();
+      this.journals.delete(oldest);
+    }
+    return journal;
   }
 
-  /** The run item as on disk now with its version (undefined when absent), parsed only when the version is new. */
-  private currentRun(runId: string): { version: number; value: RunRecord } | undefined {
-    const entry = this.cacheOf(runId);
-    entry.run = readCurrentRun(this.runDir(runId), entry.run);
-    return entry.run;
+  private openJournal(runId: string, forWrite: boolean): RunJournal | undefined {
+    const runDir = this.runDir(runId);
+    const file = path.join(runDir, JOURNAL_FILE);
+    const existing = RunJournal.open(file);
+    if (existing) return existing;
+    const legacy = readLegacyItems(runDir);
+    if (legacy && !forWrite) return RunJournal.inMemory(file, legacy);
+    if (legacy) createIfAbsent(file, RunJournal.linesOf(legacy)); // EEXIST: another process imported it first
+    return forWrite ? RunJournal.create(file) : undefined;
+  }
+
+  /** The current run item, or RunNotFoundError. */
+  private currentRun(runId: string, forWrite = false): { journal: RunJournal; run: { version: number; value: RunRecord } } {
+    let journal = this.journal(runId, false);
+    if (!journal?.run) throw new RunNotFoundError(`run ${runId} not found in ${this.dir}`);
+    if (forWrite && journal.readOnlyImport) journal = this.journal(runId, true)!;
+    if (!journal.run) throw new RunNotFoundError(`run ${runId} not found in ${this.dir}`);
+    return { journal, run: journal.run };
   }
 
   /**
    * Read-check-write the run item: `update` gets a copy and returns the new record or an error to throw.
    * Synchronous, so nothing else in this process runs in between; a version written meanwhile by another
-   * process makes the write fail as a conflict.
+   * process comes first in the journal and makes this write a conflict.
    */
   private updateRun(runId: string, update: (run: RunRecord) => RunRecord | Error): void {
-    const current = this.currentRun(runId);
-    if (!current) throw new RunNotFoundError(`run ${runId} not found in ${this.dir}`);
-    const updated = update({ ...current.value });
+    const { journal, run } = this.currentRun(runId, true);
+    const updated = update({ ...run.value });
     if (updated instanceof Error) throw updated;
-    const json = JSON.stringify(updated);
-    if (!writeRunVersion(this.runDir(runId), current.version, json)) {
-      throw new RunStateConflictError(`run ${runId} was updated by another writer at the same time (version ${current.version + 1} exists)`);
+    if (!journal.append({ k: 'run', v: run.version + 1, item: updated })) {
+      throw new RunStateConflictError(`run ${runId} was updated by another writer at the same time (version ${run.version + 1} exists)`);
     }
-    this.cacheOf(runId).run = { version: current.version + 1, value: JSON.parse(json) as RunRecord };
-  }
-
-  /** Create an immutable item; false when it exists. The cache holds what was written, as parsed back. */
-  private putItem(runId: string, dir: string, name: string, value: unknown): boolean {
-    const json = JSON.stringify(value);
-    if (!createIfAbsent(path.join(dir, name), json)) return false;
-    this.itemsOf(runId, dir).set(name, JSON.parse(json));
-    return true;
-  }
-
-  private itemsOf(runId: string, dir: string): Map<string, unknown> {
-    const entry = this.cacheOf(runId);
-    let items = entry.items.get(dir);
-    if (!items) entry.items.set(dir, (items = new Map()));
-    return items;
-  }
-
-  /** Every item of `dir`, in file-name order, each file parsed once per process. */
-  private listItems<T>(runId: string, dir: string): T[] {
-    const items = this.itemsOf(runId, dir);
-    const out: T[] = [];
-    for (const name of itemNames(dir)) {
-      let item = items.get(name);
-      if (item === undefined) {
-        item = readJsonFile<T>(path.join(dir, name));
-        if (item === undefined) continue;
-        items.set(name, item);
-      }
-      out.push({ ...(item as T) });
-    }
-    return out;
   }
 
   /** @inheritdoc */
   async createRun(run: RunRecord): Promise<void> {
-    const json = JSON.stringify(run);
-    if (!createRunItem(this.runDir(run.runId), json)) throw new RunStateConflictError(`run ${run.runId} already exists`);
-    this.cacheOf(run.runId).run = { version: 1, value: JSON.parse(json) as RunRecord };
+    if (this.journal(run.runId, false)?.run) throw new RunStateConflictError(`run ${run.runId} already exists`);
+    const journal = this.journal(run.runId, true)!;
+    if (journal.run || !journal.append({ k: 'run', v: 1, item: run })) throw new RunStateConflictError(`run ${run.runId} already exists`);
   }
 
   /** @inheritdoc */
   async getRun(runId: string): Promise<RunRecord> {
-    const run = this.currentRun(runId);
-    if (!run) throw new RunNotFoundError(`run ${runId} not found in ${this.dir}`);
-    return { ...run.value };
+    return { ...this.currentRun(runId).run.value };
   }
 
   /** Run IDs with a run item in this store (newest first by creation time). */
@@ -146,7 +120,7 @@ export class FileConversationStore implements ConversationStore {
     }
     const runs = names.map((n) => {
       try {
-        return readCurrentRun<RunRecord>(path.join(this.dir, n))?.value;
+        return (readJournalRun(path.join(this.dir, n, JOURNAL_FILE)) ?? readLegacyRun(path.join(this.dir, n)))?.value;
       } catch {
         return undefined;
       }
@@ -161,17 +135,10 @@ export class FileConversationStore implements ConversationStore {
 
   /** @inheritdoc */
   async putTurn(turn: TurnRecord): Promise<void> {
-    if (!this.putItem(turn.runId, this.turnsDir(turn.runId), `${pad(turn.index, 5)}.json`, turn)) {
+    const journal = this.journal(turn.runId, true)!;
+    if (journal.hasTurn(turn.index) || !journal.append({ k: 'turn', item: turn })) {
       throw new TurnAlreadyRecordedError(`turn ${turn.index} of run ${turn.runId} is already recorded`);
     }
-  }
-
-  private turnsDir(runId: string): string {
-    return path.join(this.runDir(runId), 'turns');
-  }
-
-  private stepsDir(runId: string, turn: number): string {
-    return path.join(this.runDir(runId), 'steps', pad(turn, 5));
   }
 
   /** @inheritdoc */
@@ -187,20 +154,21 @@ export class FileConversationStore implements ConversationStore {
 
   /** @inheritdoc */
   async listTurns(runId: string): Promise<TurnRecord[]> {
-    return this.listItems<TurnRecord>(runId, this.turnsDir(runId)).sort((a, b) => a.index - b.index);
+    return (this.journal(runId, false)?.listTurns() ?? []).map((t) => ({ ...t }));
   }
 
   /** @inheritdoc */
   async putStep(step: TurnStepRecord): Promise<void> {
     if (!Number.isInteger(step.seq) || step.seq < 1 || step.seq > 9999) throw new InvalidInputError(`step seq must be 1..9999, got ${step.seq}`);
-    if (!this.putItem(step.runId, this.stepsDir(step.runId, step.turn), `${pad(step.seq, 4)}.json`, step)) {
+    const journal = this.journal(step.runId, true)!;
+    if (journal.hasStep(step.turn, step.seq) || !journal.append({ k: 'step', item: step })) {
       throw new StepAlreadyRecordedError(`step ${step.seq} of turn ${step.turn} of run ${step.runId} is already recorded`);
     }
   }
 
   /** @inheritdoc */
   async listSteps(runId: string, turn: number): Promise<TurnStepRecord[]> {
-    return this.listItems<TurnStepRecord>(runId, this.stepsDir(runId, turn)).sort((a, b) => a.seq - b.seq);
+    return (this.journal(runId, false)?.listSteps(turn) ?? []).map((s) => ({ ...s }));
   }
 
   /** @inheritdoc */

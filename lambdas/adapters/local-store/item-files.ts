@@ -1,14 +1,9 @@
 /**
- * The file primitives of the on-disk conversation store, synchronous on purpose: each item is one small
- * JSON file, and a synchronous write or read of a few kilobytes costs microseconds where the promise API
- * pays a libuv thread-pool round trip per call (open, write, close, link, unlink: five hops per item).
- * A single synchronous read-check-write also cannot interleave with another in the same process, which
- * is what makes the conditional updates of `FileConversationStore` atomic in-process without locks.
- *
- * Durability: every item is written with `write()` into the page cache, never `fsync`ed. A killed
- * process (SIGKILL, OOM kill, Ctrl-C) leaves every completed write on disk, because the kernel owns the
- * data once `write()` returned; an operating-system crash or power loss may lose the last writes (not
- * claimed; docs/reliability.md).
+ * Creating a whole file only if absent (a fully written temporary file hard-linked onto the name), used
+ * where a file must appear complete or not at all: a run's journal created from the items of an older
+ * layout (file-conversation-store.ts). Synchronous like every file call of the store (a few kilobytes
+ * cost microseconds, where the promise API pays a libuv thread-pool round trip per call), never `fsync`ed
+ * (docs/reliability.md).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -70,47 +65,5 @@ export function createIfAbsent(target: string, json: string): boolean {
     } catch {
       /* already gone */
     }
-  }
-}
-
-/** Read and parse `file`, or undefined when it does not exist. */
-export function readJsonFile<T>(file: string): T | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) return undefined;
-    throw err;
-  }
-  return JSON.parse(text) as T;
-}
-
-/** True when `file` exists. */
-export function exists(file: string): boolean {
-  try {
-    fs.statSync(file);
-    return true;
-  } catch (err) {
-    if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) return false;
-    throw err;
-  }
-}
-
-/** Remove `file` if it exists. */
-export function removeFile(file: string): void {
-  try {
-    fs.unlinkSync(file);
-  } catch (err) {
-    if (!isCode(err, 'ENOENT')) throw err;
-  }
-}
-
-/** Names of the items (`*.json`, temporary files excluded) in `dir`, sorted; empty when it does not exist. */
-export function itemNames(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
-  } catch (err) {
-    if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) return [];
-    throw err;
   }
 }

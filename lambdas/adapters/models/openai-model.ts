@@ -1,6 +1,6 @@
 /**
  * `LanguageModel` for any OpenAI-compatible chat-completions server (OpenAI, vLLM, Ollama, llama.cpp,
- * LM Studio, LiteLLM...). No SDK: `node:http(s)` with keep-alive connections (http-post.ts), or an
+ * LM Studio, LiteLLM...). No SDK: its own HTTP/1.1 client on kept-alive `net`/`tls` sockets (http-post.ts), or an
  * injected `fetch`; stateless per request.
  */
 import {
@@ -22,7 +22,7 @@ export interface OpenAICompatibleModelOptions {
   apiKey?: string;
   /** Model name on the server; see {@link resolveOpenAIModel} for how it combines with `request.modelId`. */
   model?: string;
-  /** Send through this `fetch` (tests, proxies) instead of `node:http(s)` with keep-alive connections. */
+  /** Send through this `fetch` (tests, proxies) instead of the built-in HTTP/1.1 client (http-post.ts). */
   fetchImpl?: typeof fetch;
   /** Abort a request after this many milliseconds (default {@link DEFAULT_MODEL_TIMEOUT_MS}). */
   timeoutMs?: number;
@@ -260,7 +260,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     return fromOpenAIBody(body, model, Date.now() - started);
   }
 
-  /** One POST: through the injected `fetch`, else `node:http(s)` over a kept-alive connection. */
+  /** One POST: through the injected `fetch`, else http-post.ts over a kept-alive connection. */
   private async send(headers: Record<string, string>, body: string, signal: AbortSignal): Promise<HttpReply> {
     if (!this.fetchImpl) return postJson((this.parsedUrl ??= new URL(this.url)), headers, body, signal);
     const res = await this.fetchImpl(this.url, { method: 'POST', headers, body, signal });
