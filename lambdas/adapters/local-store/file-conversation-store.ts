@@ -7,6 +7,7 @@
  * | run  | `<dir>/<runId>/run/00000001.json`, ...   | createRun (version 1 only if absent), each update the next version only if absent |
  * | turn | `<dir>/<runId>/turns/00001.json`         | putTurn (only if absent)                     |
  * | step | `<dir>/<runId>/steps/00001/0001.json`    | putStep (only if absent)                     |
+ * | sub-call log | `<dir>/<runId>/steps/00001/sub-calls.jsonl` | openSubCallLog: one line per event (sub-call-log-file.ts) |
  *
  * "Only if absent" is a hard link of a fully written temporary file onto the name (`EEXIST` = the
  * condition failed), so a reader never sees a half-written item and a killed process leaves either the
@@ -25,7 +26,8 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, RunNotFoundError, RunStateConflictError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../core/errors';
 import type { ConversationStore, RunOutcome, RunProgress } from '../../core/ports';
-import type { RunRecord, TurnRecord, TurnStepRecord } from '../../core/types';
+import type { RunRecord, SubCallEvent, TurnRecord, TurnStepRecord } from '../../core/types';
+import { readSubCallLog, SUB_CALL_LOG_FILE, SubCallLogFile } from './sub-call-log-file';
 import { createIfAbsent, itemNames, readJsonFile } from './item-files';
 import { createRunItem, readCurrentRun, writeRunVersion } from './run-item-files';
 import { isValidRunId, runIdProblem } from '../../core/bucket-layout';
@@ -201,6 +203,16 @@ export class FileConversationStore implements ConversationStore {
   /** @inheritdoc */
   async listSteps(runId: string, turn: number): Promise<TurnStepRecord[]> {
     return this.listItems<TurnStepRecord>(runId, this.stepsDir(runId, turn)).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** @inheritdoc */
+  openSubCallLog(runId: string, turn: number): SubCallLogFile {
+    return new SubCallLogFile(path.join(this.stepsDir(runId, turn), SUB_CALL_LOG_FILE));
+  }
+
+  /** @inheritdoc */
+  async listSubCallEvents(runId: string, turn: number): Promise<SubCallEvent[]> {
+    return readSubCallLog(path.join(this.stepsDir(runId, turn), SUB_CALL_LOG_FILE));
   }
 
   /** @inheritdoc */
