@@ -197,7 +197,7 @@ test.each(cases)('%s x %s', async (_label, kind, point) => {
   // After a lost session the model is told once, whichever attempt of the turn got to run the cell.
   expect(o.notices).toBe(sessionReplaced(point, kind) ? 1 : 0);
   expect(o.openSessions).toBe(sessionLeaks(point, kind) ? 1 : 0);
-  table.push(`| ${point.label} | ${kind} | ${o.status} | ${o.answer} | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.openSessions} |`);
+  table.push(`| ${point.label} | ${kind} | ${o.status} | ${o.answer} | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.notices} | ${o.openSessions} |`);
 });
 
 /** RecordFailure's own crash points: turn 2's root call fails for good (not retryable). */
@@ -216,7 +216,7 @@ test.each(failureCases)('%s x %s: the run ends failed with its transcript, never
   expect(o.executions).toEqual(CELLS.slice(0, 2));
   expect(o.subCalls).toBe(2);
   expect(o.openSessions).toBe(0);
-  table.push(`| ${point.label} | ${kind} | ${o.status} | - | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.openSessions} |`);
+  table.push(`| ${point.label} | ${kind} | ${o.status} | - | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.notices} | ${o.openSessions} |`);
 });
 
 test.each([
