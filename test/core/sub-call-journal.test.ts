@@ -106,7 +106,7 @@ test('replay: a record on record twice (the sub-call log, then a step, numbered 
 });
 
 describe('with the store\'s synchronous sub-call log (the local store)', () => {
-  test('each start and end is on disk when the listener returns, before any await; a replay without drain (a kill) counts them', async () => {
+  test('each start is on disk when the listener returns, with the records of the calls that ended before it; a replay without drain (a kill) counts them', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rlm-journal-'));
     const store = new FileConversationStore({ dir });
     const deps = depsWith(store);
@@ -114,20 +114,25 @@ describe('with the store\'s synchronous sub-call log (the local store)', () => {
     await log.append({ kind: 'cell_started', at: 'x', cell: 1 });
     const journal = new SubCallJournal(deps, log, 1);
     const file = path.join(dir, 'r4', 'steps', '00001', 'sub-calls.jsonl');
+    const lines = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     journal.progress({ inFlight: 1, done: 0, errors: 0 });
-    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(2); // one line, synchronously
-    journal.onSubCallDone(rec(5));
+    expect(lines()).toMatchObject([{ started: 1, records: [] }]); // synchronously: before the request leaves
+    journal.onSubCallDone(rec(5)); // held: the code cannot act on it outside the sandbox before the next start or the cell's end
     journal.progress({ inFlight: 0, done: 1, errors: 0 }); // nothing new started: no line
-    journal.progress({ inFlight: 2, done: 1, errors: 0 }); // two more in flight
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(3);
+    expect(lines()).toHaveLength(1);
+    journal.progress({ inFlight: 2, done: 1, errors: 0 }); // two more start: one line, with the record of the first
+    expect(lines()).toMatchObject([{ started: 1 }, { started: 3, first: 1, records: [{ inputTokens: 5 }] }]);
     expect(readFileSync(file, 'utf8')).not.toContain('the whole prompt');
     // No drain: the invocation died here. A fresh process reads the turn back.
     const replay = await StepLog.load(depsWith(new FileConversationStore({ dir })), 'r4', 1);
     expect(replay.subCallsOf(1)).toMatchObject({ calls: 3, errors: 2, inputTokens: 5 });
     expect((await store.listSteps('r4', 1)).map((s) => s.step.kind)).toEqual(['cell_started']);
-    await journal.drain(); // nothing pending: no sub_calls step either
+    journal.onSubCallDone(rec(7));
+    await journal.drain(); // the held record: one more line, no sub_calls step
+    expect(lines()).toHaveLength(3);
     expect((await store.listSteps('r4', 1)).map((s) => s.step.kind)).toEqual(['cell_started']);
+    const after = await StepLog.load(depsWith(new FileConversationStore({ dir })), 'r4', 1);
+    expect(after.subCallsOf(1)).toMatchObject({ calls: 3, errors: 1, inputTokens: 12 });
   });
 
   test('a log that fails hands its events to the step log, and a record both logged and stepped counts once', async () => {
@@ -147,17 +152,18 @@ describe('with the store\'s synchronous sub-call log (the local store)', () => {
     const log = await StepLog.load(deps, 'r5', 1);
     await log.append({ kind: 'cell_started', at: 'x', cell: 1 });
     const journal = new SubCallJournal(deps, log, 1);
+    journal.progress({ inFlight: 1, done: 0, errors: 0 }); // line 1
     journal.onSubCallDone(rec(1));
-    journal.onSubCallDone(rec(2)); // logged, reported failed: goes to the steps too
-    journal.onSubCallDone(rec(3)); // steps only
+    journal.progress({ inFlight: 1, done: 1, errors: 0 }); // line 2 (record 1): lands, reported failed: record 1 goes to the steps too
+    journal.onSubCallDone(rec(2)); // steps only
     expect(appends).toBe(2);
     await journal.drain();
     expect(warnings).toEqual(['could not append to the sub-call log; recording sub-calls as steps']);
     const steps = (await store.listSteps('r5', 1)).map((s) => s.step);
     expect(steps.map((s) => s.kind)).toEqual(['cell_started', 'sub_calls']);
-    expect(steps[1]).toMatchObject({ first: 2, records: [{ inputTokens: 2 }, { inputTokens: 3 }] });
+    expect(steps[1]).toMatchObject({ first: 1, started: 2, records: [{ inputTokens: 1 }, { inputTokens: 2 }] });
     const replay = await StepLog.load(depsWith(new FileConversationStore({ dir })), 'r5', 1);
-    expect(replay.subCallsOf(1)).toMatchObject({ calls: 3, inputTokens: 6, errors: 0 });
+    expect(replay.subCallsOf(1)).toMatchObject({ calls: 2, inputTokens: 3, errors: 0 });
   });
 
   test('an unexpected error of the log (the invocation going down) stops the journal and surfaces at drain', async () => {
@@ -170,8 +176,9 @@ describe('with the store\'s synchronous sub-call log (the local store)', () => {
     const deps = depsWith(dying as never);
     const log = await StepLog.load(deps, 'r6', 1);
     const journal = new SubCallJournal(deps, log, 1);
+    journal.progress({ inFlight: 1, done: 0, errors: 0 });
     journal.onSubCallDone(rec(1));
-    journal.onSubCallDone(rec(2));
+    journal.progress({ inFlight: 1, done: 1, errors: 0 });
     expect(appends).toBe(1);
     await expect(journal.drain()).rejects.toThrow('killed');
     expect(await store.listSteps('r6', 1)).toEqual([]);

@@ -95,7 +95,7 @@ const POINTS: Point[] = [
   { label: 'RootTurn 1: recording cell 1 not run (after a sandbox throttle)', op: 'store.putStep:cell_not_run', nth: 1, setup: { op: 'sandbox.execute', nth: 1, kind: 'throttle' } },
   { label: 'RootTurn 1: the first sub-call of cell 2', op: 'model.sub', nth: 1 },
   { label: 'RootTurn 1: the sub-call log, as cell 2\'s first sub-call starts', op: 'store.subCallLog', nth: 1 },
-  { label: 'RootTurn 1: the sub-call log, as cell 2\'s first sub-call ends', op: 'store.subCallLog', nth: 2 },
+  { label: 'RootTurn 1: the sub-call log, as cell 2\'s second sub-call starts (with the first one\'s record)', op: 'store.subCallLog', nth: 2 },
   { label: 'RootTurn 1: cell 2\'s sub-calls as steps (after the sub-call log failed)', op: 'store.putStep:sub_calls', nth: 1, setup: { op: 'store.subCallLog', nth: 1, kind: 'throttle' } },
   { label: 'RootTurn 1: recording cell 2 (its 2 sub-calls)', op: 'store.putStep:cell_done', nth: 2 },
   { label: 'RootTurn 2: spilling cell 1\'s output to an artifact', op: 'documents.putArtifact', nth: 1 },
@@ -135,8 +135,9 @@ function subCallsOf(p: Point, kind: FaultKind): { counted: number; made: number 
   if (p.op === 'store.subCallLog' && kill(kind)) {
     // Killed as call 1 starts: before the log line nothing was made; after it, the start counts (the request never left).
     if (p.nth === 1) return { counted: kind === 'kill-before' ? 0 : 1, made: 0 };
-    // Killed as call 1 ends: made; before its line it counts as started (unfinished), after it as ended.
-    return { counted: 1, made: 1 };
+    // Killed as call 2 starts: call 1 was made; before the line it counts as started (unfinished); after it,
+    // call 1 counts as ended and call 2 as started (the request never left).
+    return { counted: kind === 'kill-before' ? 1 : 2, made: 1 };
   }
   if (p.op !== 'model.sub') return { counted: 2, made: 2 };
   // The invocation died in the call: it counts as started (an unfinished error), whether it reached the model or not.

@@ -7,9 +7,12 @@
  * these are ignored.
  *
  * Where the store has a synchronous sub-call log (`ConversationStore.openSubCallLog`: the local store, one
- * line appended to an open file), every start and every end is written at once, inside the listener: the
- * sandbox's ledger calls it before the call goes out and before the answer goes back to the code, so a kill
- * at any moment loses nothing the code has seen (a call whose start is on record counts, answered or not).
+ * line appended to an open file), every start is written at once, inside the listener, which the sandbox's
+ * ledger calls before the request goes out; the records of calls that ended go in the same line (one write
+ * per call), or at `drain()` when the cell ended. The code in the sandbox can act outside it only by making
+ * another sub-call or by ending the cell, so every answer it acted on is on record before the action: a kill
+ * at any moment loses no call made (a call whose start is on record counts, answered or not) and no record
+ * of an answer the code acted on; an answer the code got but had not acted on yet counts as an unfinished call.
  * Otherwise (DynamoDB), or once that log failed, they are appended to the turn's step log as `sub_calls`
  * steps, batched per `SUB_CALL_FLUSH_MS` (one write in flight at a time), and written before `cell_done`.
  */
@@ -92,11 +95,15 @@ export class SubCallJournal {
   private failure: unknown;
   /** The synchronous log: opened at the first event; null when the store has none or it failed. */
   private syncLog: SubCallLogWriter | null | undefined;
+  /** Ended records waiting for the next line of the synchronous log, numbered from `heldFirst`. */
+  private held: SubCallRecord[] = [];
+  private heldFirst = 1;
   /** Sequence number of this attempt's `cell_started` step. */
   private readonly attempt: number;
 
   constructor(private readonly deps: EngineDeps, private readonly log: StepLog, private readonly cell: number) {
     this.attempt = log.lastSeq;
+    if (!deps.store.openSubCallLog) this.syncLog = null;
   }
 
   /** The listener for `CellExecOptions.onSubCallDone`. Never throws. */
@@ -105,18 +112,40 @@ export class SubCallJournal {
     this.all.push(kept);
     const ordinal = this.all.length;
     this.started = Math.max(this.started, ordinal);
-    if (this.writeNow([kept], ordinal)) return;
-    if (this.pending.length === 0) this.pendingFirst = ordinal;
-    this.pending.push(kept);
-    this.schedule();
+    if (this.syncLog !== null && this.failure === undefined) {
+      // Written with the next start (before that request leaves) or at drain().
+      if (this.held.length === 0) this.heldFirst = ordinal;
+      this.held.push(kept);
+      return;
+    }
+    this.stepLater([kept], ordinal);
   };
+
+  /** Hand records to the batched step log. */
+  private stepLater(records: SubCallRecord[], first: number): void {
+    if (records.length === 0) {
+      this.schedule();
+      return;
+    }
+    if (this.pending.length === 0) this.pendingFirst = first;
+    this.pending.push(...records);
+    this.schedule();
+  }
 
   /** Feed `CellExecOptions.onSubCalls` progress here: calls started = in flight + done. Never throws. */
   progress(p: SubCallProgress): void {
     const started = p.inFlight + p.done;
     if (started <= this.started) return;
     this.started = started;
-    if (!this.writeNow([], 0)) this.schedule();
+    this.writeHeld();
+  }
+
+  /** One line of the synchronous log with the held records and the started count, else batched steps. */
+  private writeHeld(): void {
+    const records = this.held;
+    const first = this.heldFirst;
+    this.held = [];
+    if (!this.writeNow(records, first)) this.stepLater(records, first);
   }
 
   /** Every sub-call told so far (written or not), those in flight as unfinished. */
@@ -129,6 +158,7 @@ export class SubCallJournal {
    * thrown; an unexpected error of any write is rethrown here.
    */
   async drain(): Promise<void> {
+    if (this.held.length) this.writeHeld();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.syncLog?.close();
