@@ -105,7 +105,7 @@ test('a kill mid-cell keeps the sub-calls the cell made: counted once after resu
 
 const SEQ_ROUNDS = Number(process.env.RLM_KILL_SEQ_ROUNDS ?? 2);
 test.each(Array.from({ length: SEQ_ROUNDS }, (_, i) => [i + 1, SEED + 1000 + i]))(
-  'sequential round %d (seed %d): a kill right after a sub-call answer loses no answer the code saw, and counts exactly the calls the server received',
+  'sequential round %d (seed %d): a kill right after a sub-call answer loses no answer the code acted on, and counts every call the server received (at most one more: a start recorded before its request left)',
   async (_round, seed) => {
     const r = rng(seed);
     const n = 5 + Math.floor(r() * 25);
