@@ -10,12 +10,12 @@ import { emptySubStats } from './cell-report';
 import { MIN_CELL_TIME_MS } from './config';
 import { combineOutput, modelVisibleOutput } from './conversation';
 import { isoNow, sandboxOptionsFor, type EngineDeps } from './engine-deps';
-import { SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError } from './errors';
+import { describeError, SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError } from './errors';
 import type { CellExecOptions, SandboxSession, SubCallBudget } from './ports';
 import { turnFooter } from './prompts';
 import type { CodeRequest } from './reply-parser';
 import { spillCell } from './run/spill';
-import type { StepLog } from './run/step-log';
+import { writeWithRetries, type StepLog } from './run/step-log';
 import { SubCallJournal } from './run/sub-call-journal';
 import type { CellRecord, CellResult, RunRecord, RunTotals } from './types';
 
@@ -34,18 +34,31 @@ export const INTERRUPTED_MESSAGE =
   'It may have run partly or fully: the sandbox may hold partial effects (variables set, state changed). ' +
   'Check what you need before relying on it; it was not run again.';
 
-/** Attach to the run's sandbox session, starting a new one (and telling the model) if it was lost. */
-export async function attachSession(deps: EngineDeps, run: RunRecord, deadline?: number): Promise<{ session: SandboxSession; notice?: string }> {
+/**
+ * Attach to the run's sandbox session, starting a new one (and telling the model) if it was lost. The new
+ * session is recorded in the turn's step log (`session_replaced`, so a retried attempt that resumes it still
+ * tells the model) and then on the run item (retried in-process on transient errors); if recording fails, the
+ * new session is stopped before the error propagates, so a retried turn does not leave it running.
+ */
+export async function attachSession(deps: EngineDeps, run: RunRecord, deadline?: number, log?: StepLog): Promise<{ session: SandboxSession; notice?: string }> {
   if (run.sandboxSessionId) {
     try {
-      return { session: await deps.sandbox.resume(run.sandboxSessionId, sandboxOptionsFor(run)) };
+      const session = await deps.sandbox.resume(run.sandboxSessionId, sandboxOptionsFor(run));
+      return log?.sessionNoticeOwed() ? { session, notice: LOST_NOTICE } : { session };
     } catch (err) {
       if (!(err instanceof SandboxSessionLostError)) throw err;
       deps.logger.warn('sandbox session lost; starting a new one', { runId: run.runId, sessionId: run.sandboxSessionId });
     }
   }
   const { session } = await deps.sandbox.start({ ...sandboxOptionsFor(run), ...(deadline !== undefined ? { deadline } : {}) });
-  await deps.store.setSandboxSession(run.runId, session.sessionId);
+  try {
+    await log?.append({ kind: 'session_replaced', at: isoNow(deps), sessionId: session.sessionId });
+    await writeWithRetries(() => deps.store.setSandboxSession(run.runId, session.sessionId));
+  } catch (err) {
+    await deps.sandbox.stop(session.sessionId).catch((e: unknown) =>
+      deps.logger.warn('could not stop a sandbox session that was not recorded', { runId: run.runId, sessionId: session.sessionId, error: describeError(e) }));
+    throw err;
+  }
   run.sandboxSessionId = session.sessionId;
   return { session, notice: LOST_NOTICE };
 }
@@ -92,6 +105,8 @@ export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: 
     if (recorded.state === 'interrupted') {
       // The sub-calls it made were recorded as they ended (core/run/sub-call-journal.ts): counted once, here.
       result = syntheticResult(INTERRUPTED_MESSAGE, true, ctx.log.subCallsOf(cell));
+      // It may have run on a session that replaced a lost one, and the model was not told yet.
+      if (ctx.log.sessionNoticeOwed()) result.notices = [LOST_NOTICE];
       spent = withCell(spent, result, run.config, deps.prices);
       deps.logger.warn('cell interrupted by an earlier attempt; not running it again', { runId: run.runId, turn: ctx.iteration, cell });
     } else if (req.invalid) {
@@ -101,7 +116,7 @@ export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: 
     } else {
       // Attach first: starting a replacement session (documents reloaded) can take a while on AgentCore,
       // and the cell's budget is what is left after it.
-      attached ??= await attachSession(deps, run, ctx.deadline === undefined ? undefined : ctx.deadline - TURN_SAFETY_MARGIN_MS);
+      attached ??= await attachSession(deps, run, ctx.deadline === undefined ? undefined : ctx.deadline - TURN_SAFETY_MARGIN_MS, ctx.log);
       const budget = ctx.deadline === undefined ? run.config.cellTimeoutMs : ctx.deadline - now() - TURN_SAFETY_MARGIN_MS;
       if (budget < MIN_CELL_TIME_MS) {
         result = syntheticResult('Not executed: this turn ran out of time. Run it again in your next reply.', false);

@@ -8,7 +8,7 @@ export * from './model-port';
 export * from './sandbox-port';
 import type { RetryInfo } from './model-port';
 import type { SubCallProgress } from './sandbox-port';
-import type { DocumentRef, RunRecord, RunStatus, RunTotals, StopReason, TurnRecord, TurnStepRecord } from './types';
+import type { DocumentRef, RunRecord, RunStatus, RunTotals, StopReason, SubCallEvent, TurnRecord, TurnStepRecord } from './types';
 
 // ---------------------------------------------------------------- conversation store
 
@@ -66,12 +66,32 @@ export interface ConversationStore {
   /** The recorded steps of one turn, in `seq` order (empty when none). */
   listSteps(runId: string, turn: number): Promise<TurnStepRecord[]>;
   /**
+   * Optional, for a store that can make one small write durable in microseconds without waiting (the local
+   * store: a line appended to an open file, kept by the kernel through any kill of the process): the
+   * synchronous log of turn `turn`'s sub-call events. Core then records every sub-call as it starts and as
+   * it ends, before its answer reaches the code; without it (DynamoDB) `sub_calls` steps are batched.
+   */
+  openSubCallLog?(runId: string, turn: number): SubCallLogWriter;
+  /** The events `openSubCallLog` wrote for turn `turn`, in order (a line torn by a kill is dropped). */
+  listSubCallEvents?(runId: string, turn: number): Promise<SubCallEvent[]>;
+  /**
    * Set an ended run that did not succeed (failed, cancelled) back to `running` for a resume, clearing its
    * outcome fields. Throws `RunStateConflictError` if it is running or succeeded, `RunNotFoundError` if absent.
    */
   reopenRun(runId: string, updatedAt: string): Promise<void>;
   /** Mark the run ended, only if it is still `running`. Throws `RunStateConflictError` otherwise. */
   finishRun(runId: string, outcome: RunOutcome): Promise<void>;
+}
+
+/** An open synchronous sub-call log (see `ConversationStore.openSubCallLog`). */
+export interface SubCallLogWriter {
+  /**
+   * Write one event; when this returns it survives a kill of the process. Throws a `ConversationStoreError`
+   * when it could not (core then records the event as a step instead).
+   */
+  append(event: SubCallEvent): void;
+  /** Release the log. Idempotent. */
+  close(): void;
 }
 
 // ---------------------------------------------------------------- documents and artifacts

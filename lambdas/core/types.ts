@@ -155,7 +155,20 @@ export type TurnStep =
    * happen, and `started`, how many its attempt had started so far: a cell whose invocation died before
    * `cell_done` still counts them, once, those in flight included (core/run/sub-call-journal.ts).
    */
-  | { kind: 'sub_calls'; at: string; cell: number; records: SubCallRecord[]; started?: number };
+  | { kind: 'sub_calls'; at: string; cell: number; records: SubCallRecord[]; started?: number; first?: number }
+  /**
+   * A new sandbox session replaced a lost one during this turn (written before the run item points at it):
+   * a retried attempt that resumes it still tells the model its variables are gone.
+   */
+  | { kind: 'session_replaced'; at: string; sessionId: string };
+
+/**
+ * A `sub_calls` step written to the store's synchronous sub-call log (`ConversationStore.openSubCallLog`) as
+ * each sub-call starts and ends, with `attempt`, the sequence number of the `cell_started` step of the attempt
+ * it belongs to. `first` (1-based) numbers `records[0]` among the attempt's ended calls, so a record written
+ * both here and as a step is counted once.
+ */
+export type SubCallEvent = Extract<TurnStep, { kind: 'sub_calls' }> & { attempt: number };
 
 /** A step as stored: run, turn index, 1-based sequence number within the turn. */
 export interface TurnStepRecord {

@@ -1,5 +1,6 @@
 /**
- * No turn fails for its size (issue 10): on the DynamoDB store (dynalite) with artifacts as files, a turn of
+ * No turn fails for its size (issue 10): on the DynamoDB store (dynalite) and on the local on-disk store, with
+ * artifacts as files, a turn of
  * six cells of 800,000 characters of base64 each, ending in a FINAL of 1 MB (and of 50 MB) of incompressible
  * text, is recorded and finalized; each output is stored once, in full, as an artifact; the answer comes back
  * whole. The sandbox is a double at the port (Pyodide's own capture limits are tested in test/adapters).
@@ -19,6 +20,7 @@ import { createConversationTable, startDynalite, type EmbeddedDynalite } from '.
 import { LocalDocumentStore } from '../../lambdas/adapters/documents';
 import { fromFileUri } from '../../lambdas/adapters/documents/local-document-store';
 import { ScriptedModel } from '../../lambdas/adapters/models';
+import { FileConversationStore } from '../../lambdas/adapters/local-store';
 
 /** Printable ASCII from random bytes: does not compress below ~80%. */
 function incompressible(chars: number): string {
@@ -53,27 +55,31 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-async function bigRun(answerChars: number) {
+type StoreKind = 'dynamodb' | 'local';
+
+async function bigRun(answerChars: number, kind: StoreKind) {
   const cells = Array.from({ length: 6 }, (_, i) => `out${i}`);
   const outputs = new Map<string, Partial<CellResult>>(cells.map((c) => [c, { stdout: randomBytes(600_000).toString('base64') }]));
   const answer = incompressible(answerChars);
   outputs.set('final', { final: { value: answer } });
   const documents = new LocalDocumentStore({ artifactsDir: path.join(dir, `results-${answerChars}`) });
   const deps: EngineDeps = {
-    store: new DynamoConversationStore({ client: db.client, tableName: 'big' }),
+    store: kind === 'dynamodb' ? new DynamoConversationStore({ client: db.client, tableName: 'big' }) : new FileConversationStore({ dir: path.join(dir, `runs-${answerChars}`) }),
     sandbox: new TableSandbox(outputs), model: new ScriptedModel({ root: [{ code: [...cells, 'final'] }] }, { source: 'big' }),
     documents: { ...documents, resolve: async (uri) => [{ name: 'doc', uri, chars: 1 }], readText: (u) => documents.readText(u), putArtifact: (k, b, c) => documents.putArtifact(k, b, c) },
     events: { runFinished: async () => {} }, logger: silentLogger, metrics: noMetrics,
   };
-  const runId = `big-${answerChars}`;
+  const runId = `big-${kind}-${answerChars}`;
   await startRun(deps, { runId, request: { question: 'q', documents: ['file:///doc'] } }, { rootModelId: 'scripted', subModelId: 'scripted' });
   const state = await runRootTurn(deps, { runId });
   const ended = await finalizeRun(deps, runId);
   return { deps, runId, state, ended, outputs, answer, cells };
 }
 
-test.each([1_000_000, 50_000_000])('six cells of 800,000 base64 characters and a FINAL of %d incompressible characters finish', async (answerChars) => {
-  const { deps, runId, state, ended, outputs, answer, cells } = await bigRun(answerChars);
+test.each([
+  ['dynamodb', 1_000_000], ['dynamodb', 50_000_000], ['local', 1_000_000], ['local', 50_000_000],
+] as const)('%s store: six cells of 800,000 base64 characters and a FINAL of %d incompressible characters finish', async (kind, answerChars) => {
+  const { deps, runId, state, ended, outputs, answer, cells } = await bigRun(answerChars, kind);
   expect(outputs.get('out0')!.stdout!.length).toBe(800_000);
   expect(state).toMatchObject({ done: true, stopReason: 'final', iteration: 1 });
   expect(ended.status).toBe('succeeded');

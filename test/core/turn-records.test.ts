@@ -62,5 +62,9 @@ test('turns carry their cost and the totals after them; core emits the progress 
   expect((await store.getRun('rec-1')).totals).toEqual(t2.totalsAfter);
 
   const steps = (await store.listSteps('rec-1', 1)).map((s) => s.step.kind + ('cell' in s.step ? ` ${s.step.cell}` : ''));
-  expect(steps).toEqual(['reply', 'cell_started 1', 'cell_done 1', 'cell_started 2', 'sub_calls 2', 'cell_done 2']);
+  expect(steps).toEqual(['reply', 'cell_started 1', 'cell_done 1', 'cell_started 2', 'cell_done 2']);
+  // Cell 2's sub-calls went to the local store's synchronous sub-call log as they started and ended (attempt = its cell_started, step 4).
+  const logged = await store.listSubCallEvents('rec-1', 1);
+  expect(logged.length).toBeGreaterThan(0);
+  expect(logged.every((e) => e.cell === 2 && e.attempt === 4)).toBe(true);
 });

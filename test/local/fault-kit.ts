@@ -6,7 +6,7 @@
 import { emptySubStats } from '../../lambdas/core/cell-report';
 import type { EngineDeps } from '../../lambdas/core/engine-deps';
 import {
-  ConversationStoreThrottledError, ConversationStoreUnavailableError, ModelError, ModelThrottledError, ModelUnavailableError,
+  ConversationStoreThrottledError, ConversationStoreUnavailableError, DocumentStoreUnavailableError, ModelError, ModelThrottledError, ModelUnavailableError,
   SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError,
 } from '../../lambdas/core/errors';
 import type { CellExecOptions, ConversationStore, LanguageModel, Sandbox, SandboxSession, SandboxStartOptions } from '../../lambdas/core/ports';
@@ -21,6 +21,8 @@ export class LedgerSandbox implements Sandbox {
   readonly executions: string[] = [];
   readonly open = new Set<string>();
   subCallsMade = 0;
+  /** The invocation died inside a listener (an injected kill in the sub-call log): nothing more of the cell runs. */
+  dead?: () => Error | undefined;
   private starts = 0;
   private readonly namespaces = new Map<string, Map<string, number>>();
   constructor(private readonly model: LanguageModel) {}
@@ -49,11 +51,18 @@ export class LedgerSandbox implements Sandbox {
     };
   }
 
-  private async run(id: string, code: string, options?: CellExecOptions): Promise<CellResult> {
+  private async run(id: string, full: string, options?: CellExecOptions): Promise<CellResult> {
     const ns = this.namespaces.get(id)!;
-    this.executions.push(code);
+    this.executions.push(full);
     const sub = emptySubStats();
-    const result: CellResult = { stdout: `ran ${code}`, stderr: '', timedOut: false, raised: false, durationMs: 1, sub };
+    // `CODE # print N`: CODE, then N characters of output (a cell output big enough to spill to an artifact).
+    const printed = /^(.*) # print (\d+)$/.exec(full);
+    const code = printed ? printed[1] : full;
+    const result: CellResult = { stdout: printed ? 'x'.repeat(Number(printed[2])) : `ran ${code}`, stderr: '', timedOut: false, raised: false, durationMs: 1, sub };
+    const alive = () => {
+      const died = this.dead?.();
+      if (died) throw died;
+    };
     let m: RegExpMatchArray | null;
     if ((m = code.match(/^(\w+) = (\d+)$/))) ns.set(m[1], Number(m[2]));
     else if ((m = code.match(/^(\w+) \+= (\d+)$/))) ns.set(m[1], (ns.get(m[1]) ?? 0) + Number(m[2]));
@@ -62,6 +71,7 @@ export class LedgerSandbox implements Sandbox {
         const record: SubCallRecord = { model: 'scripted', promptChars: 2, responseChars: 1, promptPreview: `q${i}`, responsePreview: '', inputTokens: 0, outputTokens: 0, durationMs: 0 };
         sub.calls += 1;
         options?.onSubCalls?.({ inFlight: 1, done: i, errors: sub.errors });
+        alive();
         try {
           const r = await this.model.converse({ role: 'sub', modelId: 'scripted', messages: [{ role: 'user', content: [{ type: 'text', text: `q${i}` }] }] });
           this.subCallsMade += 1;
@@ -78,6 +88,7 @@ export class LedgerSandbox implements Sandbox {
         sub.outputTokens += record.outputTokens;
         sub.records.push(record);
         options?.onSubCallDone?.(record); // as the Pyodide sandbox's host ledger does
+        alive();
       }
     } else if (code === 'FINAL') result.final = { value: `a=${ns.get('a') ?? 'unset'}` };
     else return { ...result, stderr: `SyntaxError: ${code}`, raised: true };
@@ -87,6 +98,8 @@ export class LedgerSandbox implements Sandbox {
 
 /** How a fault shows: the error a port raises for it, and whether the call took effect first. */
 export type FaultKind = 'throttle' | '5xx' | 'drop' | 'kill-before' | 'kill-after';
+/** Setups only: `lose` makes `sandbox.resume` find its session gone (stopped, `SandboxSessionLostError`). */
+export type SetupKind = FaultKind | 'lose';
 /** A port call to fail: `store.putStep:reply`, `store.putTurn`, `sandbox.execute`, `model.root`, `documents.putArtifact`... */
 export interface FaultPoint {
   op: string;
@@ -110,25 +123,50 @@ function errorFor(port: string, kind: FaultKind, op: string): Error {
     if (kind === 'throttle') return new SandboxThrottledError(msg);
     return new SandboxUnavailableError(msg, { cellDidNotRun: kind === '5xx' });
   }
+  // The S3 adapter's name for a 5xx, SlowDown or dropped connection that outlasted the client's retries.
+  if (port === 'documents') return new DocumentStoreUnavailableError(msg);
   return killed(op);
 }
 
 /** Fails the one call `point` names, once, as `kind` does: before it takes effect, or after (the reply is lost). */
 export class FaultInjector {
   fired = false;
+  /** Set when a kill fired inside a listener: the invocation is dead (read once by `LedgerSandbox.dead`). */
+  dead: Error | undefined;
   private readonly counts = new Map<string, number>();
-  constructor(readonly point: FaultPoint | undefined, readonly kind: FaultKind) {}
+  constructor(readonly point: FaultPoint | undefined, readonly kind: SetupKind) {}
 
-  private async call<T>(port: string, op: string, inner: () => Promise<T>): Promise<T> {
+  /** Whether this call of `op` is the one to fail. */
+  private hit(op: string): boolean {
     const n = (this.counts.get(op) ?? 0) + 1;
     this.counts.set(op, n);
     const hit = !this.fired && this.point?.op === op && (this.point.nth ?? 1) === n;
-    if (!hit) return inner();
-    this.fired = true;
+    if (hit) this.fired = true;
+    return hit;
+  }
+
+  private error(port: string, op: string): Error {
+    if (this.kind === 'lose') return new SandboxSessionLostError(`injected: the session is gone at ${op}`);
+    return errorFor(port, this.kind, op);
+  }
+
+  private async call<T>(port: string, op: string, inner: () => Promise<T>): Promise<T> {
+    if (!this.hit(op)) return inner();
     const after = this.kind === 'drop' || this.kind === 'kill-after';
-    if (!after) throw errorFor(port, this.kind, op);
+    if (!after) throw this.error(port, op);
     await inner();
-    throw errorFor(port, this.kind, op);
+    throw this.error(port, op);
+  }
+
+  /** `call` for a synchronous port call (the store's sub-call log). */
+  private callSync<T>(port: string, op: string, inner: () => T): T {
+    if (!this.hit(op)) return inner();
+    const after = this.kind === 'drop' || this.kind === 'kill-after';
+    const err = this.error(port, op);
+    // A listener swallows what it throws (as the host ledger does): a kill must also end the cell.
+    if (this.kind.startsWith('kill')) this.dead = err;
+    if (after) inner();
+    throw err;
   }
 
   /** The model with the fault wired in (`model.root`, `model.sub`): hand it to a sandbox that makes sub-calls. */
@@ -149,7 +187,14 @@ export class FaultInjector {
       putStep: (s) => this.call('store', `store.putStep:${s.step.kind}`, () => store.putStep(s)),
       listSteps: (id, t) => store.listSteps(id, t),
       finishRun: (id, o) => this.call('store', 'store.finishRun', () => store.finishRun(id, o)),
-      reopenRun: (id, at) => store.reopenRun(id, at),
+      reopenRun: (id, at) => this.call('store', 'store.reopenRun', () => store.reopenRun(id, at)),
+      ...(store.openSubCallLog ? {
+        openSubCallLog: (id: string, turn: number) => {
+          const inner = store.openSubCallLog!(id, turn);
+          return { close: () => inner.close(), append: (e) => this.callSync('store', 'store.subCallLog', () => inner.append(e)) };
+        },
+      } satisfies Partial<ConversationStore> : {}),
+      ...(store.listSubCallEvents ? { listSubCallEvents: store.listSubCallEvents.bind(store) } : {}),
     };
     const sandbox = deps.sandbox;
     const wrapSession = (s: SandboxSession): SandboxSession => ({
@@ -163,7 +208,14 @@ export class FaultInjector {
         const started = await sandbox.start(o);
         return { ...started, session: wrapSession(started.session) };
       }),
-      resume: async (id, o) => wrapSession(await sandbox.resume(id, o)),
+      resume: async (id, o) => {
+        try {
+          return wrapSession(await this.call('sandbox', 'sandbox.resume', () => sandbox.resume(id, o)));
+        } catch (err) {
+          if (err instanceof SandboxSessionLostError) await sandbox.stop(id); // a lost session is gone for good
+          throw err;
+        }
+      },
       stop: (id) => this.call('sandbox', 'sandbox.stop', () => sandbox.stop(id)),
     };
     const wrappedModel = this.wrapModel(deps.model);

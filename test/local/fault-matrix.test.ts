@@ -14,15 +14,18 @@ import { ModelInvocationError, SandboxUnavailableError } from '../../lambdas/cor
 import type { LanguageModel } from '../../lambdas/core/ports';
 import { LocalEngine } from '../../bin/local/local-engine';
 import { toFileUri } from '../../lambdas/adapters/documents';
-import { CountingModel, FaultInjector, LedgerSandbox, type FaultKind, type FaultPoint } from './fault-kit';
+import { CountingModel, FaultInjector, LedgerSandbox, type FaultKind, type FaultPoint, type SetupKind } from './fault-kit';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rlm-faults-'));
 const doc = path.join(dir, 'doc.txt');
 writeFileSync(doc, 'hello');
 
-/** Turn 1: two cells (the second makes 2 sub-calls); turn 2: one cell; turn 3: FINAL. Answer `a=11`. */
-const SCRIPT: Script = { root: [{ code: ['a = 1', 'sub 2'] }, { code: 'a += 10' }, { code: 'FINAL' }], sub: { default: 'ok' } };
-const CELLS = ['a = 1', 'sub 2', 'a += 10', 'FINAL'];
+/**
+ * Turn 1: two cells (the second makes 2 sub-calls); turn 2: one cell printing 40,000 characters (its output
+ * spills to an artifact); turn 3: FINAL. Answer `a=11`.
+ */
+const SCRIPT: Script = { root: [{ code: ['a = 1', 'sub 2'] }, { code: 'a += 10 # print 40000' }, { code: 'FINAL' }], sub: { default: 'ok' } };
+const CELLS = ['a = 1', 'sub 2', 'a += 10 # print 40000', 'FINAL'];
 
 interface Outcome {
   status: string;
@@ -35,11 +38,13 @@ interface Outcome {
   iterations: number;
   openSessions: number;
   interrupted: number;
+  /** Cells that told the model its session was lost and replaced. */
+  notices: number;
   fired: boolean;
 }
 
 /** A crash point; `setup` is a first fault that leads the run there (e.g. a throttled cell, to reach `cell_not_run`). */
-type Point = FaultPoint & { label: string; kinds?: FaultKind[]; setup?: FaultPoint & { kind: FaultKind } };
+type Point = FaultPoint & { label: string; kinds?: FaultKind[]; setup?: FaultPoint & { kind: SetupKind } };
 
 async function runWith(point: Point | undefined, kind: FaultKind, failTurn?: number): Promise<Outcome> {
   const injector = new FaultInjector(point, kind);
@@ -50,6 +55,11 @@ async function runWith(point: Point | undefined, kind: FaultKind, failTurn?: num
   let effective = 0;
   const subModel: LanguageModel = { description: 'sub', converse: async (r, o) => { const res = await base.converse(r, o); effective += 1; return res; } };
   const sandbox = new LedgerSandbox(injector.wrapModel(setup.wrapModel(subModel)));
+  sandbox.dead = () => {
+    const died = injector.dead;
+    injector.dead = undefined; // the retried invocation is a new one
+    return died;
+  };
   const engine = await LocalEngine.start({
     model, sandbox, stateDir: path.join(dir, `state-${Math.random().toString(36).slice(2)}`),
     runDefaults: { rootModelId: 'scripted', subModelId: 'scripted' }, retryDelayOverrideMs: 0,
@@ -64,6 +74,7 @@ async function runWith(point: Point | undefined, kind: FaultKind, failTurn?: num
       subCalls: run.totals.subCalls, subCallsMade: effective, turnIndexes: turns.map((t) => t.index),
       iterations: run.iterations, openSessions: sandbox.open.size, fired: injector.fired && (!point?.setup || setup.fired),
       interrupted: turns.flatMap((t) => t.cells).filter((c) => /^Interrupted/.test(c.modelOutput)).length,
+      notices: turns.flatMap((t) => t.cells).filter((c) => c.result.notices?.some((n) => /session was lost/.test(n))).length,
     };
   } finally {
     await engine.close();
@@ -71,6 +82,8 @@ async function runWith(point: Point | undefined, kind: FaultKind, failTurn?: num
 }
 
 const KINDS: FaultKind[] = ['throttle', '5xx', 'drop', 'kill-before', 'kill-after'];
+/** RootTurn 2 finds its session lost (a new one replaces it; `a` is gone, so the run answers `a=10`). */
+const LOSE: Point['setup'] = { op: 'sandbox.resume', nth: 2, kind: 'lose' };
 /** Crash points of a successful run. `kinds` limits the kinds that exist there (see docs/reliability.md). */
 const POINTS: Point[] = [
   { label: 'StartRun: sandbox start', op: 'sandbox.start' },
@@ -81,42 +94,69 @@ const POINTS: Point[] = [
   { label: 'RootTurn 1: during cell 1', op: 'sandbox.execute', nth: 1 },
   { label: 'RootTurn 1: recording cell 1 not run (after a sandbox throttle)', op: 'store.putStep:cell_not_run', nth: 1, setup: { op: 'sandbox.execute', nth: 1, kind: 'throttle' } },
   { label: 'RootTurn 1: the first sub-call of cell 2', op: 'model.sub', nth: 1 },
-  { label: 'RootTurn 1: recording cell 2\'s sub-calls as they end', op: 'store.putStep:sub_calls', nth: 1 },
+  { label: 'RootTurn 1: the sub-call log, as cell 2\'s first sub-call starts', op: 'store.subCallLog', nth: 1 },
+  { label: 'RootTurn 1: the sub-call log, as cell 2\'s second sub-call starts (with the first one\'s record)', op: 'store.subCallLog', nth: 2 },
+  { label: 'RootTurn 1: cell 2\'s sub-calls as steps (after the sub-call log failed)', op: 'store.putStep:sub_calls', nth: 1, setup: { op: 'store.subCallLog', nth: 1, kind: 'throttle' } },
   { label: 'RootTurn 1: recording cell 2 (its 2 sub-calls)', op: 'store.putStep:cell_done', nth: 2 },
+  { label: 'RootTurn 2: spilling cell 1\'s output to an artifact', op: 'documents.putArtifact', nth: 1 },
   { label: 'RootTurn 2: writing the turn', op: 'store.putTurn', nth: 2 },
   { label: 'RootTurn 1: advancing the run item', op: 'store.advanceRun', nth: 1 },
+  { label: 'RootTurn 2, session lost: recording the new session in the turn\'s steps', op: 'store.putStep:session_replaced', nth: 1, setup: LOSE },
+  { label: 'RootTurn 2, session lost: recording the new session on the run (setSandboxSession)', op: 'store.setSandboxSession', nth: 1, setup: LOSE },
+  { label: 'RootTurn 2, session lost: recording cell 1 started on the new session', op: 'store.putStep:cell_started', nth: 3, setup: LOSE },
   { label: 'FinalizeRun: stopping the sandbox', op: 'sandbox.stop' },
   { label: 'FinalizeRun: marking the run succeeded', op: 'store.finishRun' },
-  { label: 'FinalizeRun: writing the artifacts', op: 'documents.putArtifact', kinds: ['kill-before', 'kill-after'] },
+  { label: 'FinalizeRun: writing the artifacts', op: 'documents.putArtifact', nth: 2 },
 ];
 
-/** Where a cell's effect is lost (it was recorded started, then never ran): the model is told; the answer then lacks `a = 1`. */
-const cellNeverRan = (op: string, kind: FaultKind) =>
-  (op === 'store.putStep:cell_started' && kind === 'kill-after') || (op === 'sandbox.execute' && kind === 'kill-before') ||
-  (op === 'store.putStep:cell_not_run' && kind === 'kill-before');
+const is = (p: Point, op: string, nth = 1) => p.op === op && (p.nth ?? 1) === nth;
+const kill = (kind: FaultKind) => kind === 'kill-before' || kind === 'kill-after';
+/** Where a cell's effect is lost (it was recorded started, then never ran): the model is told; the answer then lacks that cell's effect. */
+const cellNeverRan = (p: Point, kind: FaultKind) =>
+  (is(p, 'store.putStep:cell_started') && kind === 'kill-after') || (is(p, 'sandbox.execute') && kind === 'kill-before') ||
+  (is(p, 'store.putStep:cell_not_run') && kind === 'kill-before') || (is(p, 'store.putStep:cell_started', 3) && kind === 'kill-after');
 /** Where the cell ran but its result was lost: reported as interrupted, effect kept. */
-const cellResultLost = (op: string, kind: FaultKind) =>
-  (op === 'sandbox.execute' && (kind === 'drop' || kind === 'kill-after')) || resultDied(op, kind) || (op === 'model.sub' && kind.startsWith('kill'));
+const cellResultLost = (p: Point, kind: FaultKind) =>
+  (is(p, 'sandbox.execute') && (kind === 'drop' || kind === 'kill-after')) || resultDied(p, kind) || (is(p, 'model.sub') && kill(kind)) ||
+  (p.op === 'store.subCallLog' && kill(kind)) || (is(p, 'documents.putArtifact') && kill(kind));
 /** Where the model answered but the reply was lost before it was recorded: one extra root call. */
-const replyLost = (op: string, kind: FaultKind) =>
-  (op === 'model.root' && (kind === 'drop' || kind === 'kill-after')) || (op === 'store.putStep:reply' && kind === 'kill-before');
+const replyLost = (p: Point, kind: FaultKind) =>
+  (is(p, 'model.root', 2) && (kind === 'drop' || kind === 'kill-after')) || (is(p, 'store.putStep:reply') && kind === 'kill-before');
 /** Where the invocation died with the cell's result in memory: reported as interrupted (its sub-calls were journalled). */
-const resultDied = (op: string, kind: FaultKind) =>
-  (op === 'store.putStep:cell_done' && kind === 'kill-before') || (op === 'store.putStep:sub_calls' && (kind === 'kill-before' || kind === 'kill-after'));
+const resultDied = (p: Point, kind: FaultKind) =>
+  (is(p, 'store.putStep:cell_done', 2) && kind === 'kill-before') || (is(p, 'store.putStep:sub_calls') && kill(kind));
 /**
  * Sub-calls counted and made (reaching the model). A started sub-call counts (a failed one is an error for
  * the code); only the invocation dying before the sub-calls reached the store leaves them uncounted.
  */
-function subCallsOf(op: string, kind: FaultKind): { counted: number; made: number } {
-  if (op === 'store.putStep:sub_calls' && kind === 'kill-before') return { counted: 0, made: 2 };
-  if (op !== 'model.sub') return { counted: 2, made: 2 };
+function subCallsOf(p: Point, kind: FaultKind): { counted: number; made: number } {
+  // The fallback when the sub-call log failed: batched steps, written at the cell's end here.
+  if (is(p, 'store.putStep:sub_calls') && kind === 'kill-before') return { counted: 0, made: 2 };
+  if (p.op === 'store.subCallLog' && kill(kind)) {
+    // Killed as call 1 starts: before the log line nothing was made; after it, the start counts (the request never left).
+    if (p.nth === 1) return { counted: kind === 'kill-before' ? 0 : 1, made: 0 };
+    // Killed as call 2 starts: call 1 was made; before the line it counts as started (unfinished); after it,
+    // call 1 counts as ended and call 2 as started (the request never left).
+    return { counted: kind === 'kill-before' ? 1 : 2, made: 1 };
+  }
+  if (p.op !== 'model.sub') return { counted: 2, made: 2 };
   // The invocation died in the call: it counts as started (an unfinished error), whether it reached the model or not.
   if (kind === 'kill-before') return { counted: 1, made: 0 };
   if (kind === 'kill-after') return { counted: 1, made: 1 };
   return { counted: 2, made: kind === 'drop' ? 2 : 1 };
 }
 /** A session started by an invocation that died before it could record or stop it (see docs/reliability.md). */
-const sessionLeaks = (op: string, kind: FaultKind) => op === 'sandbox.start' && (kind === 'drop' || kind === 'kill-after');
+const sessionLeaks = (p: Point, kind: FaultKind) => is(p, 'sandbox.start') && (kind === 'drop' || kind === 'kill-after');
+/**
+ * Where RootTurn starts a new session (and says so once): after a lost session, or when a StartRun whose run
+ * item was written but reported failed stopped its session (the retried StartRun finds the run; turn 1 replaces it).
+ */
+const sessionReplaced = (p: Point, kind: FaultKind) => p.setup?.kind === 'lose' || (is(p, 'store.createRun') && (kind === 'drop' || kind === 'kill-after'));
+/** The answer: `a=11`; without cell 1's effect `a=10`; after a lost session `a=10`, or `a=unset` if turn 2's cell never ran. */
+function answerOf(p: Point, kind: FaultKind): string {
+  if (p.setup?.kind === 'lose') return cellNeverRan(p, kind) ? 'a=unset' : 'a=10';
+  return cellNeverRan(p, kind) ? 'a=10' : 'a=11';
+}
 
 const table: string[] = [];
 let baseline: Outcome;
@@ -142,28 +182,30 @@ test.each(cases)('%s x %s', async (_label, kind, point) => {
   expect(o.status).toBe('succeeded');
   expect(o.turnIndexes).toEqual([1, 2, 3]);
   expect(o.iterations).toBe(3);
-  expect(o.rootReplies).toBe(replyLost(point.op, kind) ? 4 : 3);
+  expect(o.rootReplies).toBe(replyLost(point, kind) ? 4 : 3);
   expect(new Set(o.executions).size).toBe(o.executions.length); // no cell executed twice
   // Made once, counted once (core/run/sub-call-journal.ts).
-  expect({ counted: o.subCalls, made: o.subCallsMade }).toEqual(subCallsOf(point.op, kind));
-  if (cellNeverRan(point.op, kind)) {
-    expect(o.answer).toBe('a=10');
+  expect({ counted: o.subCalls, made: o.subCallsMade }).toEqual(subCallsOf(point, kind));
+  expect(o.answer).toBe(answerOf(point, kind));
+  if (cellNeverRan(point, kind)) {
     expect(o.interrupted).toBe(1);
-    expect(o.executions).toEqual(CELLS.slice(1));
+    // The cell recorded started that never ran: cell 1 of turn 1, or turn 2's cell.
+    expect(o.executions).toEqual(point.setup?.kind === 'lose' ? CELLS.filter((_, i) => i !== 2) : CELLS.slice(1));
   } else {
-    expect(o.answer).toBe('a=11');
-    expect(o.interrupted).toBe(cellResultLost(point.op, kind) ? 1 : 0);
+    expect(o.interrupted).toBe(cellResultLost(point, kind) ? 1 : 0);
     expect(o.executions).toEqual(CELLS);
   }
-  expect(o.openSessions).toBe(sessionLeaks(point.op, kind) ? 1 : 0);
-  table.push(`| ${point.label} | ${kind} | ${o.status} | ${o.answer} | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.openSessions} |`);
+  // After a lost session the model is told once, whichever attempt of the turn got to run the cell.
+  expect(o.notices).toBe(sessionReplaced(point, kind) ? 1 : 0);
+  expect(o.openSessions).toBe(sessionLeaks(point, kind) ? 1 : 0);
+  table.push(`| ${point.label} | ${kind} | ${o.status} | ${o.answer} | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.notices} | ${o.openSessions} |`);
 });
 
 /** RecordFailure's own crash points: turn 2's root call fails for good (not retryable). */
 const FAILURE_POINTS: Point[] = [
   { label: 'RecordFailure: stopping the sandbox', op: 'sandbox.stop' },
   { label: 'RecordFailure: marking the run failed', op: 'store.finishRun' },
-  { label: 'RecordFailure: writing the artifacts', op: 'documents.putArtifact', kinds: ['kill-before', 'kill-after'] },
+  { label: 'RecordFailure: writing the artifacts', op: 'documents.putArtifact' },
 ];
 const failureCases = FAILURE_POINTS.flatMap((p) => (p.kinds ?? KINDS).map((kind) => [p.label, kind, p] as const));
 
@@ -175,7 +217,7 @@ test.each(failureCases)('%s x %s: the run ends failed with its transcript, never
   expect(o.executions).toEqual(CELLS.slice(0, 2));
   expect(o.subCalls).toBe(2);
   expect(o.openSessions).toBe(0);
-  table.push(`| ${point.label} | ${kind} | ${o.status} | - | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.openSessions} |`);
+  table.push(`| ${point.label} | ${kind} | ${o.status} | - | ${o.rootReplies} | ${o.executions.length} | ${o.subCallsMade} | ${o.subCalls} | ${o.turnIndexes.join(',')} | ${o.interrupted} | ${o.notices} | ${o.openSessions} |`);
 });
 
 test.each([

@@ -4,6 +4,8 @@
  * `<dir>/<runId>/items.jsonl` (run-journal.ts): every run item version, turn and step is one line appended
  * by one `write()`, and the first line of each key wins, which makes "only if absent" and the run item's
  * compare-and-swap hold across processes; a killed process leaves every completed write on disk.
+ * Each turn's sub-call log is a separate append-only file, `<dir>/<runId>/sub-calls/<turn>.jsonl`
+ * (openSubCallLog, sub-call-log-file.ts): one line per sub-call event, written before the call's request leaves.
  *
  * Reads are served from memory where that is provably current, so a turn costs the same at turn 30 as
  * at turn 3: each open journal is read once and then only what was appended since (one `fstat` tells),
@@ -17,10 +19,11 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, RunNotFoundError, RunStateConflictError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../core/errors';
 import type { ConversationStore, RunOutcome, RunProgress } from '../../core/ports';
-import type { RunRecord, TurnRecord, TurnStepRecord } from '../../core/types';
+import type { RunRecord, SubCallEvent, TurnRecord, TurnStepRecord } from '../../core/types';
 import { createIfAbsent } from './item-files';
 import { readLegacyItems, readLegacyRun } from './legacy-layout';
 import { JOURNAL_FILE, readJournalRun, RunJournal } from './run-journal';
+import { readSubCallLog, SubCallLogFile } from './sub-call-log-file';
 import { isValidRunId, runIdProblem } from '../../core/bucket-layout';
 
 /** How many runs' journals one store keeps open and parsed in memory (least recently used closed first). */
@@ -40,6 +43,12 @@ export class FileConversationStore implements ConversationStore {
     if (!isValidRunId(runId)) throw new InvalidInputError(runIdProblem(runId));
     return path.join(this.dir, runId);
   }
+
+  /** The sub-call log of one turn (its own append-only file, beside the run's journal). */
+  private subCallLogPath(runId: string, turn: number): string {
+    return path.join(this.runDir(runId), 'sub-calls', `${String(turn).padStart(5, '0')}.jsonl`);
+  }
+
 
   /**
    * The run's journal, current (what was appended since the last read applied), or undefined when the run
@@ -169,6 +178,16 @@ export class FileConversationStore implements ConversationStore {
   /** @inheritdoc */
   async listSteps(runId: string, turn: number): Promise<TurnStepRecord[]> {
     return (this.journal(runId, false)?.listSteps(turn) ?? []).map((s) => ({ ...s }));
+  }
+
+  /** @inheritdoc */
+  openSubCallLog(runId: string, turn: number): SubCallLogFile {
+    return new SubCallLogFile(this.subCallLogPath(runId, turn));
+  }
+
+  /** @inheritdoc */
+  async listSubCallEvents(runId: string, turn: number): Promise<SubCallEvent[]> {
+    return readSubCallLog(this.subCallLogPath(runId, turn));
   }
 
   /** @inheritdoc */

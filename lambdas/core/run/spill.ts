@@ -14,6 +14,7 @@ import type { EngineDeps } from '../engine-deps';
 import type { CellRecord, RunRecord, TurnRecord } from '../types';
 import { truncateMiddle } from '../truncate';
 import { RUN_ARTIFACT_KEYS } from '../bucket-layout';
+import { writeWithRetries } from './write-retries';
 
 /** Largest JSON (UTF-8 bytes) core hands the store as one item; DynamoDB's item limit is 400 KB. */
 export const ITEM_BYTE_BUDGET = 300 * 1024;
@@ -47,24 +48,32 @@ export function outputKey(runId: string, turn: number, cell: number): string {
   return RUN_ARTIFACT_KEYS.cellOutput(runId, turn, cell);
 }
 
+/** Write an artifact, retried in-process on `DocumentStoreUnavailableError` (the same key each time). */
+function putArtifact(deps: EngineDeps, key: string, body: string, contentType: string): Promise<string> {
+  let uri = '';
+  return writeWithRetries(async () => {
+    uri = await deps.documents.putArtifact(key, body, contentType);
+  }).then(() => uri);
+}
+
 /** Spill the large parts of a cell record (full output, sub-call records, FINAL value); returns the record to store. */
 export async function spillCell(deps: EngineDeps, runId: string, turn: number, cell: number, record: CellRecord): Promise<CellRecord> {
   const out: CellRecord = { ...record, result: { ...record.result, sub: { ...record.result.sub } } };
   if (utf8Bytes(record.fullOutput) > FULL_OUTPUT_INLINE_BYTES) {
-    out.fullOutputUri = await deps.documents.putArtifact(outputKey(runId, turn, cell), record.fullOutput, 'text/plain; charset=utf-8');
+    out.fullOutputUri = await putArtifact(deps, outputKey(runId, turn, cell), record.fullOutput, 'text/plain; charset=utf-8');
     out.fullOutput = truncateMiddle(record.fullOutput, SPILLED_OUTPUT_PREVIEW_CHARS);
   }
   const records = record.result.sub.records;
   if (records.length) {
     const json = JSON.stringify(records);
     if (utf8Bytes(json) > SUB_RECORDS_INLINE_BYTES) {
-      out.result.sub.recordsUri = await deps.documents.putArtifact(RUN_ARTIFACT_KEYS.subCalls(runId, turn, cell), json, 'application/json');
+      out.result.sub.recordsUri = await putArtifact(deps, RUN_ARTIFACT_KEYS.subCalls(runId, turn, cell), json, 'application/json');
       out.result.sub.records = [];
     }
   }
   const final = record.result.final;
   if (final && utf8Bytes(final.value) > ANSWER_INLINE_BYTES) {
-    const valueUri = await deps.documents.putArtifact(RUN_ARTIFACT_KEYS.answer(runId), final.value, 'text/plain; charset=utf-8');
+    const valueUri = await putArtifact(deps, RUN_ARTIFACT_KEYS.answer(runId), final.value, 'text/plain; charset=utf-8');
     out.result.final = { ...final, value: truncateMiddle(final.value, ANSWER_PREVIEW_CHARS), valueUri };
   }
   return out;
@@ -74,7 +83,7 @@ export async function spillCell(deps: EngineDeps, runId: string, turn: number, c
 export async function spillIfOverBudget(deps: EngineDeps, key: string, value: unknown, budget = ITEM_BYTE_BUDGET): Promise<string | undefined> {
   const json = JSON.stringify(value);
   if (utf8Bytes(json) <= budget) return undefined;
-  return deps.documents.putArtifact(key, json, 'application/json');
+  return putArtifact(deps, key, json, 'application/json');
 }
 
 /** The turn as the store should hold it: the whole record, or metadata plus `bodyUri` when over the budget. */

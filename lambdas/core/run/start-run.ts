@@ -8,6 +8,7 @@ import { requirePrices } from '../pricing';
 import { validateStartRequest } from '../start-request';
 import type { DocumentRef, RunConfig, RunRecord, RunState, StartRunRequest } from '../types';
 import { loadRun, storableRun } from './spill';
+import { writeWithRetries } from './write-retries';
 
 /**
  * Default largest total input of a run, in characters (bytes for S3 objects before they are read): the
@@ -90,7 +91,14 @@ export async function prepareResume(deps: EngineDeps, runId: string): Promise<{ 
   let run = await loadRun(deps, runId);
   if (run.status === 'succeeded') throw new RunStateConflictError(`run ${runId} already succeeded; there is nothing to resume`);
   if (run.status !== 'running') {
-    await deps.store.reopenRun(runId, isoNow(deps));
+    // Retried in-process on transient errors; a retry that finds the run running means the first landed.
+    await writeWithRetries(async () => {
+      try {
+        await deps.store.reopenRun(runId, isoNow(deps));
+      } catch (err) {
+        if (!(err instanceof RunStateConflictError) || (await deps.store.getRun(runId)).status !== 'running') throw err;
+      }
+    });
     run = await loadRun(deps, runId);
   }
   const request: StartRunRequest = {

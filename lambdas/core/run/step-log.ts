@@ -5,11 +5,13 @@
  */
 import type { EngineDeps } from '../engine-deps';
 import { isoNow } from '../engine-deps';
-import { ConversationStoreThrottledError, ConversationStoreUnavailableError, StepAlreadyRecordedError } from '../errors';
-import type { CellRecord, SubCallStats, TurnStep } from '../types';
+import type { CellRecord, SubCallEvent, SubCallStats, TurnStep } from '../types';
 import { readJsonArtifact, spillIfOverBudget } from './spill';
 import { replayedSubCalls } from './sub-call-journal';
 import { RUN_ARTIFACT_KEYS } from '../bucket-layout';
+import { writeWithRetries } from './write-retries';
+
+export { STEP_WRITE_RETRY_DELAYS_MS, writeWithRetries } from './write-retries';
 
 /** What the log says about one cell (1-based). */
 export type CellStepState =
@@ -36,9 +38,31 @@ export class StepLog {
   /** Read the recorded steps of `turn` (spilled steps read back). */
   static async load(deps: EngineDeps, runId: string, turn: number): Promise<StepLog> {
     const stored = await deps.store.listSteps(runId, turn);
+    const events = (await deps.store.listSubCallEvents?.(runId, turn)) ?? [];
     const steps: TurnStep[] = [];
-    for (const s of stored) steps.push(s.step.kind === 'spilled' ? await readJsonArtifact<TurnStep>(deps, s.step.uri) : s.step);
+    for (const s of stored) {
+      steps.push(s.step.kind === 'spilled' ? await readJsonArtifact<TurnStep>(deps, s.step.uri) : s.step);
+      // The sub-call log's events of an attempt go right after the attempt's `cell_started`.
+      for (const e of events) if (e.attempt === s.seq) steps.push(withoutAttempt(e));
+    }
+    const seqs = new Set(stored.map((s) => s.seq));
+    for (const e of events) if (!seqs.has(e.attempt)) steps.push(withoutAttempt(e));
     return new StepLog(deps, runId, turn, steps, stored.length ? stored[stored.length - 1].seq : 0);
+  }
+
+  /** Sequence number of the last step recorded (0 when none): after `cell_started`, the attempt's number. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** True when a session replaced a lost one in this turn and no cell recorded since has told the model. */
+  sessionNoticeOwed(): boolean {
+    let owed = false;
+    for (const s of this.steps) {
+      if (s.kind === 'session_replaced') owed = true;
+      else if (s.kind === 'cell_done') owed = false;
+    }
+    return owed;
   }
 
   /** True when an earlier attempt recorded anything of this turn. */
@@ -83,29 +107,13 @@ export class StepLog {
     const tag = `turn-${String(this.turn).padStart(4, '0')}-step-${String(seq).padStart(4, '0')}`;
     const uri = await spillIfOverBudget(this.deps, RUN_ARTIFACT_KEYS.step(this.runId, tag), step);
     const stored: TurnStep = uri ? { kind: 'spilled', at: isoNow(this.deps), uri } : step;
-    await putWithRetries(() => this.deps.store.putStep({ runId: this.runId, turn: this.turn, seq, step: stored }));
+    await writeWithRetries(() => this.deps.store.putStep({ runId: this.runId, turn: this.turn, seq, step: stored }));
     this.seq = seq;
     this.steps.push(step);
   }
 }
 
-/** Delays of the in-process retries of a step write (the result in hand is worth more than a task retry). */
-export const STEP_WRITE_RETRY_DELAYS_MS = [100, 400, 1_600];
-
-/**
- * A conditional put retried in-process on transient store errors. A retry that finds the step already
- * recorded means the earlier try landed and only its reply was lost (one writer per turn): success.
- */
-async function putWithRetries(put: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await put();
-      return;
-    } catch (err) {
-      if (attempt > 0 && err instanceof StepAlreadyRecordedError) return;
-      const transient = err instanceof ConversationStoreThrottledError || err instanceof ConversationStoreUnavailableError;
-      if (!transient || attempt >= STEP_WRITE_RETRY_DELAYS_MS.length) throw err;
-      await new Promise((r) => setTimeout(r, STEP_WRITE_RETRY_DELAYS_MS[attempt]));
-    }
-  }
+function withoutAttempt(e: SubCallEvent): TurnStep {
+  const { attempt: _a, ...step } = e;
+  return step;
 }
