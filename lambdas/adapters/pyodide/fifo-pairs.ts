@@ -29,8 +29,12 @@ export interface FifoPair {
 
 /** Pairs made by one `mkfifo` run. */
 export const PAIRS_PER_BATCH = 4;
-/** Longest a start waits for the pairs being made before it takes the socket instead. */
-export const FIFO_WAIT_MS = 250;
+/**
+ * Longest a start without a warm spare waits for the pairs being made (only the first start of a process
+ * can find none ready) before it takes the socket instead. The wait delays that start: a few ms on an idle
+ * machine, up to this bound under heavy load (where `mkfifo` took 130-400 ms to run).
+ */
+export const FIFO_WAIT_MS = 100;
 /** A `mkfifo` run taking longer than this counts as failed (sessions then use the socket). */
 const MKFIFO_TIMEOUT_MS = 10_000;
 
@@ -81,7 +85,8 @@ export class FifoPairs {
   /** Make pairs in the background unless some are ready or being made. Resolves when that run ended. */
   prefetch(): Promise<void> {
     if (this.broken) return Promise.resolve();
-    if (this.ready.length || this.making) return this.making ?? Promise.resolve();
+    if (this.making) return this.making;
+    if (this.ready.length > 1) return Promise.resolve();
     const run = this.make().catch(() => {
       this.broken = true;
     });
@@ -109,7 +114,7 @@ export class FifoPairs {
    */
   take(): FifoPair | undefined {
     const name = this.ready.shift();
-    if (!this.ready.length) void this.prefetch();
+    if (this.ready.length <= 1) void this.prefetch();
     if (!name || !this.dir) return undefined;
     const inbound = path.join(this.dir, `${name}.in`);
     const outbound = path.join(this.dir, `${name}.out`);
