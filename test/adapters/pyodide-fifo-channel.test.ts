@@ -9,8 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FifoPairs } from '../../lambdas/adapters/pyodide/fifo-pairs';
+import { FifoPairs, fifoPairs } from '../../lambdas/adapters/pyodide/fifo-pairs';
 import { HostLink } from '../../lambdas/adapters/pyodide/host-link';
+import { PyodideSandbox } from '../../lambdas/adapters/pyodide';
+import { FakeSubModel, memoryStore, ref } from './pyodide-fakes';
 
 const CHANNEL = pathToFileURL(path.join(__dirname, '../../lambdas/adapters/pyodide/sandbox-channel.mjs')).href;
 // Echo peer on the descriptors given in argv: a sub-reply comes back as a sub frame; JSON as {echo}.
@@ -150,4 +152,25 @@ describe('HostLink over a FIFO pair with the real worker channel', () => {
     const [hostRead, hostWrite] = peer.hostFds as [number, number];
     expect([fdLink(hostRead), fdLink(hostWrite)]).toEqual(['closed', 'closed']);
   });
+});
+
+describe('a real Pyodide session on the FIFO channel', () => {
+  test('its fds 3 and 4 are the two unlinked FIFO ends; llm_query works over them, with a non-ASCII prompt and model', async () => {
+    const model = new FakeSubModel(0);
+    // pairs ready before the start, however slow mkfifo is on a loaded machine (a start waits only 100 ms)
+    expect(await fifoPairs().waitReady(30_000)).toBe(true);
+    const sandbox = new PyodideSandbox({ documents: memoryStore({ 'mem://d.txt': 'doc' }), subModel: model });
+    const { session } = await sandbox.start({ runId: 'fifo', documents: [ref('d.txt')], subModelId: 'tiny', allowedModels: ['tiny', 'mödel'], subConcurrency: 4, maxCaptureChars: 10_000 });
+    try {
+      const r = await session.execute("print(llm_query('héllo 𝄞'), llm_query('x', model='mödel'), llm_query('y', model='nope')[:6])", { timeoutMs: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('echo:héllo 𝄞 echo:x Error:\n');
+      expect(model.calls.map((c) => c.modelId)).toEqual(['tiny', 'mödel']);
+      expect(r.sub.calls).toBe(2);
+      const pid = (session as { pid?: number }).pid!;
+      expect([isUnlinkedFifo(3, pid), isUnlinkedFifo(4, pid)]).toEqual([true, true]);
+    } finally {
+      await sandbox.closeAll();
+    }
+  }, 120_000);
 });
