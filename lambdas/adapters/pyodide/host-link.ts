@@ -42,12 +42,17 @@ export class HostLink {
   private readonly frames: FrameReader;
   private closed = false;
 
-  /** Over `fifo` (default: a ready pair of the process's {@link fifoPairs}), else the socket pair. */
-  constructor(onMessage: (msg: unknown) => void, private readonly onError: (reason: string) => void, private fifo: FifoPair | undefined = fifoPairs().take()) {
+  /** Over `fifo` (a pair from {@link fifoPairs}, see {@link HostLink.forSession}), or the socket pair when it is undefined. */
+  constructor(onMessage: (msg: unknown) => void, onError: (reason: string) => void, private fifo: FifoPair | undefined) {
     this.frames = new FrameReader(onMessage, onError);
     this.kind = this.fifo ? 'fifo' : 'socket';
     this.stdio = this.fifo ? [this.fifo.childRead, this.fifo.childWrite] : ['pipe'];
     this.workerFds = this.fifo ? { read: 3, write: 4 } : { read: 3, write: 3 };
+  }
+
+  /** A session's link: over a ready pair of the process's FIFO pairs, else the socket pair. */
+  static forSession(onMessage: (msg: unknown) => void, onError: (reason: string) => void): HostLink {
+    return new HostLink(onMessage, onError, fifoPairs().take());
   }
 
   /** Take the host's ends once the process was spawned (closes the host's copies of the child's FIFO ends). */
@@ -90,10 +95,8 @@ export class HostLink {
         off = writeSync(this.writeFd, frame);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') {
-          this.onError(`writing to the sandbox failed (${code ?? String(err)})`);
-          return;
-        }
+        // EPIPE and the like: the process is gone, which its 'exit' reports (as the stream's errors are ignored)
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') return;
       }
       if (off === frame.length) return;
     }

@@ -53,7 +53,7 @@ export class PyodideSession implements SandboxSession {
   ) {
     this.id = sessionId;
     this.limiter = new Limiter(settings.subConcurrency);
-    this.channel = new HostLink((msg) => this.onMessage(msg as SandboxToHost), (reason) => {
+    this.channel = HostLink.forSession((msg) => this.onMessage(msg as SandboxToHost), (reason) => {
       this.fail(reason);
       this.child.kill('SIGKILL');
     });
