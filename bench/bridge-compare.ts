@@ -73,7 +73,9 @@ async function open(dir: string): Promise<Tree> {
   await run(session, `r = [llm_query("warm") for _ in range(300)]\nr = llm_query_batched(["warm"] * 300)`);
   for (let i = 0; i < 50; i++) await run(session, 'pass');
   const pid = (session as { pid?: number }).pid;
-  return { label: `${path.basename(root)} (${root})`, session, pid, stop: () => sandbox.stop(session.sessionId), seq: [], batched: [], cell: [], cpuUs: 0, calls: 0 };
+  // the channel of the session (trees with host-link.ts: 'fifo' or 'socket'; older trees: none)
+  const kind = (session as unknown as { channel?: { kind?: string } }).channel?.kind;
+  return { label: `${path.basename(root)} (${root})${typeof kind === 'string' ? `, ${kind}` : ''}`, session, pid, stop: () => sandbox.stop(session.sessionId), seq: [], batched: [], cell: [], cpuUs: 0, calls: 0 };
 }
 
 async function measure(tree: Tree): Promise<void> {

@@ -5,11 +5,18 @@ def _rlm_make_helpers():
     pending = {}
 
     def make_backend(call):
+        dumps, loads = _json.dumps, _json.loads
+
         def _rlm_backend(prompts, model):
-            raw = call(_json.dumps({'prompts': list(prompts), 'model': model}))
+            # One prompt (every llm_query) skips JSON: '<len(model)>:<model><prompt>' (parseSubRequest in
+            # sub-calls.ts). Only for an ASCII model ID, whose len() is also its length in JavaScript.
+            if len(prompts) == 1 and type(model) is str and model.isascii() and type(prompts[0]) is str:
+                raw = call(str(len(model)) + ':' + model + prompts[0])
+            else:
+                raw = call(dumps({'prompts': list(prompts), 'model': model}))
             if raw is None:
                 raise KeyboardInterrupt('interrupted while waiting for a sub-call')
-            return _json.loads(raw)
+            return loads(raw)
         return _rlm_backend
 
     def install_sleep(js_sleep):

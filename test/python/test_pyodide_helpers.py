@@ -24,15 +24,22 @@ def helpers(sandbox):
     return g['_rlm_make_helpers']()
 
 
-def test_backend_round_trips_json_and_an_interrupt_raises(helpers):
+def test_backend_sends_one_prompt_raw_a_batch_as_json_and_an_interrupt_raises(helpers):
     seen = []
 
     def call(payload):
-        seen.append(json.loads(payload))
+        seen.append(payload)
         return json.dumps([{'text': 'ok', 'error': None}])
     backend = helpers['make_backend'](call)
     assert backend(['p'], 'm') == [{'text': 'ok', 'error': None}]
-    assert seen == [{'prompts': ['p'], 'model': 'm'}]
+    prompt = '{"prompts": []} 3:x ✓ 𝄞 \x00'
+    backend([prompt], 'gpt-4o:mini')
+    backend(['a', 'b'], 'm')
+    backend(['p'], 'mödel-𝄞')  # a non-ASCII model ID goes as JSON (its len() differs in JavaScript)
+    backend(['p'], 5)
+    assert seen[:2] == ['1:mp', '11:gpt-4o:mini' + prompt]
+    assert [json.loads(s) for s in seen[2:]] == [
+        {'prompts': ['a', 'b'], 'model': 'm'}, {'prompts': ['p'], 'model': 'mödel-𝄞'}, {'prompts': ['p'], 'model': 5}]
     with pytest.raises(KeyboardInterrupt):
         helpers['make_backend'](lambda payload: None)(['p'], 'm')
 

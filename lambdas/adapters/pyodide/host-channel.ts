@@ -40,48 +40,101 @@ export function encodeFrame(message: unknown): Buffer {
 }
 
 /**
- * Read frames from `stream`, calling `onMessage` with each message (`sub` frames as
- * `{ type: 'sub', id, payload }`). A malformed or oversized frame calls `onError` and stops reading
- * (the sandbox is not trusted).
+ * Parses frames from chunks as they arrive, calling `onMessage` with each message (`sub` frames as
+ * `{ type: 'sub', id, payload }`). A chunk may be a view into a buffer the caller reuses: complete frames
+ * are decoded from it in place and only an incomplete tail is copied. A malformed or oversized frame
+ * calls `onError` once and stops the reader (the sandbox is not trusted).
  */
-export function readFrames(stream: Readable, onMessage: (msg: unknown) => void, onError: (reason: string) => void): void {
-  let pending: Buffer = Buffer.alloc(0);
-  let broken = false;
-  const fail = (reason: string) => {
-    broken = true;
-    pending = Buffer.alloc(0);
-    onError(reason);
-  };
-  stream.on('data', (chunk: Buffer) => {
-    if (broken) return;
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+export class FrameReader {
+  /** Bytes of an incomplete frame (copies), and how many there are. */
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  /** Length of that frame with its prefix, once the prefix arrived (0: not yet). */
+  private need = 0;
+  private broken = false;
+
+  constructor(private readonly onMessage: (msg: unknown) => void, private readonly onError: (reason: string) => void) {}
+
+  /** Feed the next chunk of the stream. */
+  push(chunk: Buffer): void {
+    if (this.broken || chunk.length === 0) return;
+    let buf = chunk;
+    if (this.partBytes) {
+      // a frame split across reads: collect copies until it is complete, then join once
+      this.parts.push(Buffer.from(chunk));
+      this.partBytes += chunk.length;
+      if (!this.need && this.partBytes >= 4 && !this.learnLength()) return;
+      if (!this.need || this.partBytes < this.need) return;
+      buf = Buffer.concat(this.parts, this.partBytes);
+      this.parts = [];
+      this.partBytes = this.need = 0;
+    }
     let at = 0;
-    while (pending.length - at >= HEAD) {
-      const len = pending.readUInt32LE(at);
-      if (len > MAX_FRAME_BYTES) return fail(`the sandbox sent a frame of ${len} bytes`);
-      if (len < 1) return fail('the sandbox sent an empty frame');
+    while (buf.length - at >= HEAD) {
+      const len = buf.readUInt32LE(at);
+      if (len > MAX_FRAME_BYTES) return this.fail(`the sandbox sent a frame of ${len} bytes`);
+      if (len < 1) return this.fail('the sandbox sent an empty frame');
       const stop = at + 4 + len;
-      if (pending.length < stop) break;
-      const kind = pending[at + 4];
+      if (buf.length < stop) break;
+      const kind = buf[at + 4];
       let msg: unknown;
       if (kind === FrameKind.sub) {
-        if (len < 1 + ID) return fail('the sandbox sent a malformed frame');
-        msg = { type: 'sub', id: pending.readUInt32LE(at + HEAD), payload: pending.toString('utf8', at + HEAD + ID, stop) };
+        if (len < 1 + ID) return this.fail('the sandbox sent a malformed frame');
+        msg = { type: 'sub', id: buf.readUInt32LE(at + HEAD), payload: buf.toString('utf8', at + HEAD + ID, stop) };
       } else if (kind === FrameKind.json) {
         try {
-          msg = JSON.parse(pending.toString('utf8', at + HEAD, stop));
+          msg = JSON.parse(buf.toString('utf8', at + HEAD, stop));
         } catch {
-          return fail('the sandbox sent a malformed frame');
+          return this.fail('the sandbox sent a malformed frame');
         }
       } else {
-        return fail(`the sandbox sent a frame of unknown kind ${kind}`);
+        return this.fail(`the sandbox sent a frame of unknown kind ${kind}`);
       }
       at = stop;
-      onMessage(msg);
-      if (broken) return;
+      this.onMessage(msg);
+      if (this.broken) return;
     }
-    pending = at === 0 ? pending : pending.subarray(at);
-  });
+    if (at < buf.length) {
+      // keep the incomplete tail (a copy when `chunk` is the caller's, possibly reused, buffer)
+      const rest = buf === chunk ? Buffer.from(buf.subarray(at)) : buf.subarray(at);
+      this.parts = [rest];
+      this.partBytes = rest.length;
+      if (rest.length >= 4) this.learnLength();
+    }
+  }
+
+  /** Read the pending frame's length from its prefix; false (and the reader stopped) when it is refused. */
+  private learnLength(): boolean {
+    const head = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partBytes);
+    this.parts = [head];
+    const len = head.readUInt32LE(0);
+    if (len > MAX_FRAME_BYTES) {
+      this.fail(`the sandbox sent a frame of ${len} bytes`);
+      return false;
+    }
+    if (len < 1) {
+      this.fail('the sandbox sent an empty frame');
+      return false;
+    }
+    this.need = 4 + len;
+    return true;
+  }
+
+  private fail(reason: string): void {
+    this.broken = true;
+    this.parts = [];
+    this.partBytes = this.need = 0;
+    this.onError(reason);
+  }
+}
+
+/**
+ * Read frames from `stream` (a `FrameReader` on its `'data'` events); `onError` on a malformed or
+ * oversized frame, after which reading stops.
+ */
+export function readFrames(stream: Readable, onMessage: (msg: unknown) => void, onError: (reason: string) => void): void {
+  const reader = new FrameReader(onMessage, onError);
+  stream.on('data', (chunk: Buffer) => reader.push(chunk));
 }
 
 /** Write one frame (ignored once the stream is gone). */

@@ -26,6 +26,7 @@ import { CONTEXT_PREVIEW_CHARS, silentLogger, type TextBytes } from '../../core/
 import { codePointLength, describeContext, type ContextPart } from '../../core/context-layout';
 import type { DocumentRef } from '../../core/types';
 import { BootSnapshot, stopSnapshotMakers } from './boot-snapshot';
+import { fifoPairs, FIFO_WAIT_MS } from './fifo-pairs';
 import { PyodideSession, type SessionSettings, type WorkerLoaded } from './pyodide-session';
 import { DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from './sandbox-launch';
 import { tablePricer, type SubCallPricer } from './sub-call-ledger';
@@ -154,6 +155,7 @@ export class PyodideSandbox implements Sandbox {
     const spawnLimit = options.warmLimit ?? Infinity;
     this.pool = warm > 0 && spawnLimit > 0 ? new WarmPool(warm, (s) => new PyodideSession(`pyodide-spare-${randomUUID().slice(0, 8)}`, s), spawnLimit) : null;
     if (this.pool) pools.add(this.pool);
+    void fifoPairs().prefetch(); // made while the caller prepares its start (fifo-pairs.ts)
   }
 
   async start(options: SandboxStartOptions): Promise<{ session: SandboxSession; loaded: LoadedContext }> {
@@ -177,6 +179,8 @@ export class PyodideSandbox implements Sandbox {
       if (registry.get(closed.sessionId) === closed) registry.delete(closed.sessionId);
     };
     const spare = this.pool?.take(settings);
+    // a session of its own gets a FIFO channel when the pair being made is ready soon (fifo-pairs.ts)
+    if (!spare) await fifoPairs().waitReady(FIFO_WAIT_MS);
     spare?.claim(sessionId, onClose);
     const session = spare ?? new PyodideSession(sessionId, settings, onClose);
     const names = uniqueNames(options.documents);

@@ -5,12 +5,11 @@
  * host side of the bridge (`sub-call-ledger.ts`); FINAL arrives out of band.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Duplex } from 'node:stream';
 import { DocumentError, SandboxError, SandboxSessionLostError, describeError } from '../../core/errors';
 import type { CellExecOptions, SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
 import { seconds, toCellResult, type ExecOutcome } from './cell-outcome';
-import { readFrames, writeFrame } from './host-channel';
+import { HostLink } from './host-link';
 import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
 import { workerInit, type SessionSettings, type WorkerLoaded } from './session-init';
 import { CellLedger } from './sub-call-ledger';
@@ -33,7 +32,7 @@ export const DOC_PART_BYTES = 1024 * 1024;
 /** A live Pyodide session. Failures of model code come back as `CellResult` data. */
 export class PyodideSession implements SandboxSession {
   private readonly child: ChildProcess;
-  private readonly channel: Duplex;
+  private readonly channel: HostLink;
   private readonly limiter: Limiter;
   private readonly exited: Promise<void>;
   private stderrTail = '';
@@ -54,20 +53,22 @@ export class PyodideSession implements SandboxSession {
   ) {
     this.id = sessionId;
     this.limiter = new Limiter(settings.subConcurrency);
-    const init = workerInit(settings);
-    this.child = spawnSandboxProcess(settings.snapshotPath ? [settings.snapshotPath] : []);
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
-    this.child.stderr?.setEncoding('utf8');
-    this.child.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_KEEP)));
-    this.channel = this.child.stdio[3] as Duplex;
-    this.channel.on('error', () => undefined); // the process's exit is reported by 'exit'
-    readFrames(this.channel, (msg) => this.onMessage(msg as SandboxToHost), (reason) => {
+    this.channel = HostLink.forSession((msg) => this.onMessage(msg as SandboxToHost), (reason) => {
       this.fail(reason);
       this.child.kill('SIGKILL');
     });
+    const init = { ...workerInit(settings), channel: this.channel.workerFds };
+    this.child = spawnSandboxProcess(settings.snapshotPath ? [settings.snapshotPath] : [], this.channel.stdio);
+    this.channel.attach(this.child);
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_KEEP)));
     this.child.on('message', (msg: SandboxToHost) => this.onMessage(msg));
     this.child.on('error', (err) => this.onGone(`sandbox process error: ${err.message}`));
-    this.child.on('exit', (code, signal) => this.onGone(`sandbox process exited (${signal ?? `code ${code}`})`));
+    this.child.on('exit', (code, signal) => {
+      this.onGone(`sandbox process exited (${signal ?? `code ${code}`})`);
+      this.channel.close();
+    });
     this.send({ type: 'init', init });
     this.hold(false); // idle until a start or a cell (a warm spare must not keep the CLI alive)
   }
@@ -166,12 +167,14 @@ export class PyodideSession implements SandboxSession {
 
   /** Keep the CLI's event loop alive for this child only while a start or a cell is in progress. */
   private hold(on: boolean): void {
-    if (!this.closed && !this.lostReason) holdProcess(this.child, on);
+    if (this.closed || this.lostReason) return;
+    holdProcess(this.child, on);
+    this.channel.hold(on);
   }
 
   /** Write a frame on the direct channel to the worker. */
   private tell(msg: HostToWorker): void {
-    writeFrame(this.channel, msg);
+    this.channel.send(msg);
   }
 
   /** Interrupt cell `id`: the IPC message stops running Python, the frame wakes a waiting bridge call. */

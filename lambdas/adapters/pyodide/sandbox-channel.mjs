@@ -1,5 +1,6 @@
-// The worker's side of the direct host channel: a socket inherited as file descriptor 3 of the sandbox
-// process, read and written synchronously by the Pyodide worker (the host side is `host-channel.ts`,
+// The worker's side of the direct host channel: a FIFO pair inherited as file descriptors 3 (read) and 4
+// (write) of the sandbox process, or one socket as fd 3 (host-link.ts chooses), read and written
+// synchronously by the Pyodide worker (the host side is `host-channel.ts`,
 // which documents the frame layout). Going straight from the worker to the host, without the process's
 // main thread in between, keeps the `llm_query` bridge fast. Blocking reads are fine: the worker has
 // nothing else to do while Python waits, and the host sends an `interrupt` frame to wake a waiting
@@ -25,11 +26,12 @@ const KEEP_BYTES = 1 << 20;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Open the channel on `fd`. Returns `{ send(obj), sendSub(id, payload), receive() }`; `receive`
+ * Open the channel: read frames from `fd`, write them to `writeFd` (the same descriptor for a socket).
+ * Returns `{ send(obj), sendSub(id, payload), receive() }`; `receive`
  * blocks for the next frame and returns a message object (`sub-reply` frames as
  * `{ type: 'sub-reply', id, payload }`).
  */
-export function openChannel(fd) {
+export function openChannel(fd, writeFd = fd) {
   let out = Buffer.allocUnsafe(1 << 16);
   let input = Buffer.allocUnsafe(1 << 16);
   let start = 0;
@@ -41,7 +43,7 @@ export function openChannel(fd) {
     let off = 0;
     while (off < len) {
       try {
-        off += writeSync(fd, buf, off, len - off);
+        off += writeSync(writeFd, buf, off, len - off);
       } catch (err) {
         if (!retryable(err)) throw err;
         Atomics.wait(pause, 0, 0, 1);

@@ -2,8 +2,8 @@
  * Starts the OS process of one Pyodide sandbox session: `node` with Node's permission model (reads only
  * of Pyodide's package files and the two sandbox scripts; no writes, no child processes, no addons; worker
  * threads allowed because Pyodide runs in one), code generation from strings disabled, an explicit empty
- * environment, stdout discarded (model code can never write to the CLI's stdout), a socket for the
- * direct worker channel (fd 3) and an IPC channel (fd 4).
+ * environment, stdout discarded (model code can never write to the CLI's stdout), the direct worker
+ * channel from fd 3 (a FIFO pair or a socket, `host-link.ts`) and an IPC channel after it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -77,13 +77,16 @@ export function sandboxNodeFlags(major: number = nodeMajor(), extraReadable: str
   ];
 }
 
-/** Spawn the sandbox process (it may also read `extraReadable`); the caller sends `init` over IPC. */
-export function spawnSandboxProcess(extraReadable: string[] = []): ChildProcess {
+/**
+ * Spawn the sandbox process (it may also read `extraReadable`); the caller sends `init` over IPC.
+ * `channel`: the `stdio` entries of the direct channel from fd 3 (default: one socket).
+ */
+export function spawnSandboxProcess(extraReadable: string[] = [], channel: Array<'pipe' | 'ignore' | number> = ['pipe']): ChildProcess {
   return spawn(process.execPath, [...sandboxNodeFlags(nodeMajor(), extraReadable), PROCESS_SCRIPT], {
     env: {},
     cwd: path.dirname(PROCESS_SCRIPT),
-    // fd 3: the direct worker <-> host channel (host-channel.ts); fd 4: Node IPC for start-up
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ipc'],
+    // from fd 3: the direct worker <-> host channel (host-link.ts); then Node IPC for start-up
+    stdio: ['ignore', 'ignore', 'pipe', ...channel, 'ipc'],
     serialization: 'advanced',
     windowsHide: true,
   });

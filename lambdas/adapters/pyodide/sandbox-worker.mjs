@@ -21,7 +21,8 @@ if (unsafe) {
 hardenWasmImports(init.wasmHeapBytes);
 installConstantsBinding();
 const { loadPyodide } = await import(init.pyodideUrl);
-const channel = openChannel(init.channelFd);
+// `init.channel`: the descriptors host-link.ts gave this process (a FIFO pair, or one socket as fd 3)
+const channel = openChannel(init.channel?.read ?? init.channelFd, init.channel?.write ?? init.channelFd);
 const interrupt = new Uint8Array(init.interrupt);
 const WAIT_SLICE_MS = 20;
 const EACCES = 2;

@@ -103,10 +103,13 @@ export class CellLedger {
       const error = `model ${model} is not allowed in this run (allowed: ${this.allowed.join(', ')})`;
       return prompts.map(() => ({ text: '', error, input_tokens: 0, output_tokens: 0, ms: 0 }));
     }
+    const limiter = this.options.limiter;
+    // one prompt (every llm_query): no Promise.all, one promise hop fewer before the reply goes out
+    if (prompts.length === 1) return limiter.run(() => this.callOne(model, prompts[0]!, undefined)).then((r) => [r]);
     const batchId = prompts.length > 1 ? ++this.batches : 0;
     return Promise.all(prompts.map((prompt, index) => {
       const batch = batchId ? { id: batchId, index, size: prompts.length } : undefined;
-      return this.options.limiter.run(() => this.callOne(model, prompt, batch));
+      return limiter.run(() => this.callOne(model, prompt, batch));
     }));
   }
 

@@ -45,8 +45,18 @@ export class Limiter {
   }
 }
 
-/** Parse the worker's `{prompts, model}` payload; malformed input becomes per-call errors upstream. */
+/**
+ * Parse the worker's request: JSON `{prompts, model}`, or one prompt as `<model length>:<model><prompt>`
+ * (what `llm_query` sends: no JSON on either side). Malformed input throws; it becomes per-call errors upstream.
+ */
 export function parseSubRequest(payload: string): { prompts: string[]; model: string } {
+  if (payload.charCodeAt(0) !== 123 /* { */) {
+    const colon = payload.indexOf(':');
+    const digits = colon > 0 && colon <= 9 ? payload.slice(0, colon) : '';
+    const len = /^[0-9]+$/.test(digits) ? Number(digits) : -1;
+    if (len < 0 || colon + 1 + len > payload.length) throw new SyntaxError('malformed sub-call request');
+    return { prompts: [payload.slice(colon + 1 + len)], model: payload.slice(colon + 1, colon + 1 + len) };
+  }
   const raw = JSON.parse(payload) as { prompts?: unknown; model?: unknown };
   const prompts = Array.isArray(raw.prompts) ? raw.prompts.map((p) => String(p)) : [];
   return { prompts, model: typeof raw.model === 'string' ? raw.model : String(raw.model ?? '') };

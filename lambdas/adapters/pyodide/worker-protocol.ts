@@ -4,8 +4,9 @@
  *
  * Host -> sandbox process: Node IPC (`serialization: 'advanced'`, so documents travel as bytes): the
  * settings, the documents, and `interrupt` (the process's main thread sets the interrupt byte while
- * Python runs). Host <-> worker: a direct socket (fd 3 of the process, `host-channel.ts` /
- * `sandbox-channel.mjs`) that the worker reads and writes synchronously: cells, sub-calls, FINAL, results.
+ * Python runs). Host <-> worker: a direct channel (a FIFO pair as fds 3 and 4 of the process, or a socket
+ * as fd 3; `host-link.ts`, `host-channel.ts`, `sandbox-channel.mjs`) that the worker reads and writes
+ * synchronously: cells, sub-calls, FINAL, results.
  *
  * The scripts are plain JavaScript (jest's TypeScript transform does not apply in other processes or
  * threads), so these types document the protocol for the host side; the scripts follow them by convention.
@@ -52,6 +53,8 @@ export interface WorkerInit {
   wasmHeapBytes: number;
   /** Boot from this memory snapshot (readable by the process; the prelude is in it). See boot-snapshot.ts. */
   snapshotPath?: string;
+  /** Descriptors of the direct channel in the sandbox process (`host-link.ts`; absent: one socket as fd 3). */
+  channel?: { read: number; write: number };
   /** Snapshot-maker process: boot cold, run the prelude, post `snapshot` over IPC and do nothing else. */
   makeSnapshot?: boolean;
 }
@@ -71,7 +74,7 @@ export type HostToProcess =
   /** Set the interrupt byte: KeyboardInterrupt in Python code that is running (not waiting). */
   | { type: 'interrupt' };
 
-/** Host -> worker, over the direct channel (fd 3). */
+/** Host -> worker, over the direct channel. */
 export type HostToWorker =
   /** Run one cell; `limitS` is the limit named in a timeout message. */
   | { type: 'exec'; id: number; code: string; limitS: number }
