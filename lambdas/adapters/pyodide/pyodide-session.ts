@@ -46,16 +46,20 @@ export class PyodideSession implements SandboxSession {
   private id: string;
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** `onClose` runs once when the session is closed (the sandbox drops it from its registry). */
+  /**
+   * `onClose` runs once when the session is closed (the sandbox drops it from its registry); `documentFiles`
+   * are files the process may read, for {@link sendDocumentFile}.
+   */
   constructor(
     sessionId: string,
     private readonly settings: SessionSettings,
     private onClose: (s: PyodideSession) => void = () => {},
+    documentFiles: string[] = [],
   ) {
     this.id = sessionId;
     this.limiter = new Limiter(settings.subConcurrency);
     const init = workerInit(settings);
-    this.child = spawnSandboxProcess(settings.snapshotPath ? [settings.snapshotPath] : []);
+    this.child = spawnSandboxProcess([...(settings.snapshotPath ? [settings.snapshotPath] : []), ...documentFiles]);
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_KEEP)));
@@ -114,6 +118,11 @@ export class PyodideSession implements SandboxSession {
       if (!(await this.sendWritten({ type: 'doc-part', name, size, offset, bytes: bytes.subarray(offset, offset + DOC_PART_BYTES) }))) return;
       if (size === 0) return;
     }
+  }
+
+  /** Have the worker read a document from a file given to the constructor (`chars`: as the host counted them). */
+  sendDocumentFile(name: string, file: string, chars: number): void {
+    this.send({ type: 'doc-file', name, path: file, chars });
   }
 
   /** Send one IPC message; resolves true once it was written, false if the process is unreachable. */
