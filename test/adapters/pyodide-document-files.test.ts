@@ -116,3 +116,18 @@ test('a path Node would read as a list (a comma) is sent as bytes instead, and s
   expect(cmdline((session as PyodideSession).pid!).some((a) => a.includes('a,b'))).toBe(false);
   await sandbox.closeAll();
 });
+
+test('a document file past the memory cap fails the first cell with DocumentError (the cap holds on this path too)', async () => {
+  // 256 MiB cap: 128 MiB for CPython's heap, less than the interpreter and 110M characters of ASCII.
+  const file = path.join(dir, 'too-big.txt');
+  fs.writeFileSync(file, 'x'.repeat(110_000_000));
+  const refs = await resolveAll(file);
+  const sandbox = new PyodideSandbox({ documents: store, subModel: new FakeSubModel(1), memoryLimitMb: 256 });
+  const { session, loaded } = await sandbox.start(options(refs, 'run-file-too-big'));
+  expect(loaded.totalChars).toBe(110_000_000);
+  const err = await session.execute('print(len(context))', { timeoutMs: 10_000 }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(DocumentError);
+  expect((err as Error).message).toMatch(/too-big\.txt.*could not be loaded into the sandbox: MemoryError/);
+  await sandbox.closeAll();
+  fs.rmSync(file);
+});

@@ -115,7 +115,11 @@ async function loadInterpreter() {
       const py = await loadPyodide({ ...options, _loadSnapshot: snapshot });
       // Pyodide keeps its options (and so the 30 MB file) for the life of the session: move the bytes out
       // of that reference into a clone nothing holds, freed by the next collection.
-      structuredClone(snapshot, { transfer: [snapshot.buffer] });
+      try {
+        structuredClone(snapshot, { transfer: [snapshot.buffer] });
+      } catch {
+        // not transferable (never for a file this size): it is then kept, which costs memory, not correctness
+      }
       return { py, fromSnapshot: true };
     } catch (err) {
       // a stale or damaged snapshot: boot cold and say why (the host drops the file)
