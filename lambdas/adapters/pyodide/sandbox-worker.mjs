@@ -9,7 +9,7 @@
 // files the process may read), install them, lock the interpreter down and serve `exec` messages one at
 // a time.
 import { Buffer, isAscii } from 'node:buffer';
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openChannel } from './sandbox-channel.mjs';
 import { hardenWasmImports, installConstantsBinding, permissionProblem, removeGlobals } from './sandbox-hardening.mjs';
@@ -99,6 +99,47 @@ function disableSockets(module) {
   }
 }
 
+/**
+ * Boot from the snapshot file without a JavaScript copy of it: Pyodide is given a buffer of the file's size
+ * in which only the header (magic, build ID, the JSON of its state) is read; it stays zero memory the
+ * kernel never hands out. Pyodide's one copy of the heap part (`HEAP8.set(snapshot.subarray(offset))`)
+ * is made here instead, by reading the file straight into the WebAssembly heap. The 30 MB file and the
+ * heap it fills never both exist (before: 60 MB at once, and the file kept for the session's life as
+ * Pyodide keeps its options). The prototype's `set` is restored before this returns; if the copy was not
+ * seen (another Pyodide), the boot is refused and the caller boots cold.
+ */
+async function bootFromSnapshotFile(file, load) {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const words = new Uint32Array(4);
+    readSync(fd, words, 0, 16, 0);
+    const heapStart = words[1];
+    if (!(heapStart >= 16 && heapStart < size)) throw new Error('the boot snapshot has no valid header');
+    const snapshot = new Uint8Array(size);
+    if (!readFully(fd, snapshot.subarray(0, heapStart), 0)) throw new Error('the boot snapshot ended early');
+    const proto = Object.getPrototypeOf(Int8Array.prototype);
+    const set = proto.set;
+    let copied = false;
+    proto.set = function setFromFile(source, offset = 0) {
+      if (copied || !source || source.buffer !== snapshot.buffer || source.byteOffset !== heapStart) return set.call(this, source, offset);
+      if (!readFully(fd, new Uint8Array(this.buffer, this.byteOffset + offset, source.byteLength), heapStart)) throw new Error('the boot snapshot ended early');
+      copied = true;
+      return undefined;
+    };
+    let py;
+    try {
+      py = await load(snapshot);
+    } finally {
+      proto.set = set;
+    }
+    if (!copied) throw new Error('this Pyodide did not restore the snapshot the way the worker reads it');
+    return py;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Load Pyodide: from the boot snapshot when one is given (prelude already run), else cold (boot-snapshot.ts). */
 async function loadInterpreter() {
   const options = {
@@ -111,15 +152,7 @@ async function loadInterpreter() {
   };
   if (init.snapshotPath) {
     try {
-      const snapshot = readFileSync(init.snapshotPath);
-      const py = await loadPyodide({ ...options, _loadSnapshot: snapshot });
-      // Pyodide keeps its options (and so the 30 MB file) for the life of the session: move the bytes out
-      // of that reference into a clone nothing holds, freed by the next collection.
-      try {
-        structuredClone(snapshot, { transfer: [snapshot.buffer] });
-      } catch {
-        // not transferable (never for a file this size): it is then kept, which costs memory, not correctness
-      }
+      const py = await bootFromSnapshotFile(init.snapshotPath, (snapshot) => loadPyodide({ ...options, _loadSnapshot: snapshot }));
       return { py, fromSnapshot: true };
     } catch (err) {
       // a stale or damaged snapshot: boot cold and say why (the host drops the file)
