@@ -1,7 +1,8 @@
 /**
  * Start-up and memory of `rlm run` as users run it (`node bin/rlm-launcher.mjs run`, the bundled dist/cli.js),
  * against the fake OpenAI-compatible server of bench/peer.ts: process start -> first root model call, -> first
- * code ran (the first sub-call), and the peak RSS of the CLI process, of the sandbox process and of the tree.
+ * code ran (the first sub-call), the CPU time the process tree spent to each (a figure a loaded machine inflates
+ * far less than wall time), and the peak RSS of the CLI process, of the sandbox process and of the tree.
  * Each run checks its answer (`FINAL(str(len(context)))` must equal the document's length).
  *
  *   npx tsx bench/start-memory-bench.ts [--chars 100000] [--turns 2] [--runs 3] [--base DIR]
@@ -14,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startFakeServer, type FakeServer } from './peer/fake-openai-server';
-import { processTree, runSampled } from './peer/procs';
+import { processTree, runSampled, treeCpuMs } from './peer/procs';
 
 const repo = path.resolve(__dirname, '..');
 
@@ -48,13 +49,29 @@ function samplePeaks(ms: number): { stop(): Record<string, number> } {
   return { stop: () => (clearInterval(timer), peaks) };
 }
 
+/** CPU time of the run's process tree (ms, {@link treeCpuMs}) sampled every `ms`, to read it at an instant afterwards. */
+function sampleCpu(ms: number): { start(pid: number): void; at(t: number): number; stop(): void } {
+  const samples: Array<[number, number]> = [];
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    start: (pid) => (timer = setInterval(() => samples.push([performance.timeOrigin + performance.now(), treeCpuMs(pid)]), ms)),
+    at: (t) => samples.filter(([when]) => when <= t).pop()?.[1] ?? NaN,
+    stop: () => clearInterval(timer),
+  };
+}
+
 async function runOnce(checkout: string, server: FakeServer, doc: string, chars: number, turns: number, tmp: string): Promise<Record<string, number>> {
-  const trace = server.arm({ code: [turns > 2 ? 'x = len(context)\nprint(x)' : 'llm_query("ping")'], finalCode: 'FINAL(str(len(context)))', turns, subDelayMs: 0 });
+  let cpuAtFirstCall = NaN;
+  let cliPid = 0;
+  const trace = server.arm({ code: [turns > 2 ? 'x = len(context)\nprint(x)' : 'llm_query("ping")'], finalCode: 'FINAL(str(len(context)))', turns, subDelayMs: 0 },
+    (k) => { if (k === 0 && cliPid) cpuAtFirstCall = treeCpuMs(cliPid); });
   const stateDir = mkdtempSync(path.join(tmp, 'state-'));
   const peaks = samplePeaks(20);
+  const cpu = sampleCpu(10);
   const run = await runSampled(process.execPath, [path.join(checkout, 'bin/rlm-launcher.mjs'), 'run', '--llm', `openai:${server.baseUrl}`,
     '--root-model', 'r', '--sub-model', 's', '--document', doc, '--question', 'q', '--max-iterations', String(turns + 5), '--quiet', '--output', 'json', '--state-dir', stateDir],
-  { PATH: process.env.PATH, HOME: process.env.HOME, RLM_OPENAI_API_KEY: 'bench' }, 600_000, 20);
+  { PATH: process.env.PATH, HOME: process.env.HOME, RLM_OPENAI_API_KEY: 'bench' }, 600_000, 20, (pid) => ((cliPid = pid), cpu.start(pid)));
+  cpu.stop();
   const per = peaks.stop();
   rmSync(stateDir, { recursive: true, force: true });
   const answer = (() => { try { return (JSON.parse(run.stdout) as { answer?: string }).answer; } catch { return undefined; } })();
@@ -62,6 +79,9 @@ async function runOnce(checkout: string, server: FakeServer, doc: string, chars:
   return {
     'start -> first model call ms': trace.rootArrivals[0]! - run.startedAt,
     ...(turns <= 2 ? { 'start -> first code ran ms': (trace.firstSubArrival ?? NaN) - run.startedAt } : {}),
+    // CPU time of the process tree (all threads of the CLI and the sandbox process), less sensitive to a loaded machine
+    'CPU ms of the tree to the first model call': cpuAtFirstCall,
+    ...(turns <= 2 ? { 'CPU ms of the tree to first code ran (±10)': cpu.at(trace.firstSubArrival ?? NaN) } : {}),
     'wall ms': run.exitedAt - run.startedAt,
     'peak RSS cli MB': per.cli ?? NaN, 'peak RSS sandbox MB': per.sandbox ?? NaN, 'peak RSS tree MB': run.peakTreeMb,
   };

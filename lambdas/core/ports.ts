@@ -118,6 +118,11 @@ export interface DocumentStore {
    * what a sandbox loads (read once, never turned into a string on the host). Same errors as `readText`.
    */
   readTextBytes?(uri: string): Promise<TextBytes>;
+  /**
+   * The local file a document URI names (absolute path), for a sandbox on this machine that reads the
+   * file itself instead of receiving its bytes; undefined when the URI is not a local file. No I/O.
+   */
+  localPath?(uri: string): string | undefined;
   /** Write an artifact (JSON or text) under the results area; returns its URI. */
   putArtifact(key: string, body: string, contentType?: string): Promise<string>;
 }

@@ -69,6 +69,45 @@ def _rlm_make_helpers():
         pending[name] = text
         return None
 
+    def reserve_ascii(name, size):
+        # A document the host found to be all ASCII (as many code points as bytes) is read by the worker
+        # straight into the data of a new str: one copy of it in the interpreter's heap, never bytes and
+        # then a decoded str. Returns the address of the str's data (CPython's id is the object's address;
+        # a compact ASCII str keeps its data right after its header) or None when that layout is not there.
+        # The worker checks the reserved bytes are the spaces below before it writes, and that what it
+        # wrote is ASCII with no NUL; anything else is dropped with `drop_document`.
+        size = int(size)
+        if size < 2:
+            return None
+        text = ' ' * size
+        if not text.isascii() or len(text) != size:
+            return None
+        pending[name] = text
+        return id(text) + _sys.getsizeof(text) - size - 1
+
+    def reserve_bytes(name, size):
+        # Any other document: a buffer the worker reads the file into (a view of it, no JavaScript copy);
+        # `adopt_bytes` decodes it and frees it.
+        buf = bytearray(int(size))
+        pending[name] = buf
+        return buf
+
+    def adopt_bytes(name, chars):
+        data = pending.pop(name)
+        try:
+            text = data.decode('utf-8')
+        except UnicodeDecodeError as e:
+            return 'is not valid UTF-8 text (invalid byte at offset ' + format(e.start, ',') + ': ' + e.reason + ')'
+        finally:
+            del data
+        if len(text) != int(chars):
+            return 'changed since it was checked (' + format(len(text), ',') + ' characters, ' + format(int(chars), ',') + ' expected)'
+        pending[name] = text
+        return None
+
+    def drop_document(name):
+        pending.pop(name, None)
+
     def finish_documents(preview_chars):
         ns = _sys.modules['__main__'].__dict__
         names = list(pending)
@@ -88,6 +127,7 @@ def _rlm_make_helpers():
             restore()
 
     return {'make_backend': make_backend, 'install_sleep': install_sleep, 'install_final': install_final, 'add_document': add_document,
+            'reserve_ascii': reserve_ascii, 'reserve_bytes': reserve_bytes, 'adopt_bytes': adopt_bytes, 'drop_document': drop_document,
             'finish_documents': finish_documents, 'recover': recover}
 
 _rlm_make_helpers()

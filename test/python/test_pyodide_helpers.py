@@ -72,3 +72,37 @@ def test_recover_puts_streams_and_names_back(helpers, sandbox, monkeypatch):
     helpers['recover']()
     assert sys.stdout is sys.__stdout__
     assert sandbox['llm_query'] is original
+
+
+def test_an_ascii_document_is_written_into_a_reserved_str_in_place(helpers, sandbox):
+    """`reserve_ascii` returns the address of a new str's data (what the worker reads the file into); on
+    CPython ctypes plays the worker's part. The str then is that text, its one copy in the heap."""
+    import ctypes
+    data = b'the quick brown fox\n' * 1000
+    address = helpers['reserve_ascii']('fox.txt', len(data))
+    assert ctypes.string_at(address, len(data)) == b' ' * len(data)
+    assert ctypes.string_at(address + len(data), 1) == b'\0'
+    ctypes.memmove(address, data, len(data))
+    assert helpers['reserve_ascii']('one.txt', 1) is None  # 0 or 1 character: a shared str, never written
+    report = json.loads(helpers['finish_documents'](9))
+    assert report == {'docs': [{'name': 'fox.txt', 'chars': len(data)}], 'total': len(data), 'preview': 'the quick'}
+    assert sandbox['context'] == data.decode() and sandbox['context'].count('fox') == 1000
+
+
+def test_a_document_read_into_a_buffer_is_decoded_and_checked_against_the_host_count(helpers, sandbox):
+    text = 'héllo wörld 😀'
+    for name, data, chars in (('ok.txt', text.encode(), len(text)), ('short.txt', text.encode(), len(text) + 1), ('bad.txt', b'caf\xe9', 4)):
+        buf = helpers['reserve_bytes'](name, len(data))
+        buf[:] = data
+        err = helpers['adopt_bytes'](name, chars)
+        if name == 'ok.txt':
+            assert err is None
+        elif name == 'short.txt':
+            assert 'changed since it was checked (13 characters, 14 expected)' in err
+        else:
+            assert 'is not valid UTF-8 text (invalid byte at offset 3' in err
+    helpers['reserve_ascii']('dropped.txt', 100)
+    helpers['drop_document']('dropped.txt')
+    report = json.loads(helpers['finish_documents'](5))
+    assert report['docs'] == [{'name': 'ok.txt', 'chars': len(text)}]
+    assert sandbox['context'] == text

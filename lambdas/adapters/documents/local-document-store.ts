@@ -99,6 +99,15 @@ export class LocalDocumentStore implements DocumentStore {
     return textBytesOrThrow(await readOrThrow(target), target);
   }
 
+  /** @inheritdoc */
+  localPath(uri: string): string | undefined {
+    try {
+      return fromFileUri(uri);
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Write `body` (UTF-8) to `<artifactsDir>/<key>`, creating directories; returns its `file://` URI.
    * Refuses absolute keys and keys with `..` segments (`DocumentError`). `contentType` is ignored.

@@ -12,6 +12,7 @@
  * made and counted on the host; FINAL reaches the host out of band.
  */
 import { randomUUID } from 'node:crypto';
+import { promises as fs, realpathSync } from 'node:fs';
 import { ConfigError, DocumentError, RlmError, SandboxSessionLostError } from '../../core/errors';
 import type {
   DocumentStore,
@@ -131,6 +132,55 @@ async function readDocumentBytes(store: DocumentStore, ref: DocumentRef): Promis
   }
 }
 
+/** Most documents a session reads from their files itself (each is one `--allow-fs-read` flag of its process). */
+export const MAX_FILE_DOCUMENTS = 64;
+
+/** A document the sandbox process reads from its file: the path, and the paths it may read for it. */
+interface DocumentFile {
+  path: string;
+  readable: string[];
+}
+
+/**
+ * The files of `refs` when the sandbox process can read them itself, else undefined (their bytes are sent):
+ * every document is a local file the store names, with an exact length, at most {@link MAX_FILE_DOCUMENTS},
+ * and no path Node's `--allow-fs-read` would read as a list or a wildcard (`,` `*`).
+ */
+function documentFiles(store: DocumentStore, refs: DocumentRef[]): DocumentFile[] | undefined {
+  if (!store.localPath || refs.length > MAX_FILE_DOCUMENTS) return undefined;
+  const files: DocumentFile[] = [];
+  for (const ref of refs) {
+    const file = store.localPath(ref.uri);
+    if (!file || !Number.isSafeInteger(ref.chars) || ref.chars < 0) return undefined;
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      return undefined; // gone: reading its bytes reports the error
+    }
+    const readable = real === file ? [file] : [file, real];
+    if (readable.some((p) => /[,*]/.test(p))) return undefined;
+    files.push({ path: file, readable });
+  }
+  return files;
+}
+
+/** The first `HEAD_BYTES` of a document file (a byte-order mark dropped), for the context preview. */
+async function readHead(ref: DocumentRef, file: string): Promise<string> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, 'r');
+    const buf = new Uint8Array(HEAD_BYTES + 3);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const bom = bytesRead >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+    return new TextDecoder().decode(buf.subarray(bom, Math.min(bytesRead, bom + HEAD_BYTES)));
+  } catch (err) {
+    throw new DocumentError(`document "${ref.name}" (${ref.uri}) could not be read: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
 /** `Sandbox` backed by one Pyodide process per session. */
 export class PyodideSandbox implements Sandbox {
   readonly description = 'pyodide (local sandbox process)';
@@ -182,7 +232,9 @@ export class PyodideSandbox implements Sandbox {
     // a session of its own gets a FIFO channel when the pair being made is ready soon (fifo-pairs.ts)
     if (!spare) await fifoPairs().waitReady(FIFO_WAIT_MS);
     spare?.claim(sessionId, onClose);
-    const session = spare ?? new PyodideSession(sessionId, settings, onClose);
+    // A new process may read the document files itself (a spare was started before they were known).
+    const files = spare ? undefined : documentFiles(this.options.documents, options.documents);
+    const session = spare ?? new PyodideSession(sessionId, settings, onClose, files?.flatMap((f) => f.readable));
     const names = uniqueNames(options.documents);
     const parts: ContextPart[] = [];
     let readMs = 0;
@@ -195,6 +247,16 @@ export class PyodideSandbox implements Sandbox {
       // Pyodide boots in the sandbox process while the host reads the documents (once, as bytes).
       for (const [i, ref] of options.documents.entries()) {
         const r0 = Date.now();
+        const file = files?.[i];
+        if (file) {
+          // The host checked this file as text when it resolved it (`ref.chars`); the worker checks what it reads.
+          const head = await readHead(ref, file.path);
+          readMs += Date.now() - r0;
+          if (!session.live) break;
+          parts.push({ name: names[i]!, chars: ref.chars, head });
+          sent = sent.then(() => session.sendDocumentFile(names[i]!, file.path, ref.chars));
+          continue;
+        }
         const { bytes, chars } = await readDocumentBytes(this.options.documents, ref);
         readMs += Date.now() - r0;
         if (!session.live) break;

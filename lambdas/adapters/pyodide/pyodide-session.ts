@@ -45,11 +45,15 @@ export class PyodideSession implements SandboxSession {
   private id: string;
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** `onClose` runs once when the session is closed (the sandbox drops it from its registry). */
+  /**
+   * `onClose` runs once when the session is closed (the sandbox drops it from its registry); `documentFiles`
+   * are files the process may read, for {@link sendDocumentFile}.
+   */
   constructor(
     sessionId: string,
     private readonly settings: SessionSettings,
     private onClose: (s: PyodideSession) => void = () => {},
+    documentFiles: string[] = [],
   ) {
     this.id = sessionId;
     this.limiter = new Limiter(settings.subConcurrency);
@@ -58,7 +62,7 @@ export class PyodideSession implements SandboxSession {
       this.child.kill('SIGKILL');
     });
     const init = { ...workerInit(settings), channel: this.channel.workerFds };
-    this.child = spawnSandboxProcess(settings.snapshotPath ? [settings.snapshotPath] : [], this.channel.stdio);
+    this.child = spawnSandboxProcess([...(settings.snapshotPath ? [settings.snapshotPath] : []), ...documentFiles], this.channel.stdio);
     this.channel.attach(this.child);
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.stderr?.setEncoding('utf8');
@@ -115,6 +119,11 @@ export class PyodideSession implements SandboxSession {
       if (!(await this.sendWritten({ type: 'doc-part', name, size, offset, bytes: bytes.subarray(offset, offset + DOC_PART_BYTES) }))) return;
       if (size === 0) return;
     }
+  }
+
+  /** Have the worker read a document from a file given to the constructor (`chars`: as the host counted them). */
+  sendDocumentFile(name: string, file: string, chars: number): void {
+    this.send({ type: 'doc-file', name, path: file, chars });
   }
 
   /** Send one IPC message; resolves true once it was written, false if the process is unreachable. */

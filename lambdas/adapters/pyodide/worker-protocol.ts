@@ -69,6 +69,12 @@ export type HostToProcess =
    * buffer and transfers it to the worker as `{ type: 'doc', name, bytes }`.
    */
   | { type: 'doc-part'; name: string; size: number; offset: number; bytes: Uint8Array }
+  /**
+   * A document the process may read itself (its path is among its `--allow-fs-read` files): the worker
+   * reads it into the interpreter's heap and checks it is the text of `chars` code points the host
+   * checked (a leading byte-order mark dropped). Passed on to the worker as is.
+   */
+  | { type: 'doc-file'; name: string; path: string; chars: number }
   /** All documents sent: install `documents`/`context`, lock down, report `loaded`, then serve the channel. */
   | { type: 'docs-done' }
   /** Set the interrupt byte: KeyboardInterrupt in Python code that is running (not waiting). */
