@@ -10,13 +10,15 @@ import type { CellExecOptions, SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
 import { seconds, toCellResult, type ExecOutcome } from './cell-outcome';
 import { HostLink } from './host-link';
+import { ProcessIpc } from './process-ipc';
 import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
 import { workerInit, type SessionSettings, type WorkerLoaded } from './session-init';
 import { CellLedger } from './sub-call-ledger';
 import { Limiter, parseSubRequest, type SubCallResult } from './sub-calls';
-import type { HostToProcess, HostToWorker, SandboxToHost } from './worker-protocol';
+import type { HostToWorker, SandboxToHost } from './worker-protocol';
 
 export type { SessionSettings, WorkerLoaded } from './session-init';
+export { DOC_PART_BYTES } from './process-ipc';
 
 interface PendingCell {
   id: number;
@@ -26,13 +28,12 @@ interface PendingCell {
 }
 
 const STDERR_KEEP = 4000;
-/** Size of the slices a document is sent in (see `sendDocument`). */
-export const DOC_PART_BYTES = 1024 * 1024;
 
 /** A live Pyodide session. Failures of model code come back as `CellResult` data. */
 export class PyodideSession implements SandboxSession {
   private readonly child: ChildProcess;
   private readonly channel: HostLink;
+  private readonly ipc: ProcessIpc;
   private readonly limiter: Limiter;
   private readonly exited: Promise<void>;
   private stderrTail = '';
@@ -64,6 +65,7 @@ export class PyodideSession implements SandboxSession {
     const init = { ...workerInit(settings), channel: this.channel.workerFds };
     this.child = spawnSandboxProcess([...(settings.snapshotPath ? [settings.snapshotPath] : []), ...documentFiles], this.channel.stdio);
     this.channel.attach(this.child);
+    this.ipc = new ProcessIpc(this.child, (reason) => this.onGone(reason));
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_KEEP)));
@@ -73,7 +75,7 @@ export class PyodideSession implements SandboxSession {
       this.onGone(`sandbox process exited (${signal ?? `code ${code}`})`);
       this.channel.close();
     });
-    this.send({ type: 'init', init });
+    this.ipc.send({ type: 'init', init });
     this.hold(false); // idle until a start or a cell (a warm spare must not keep the CLI alive)
   }
 
@@ -108,35 +110,14 @@ export class PyodideSession implements SandboxSession {
     return this.child.pid;
   }
 
-  /**
-   * Send one document (UTF-8 bytes) in slices of `DOC_PART_BYTES`, each written to the process before the
-   * next is serialized: neither side ever holds an IPC copy of the whole document. Resolves when every
-   * slice was written, or early when the process is gone (its loss is reported by `waitLoaded`).
-   */
-  async sendDocument(name: string, bytes: Uint8Array): Promise<void> {
-    const size = bytes.byteLength;
-    for (let offset = 0; offset === 0 || offset < size; offset += DOC_PART_BYTES) {
-      if (!(await this.sendWritten({ type: 'doc-part', name, size, offset, bytes: bytes.subarray(offset, offset + DOC_PART_BYTES) }))) return;
-      if (size === 0) return;
-    }
+  /** Send one document (UTF-8 bytes) in slices (`process-ipc.ts`); resolves early when the process is gone. */
+  sendDocument(name: string, bytes: Uint8Array): Promise<void> {
+    return this.ipc.sendDocument(name, bytes);
   }
 
   /** Have the worker read a document from a file given to the constructor (`chars`: as the host counted them). */
   sendDocumentFile(name: string, file: string, chars: number): void {
-    this.send({ type: 'doc-file', name, path: file, chars });
-  }
-
-  /** Send one IPC message; resolves true once it was written, false if the process is unreachable. */
-  private sendWritten(msg: HostToProcess): Promise<boolean> {
-    if (!this.child.connected) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      try {
-        this.child.send(msg, (err) => resolve(!err));
-      } catch (err) {
-        this.onGone(`sandbox process unreachable: ${describeError(err).message}`);
-        resolve(false);
-      }
-    });
+    this.ipc.send({ type: 'doc-file', name, path: file, chars });
   }
 
   /**
@@ -171,7 +152,7 @@ export class PyodideSession implements SandboxSession {
 
   /** Tell the worker all documents were sent. */
   documentsDone(): void {
-    this.send({ type: 'docs-done' });
+    this.ipc.send({ type: 'docs-done' });
   }
 
   /** Keep the CLI's event loop alive for this child only while a start or a cell is in progress. */
@@ -188,17 +169,8 @@ export class PyodideSession implements SandboxSession {
 
   /** Interrupt cell `id`: the IPC message stops running Python, the frame wakes a waiting bridge call. */
   private interrupt(id: number): void {
-    this.send({ type: 'interrupt' });
+    this.ipc.send({ type: 'interrupt' });
     this.tell({ type: 'interrupt', id });
-  }
-
-  private send(msg: HostToProcess): void {
-    if (!this.child.connected) return;
-    try {
-      this.child.send(msg);
-    } catch (err) {
-      this.onGone(`sandbox process unreachable: ${describeError(err).message}`);
-    }
   }
 
   async execute(code: string, options: CellExecOptions): Promise<CellResult> {
