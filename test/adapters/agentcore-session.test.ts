@@ -3,9 +3,9 @@
  * stream consumed, its report parsed, every failure mapped to a named sandbox error, a stuck call abandoned.
  * Session start/resume/stop: agentcore-sandbox.test.ts.
  */
-import { InvokeCodeInterpreterCommand, StopCodeInterpreterSessionCommand } from '@aws-sdk/client-bedrock-agentcore';
+import { GetCodeInterpreterSessionCommand, InvokeCodeInterpreterCommand, StopCodeInterpreterSessionCommand } from '@aws-sdk/client-bedrock-agentcore';
 import { SandboxError, SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError } from '../../lambdas/core/errors';
-import { CELL_REPORT_MARKER, printedCellInvocation } from '../../lambdas/core/prelude.py';
+import { CELL_REPORT_MARKER, JOURNAL_REPORT_MARKER, printedCellInvocation, printedJournalRead } from '../../lambdas/core/prelude.py';
 import { cellStdout, invokeOutput, resultEvent, sdkErrors, TEST_NONCE } from './agentcore/stream-fixtures';
 import { installInvokeQueue, invokeQueue, mock, mockSetupOk, mockStart, queueInvoke, sandbox, START_OPTIONS, startedSession } from './agentcore/sandbox-harness';
 
@@ -157,5 +157,55 @@ describe('AgentCoreSession.execute', () => {
     expect(result.stderr).toMatch(/^TimeoutError: the cell ran longer than 0.1s and could not be interrupted, so the sandbox session was stopped/);
     expect(mock.commandCalls(StopCodeInterpreterSessionCommand)).toHaveLength(1);
     await expect(session.execute('print(1)', { timeoutMs: 100 })).rejects.toBeInstanceOf(SandboxSessionLostError);
+  });
+
+  it('sends the journal key with the cell so the session keeps its report', async () => {
+    const session = await startedSession();
+    queueInvoke(invokeOutput([resultEvent(cellStdout({}))]));
+    await session.execute('x = 1', { timeoutMs: 5000, journalKey: 't3c2' });
+    const code = String(mock.commandCalls(InvokeCodeInterpreterCommand).at(-1)!.args[0].input.arguments?.code);
+    expect(code).toBe(printedCellInvocation('x = 1', 5, { nonce: TEST_NONCE, journalKey: 't3c2' }));
+    expect(code).toMatch(/, None, None, "t3c2"\)\)$/);
+  });
+});
+
+describe('AgentCoreSandbox.recoverCell (the session journal)', () => {
+  const journalLine = (payload: string) => `${JOURNAL_REPORT_MARKER}${TEST_NONCE}${payload}\n`;
+
+  it('reads the journal in one cell (no GetCodeInterpreterSession first) and parses done, running and absent', async () => {
+    const sb = sandbox();
+    const report = { stdout: 'late\n', final: { value: '7' }, sub: { calls: 3, input_tokens: 9, records: [] } };
+    queueInvoke(
+      invokeOutput([resultEvent(`noise\n${journalLine(`done:${JSON.stringify(report)}`)}`)]),
+      invokeOutput([resultEvent(journalLine('running:{"sub": {"calls": 2, "errors": 1, "input_tokens": 4, "output_tokens": 1, "records": []}}'))]),
+      invokeOutput([resultEvent(journalLine('absent:'))]),
+    );
+    expect(await sb.recoverCell('s-1', 't4c1', { waitMs: 2500 })).toEqual({
+      state: 'done', result: expect.objectContaining({ stdout: 'late\n', final: { value: '7' }, sub: expect.objectContaining({ calls: 3, inputTokens: 9 }) }),
+    });
+    const sent = mock.commandCalls(InvokeCodeInterpreterCommand).at(-1)!.args[0].input.arguments?.code;
+    expect(sent).toBe(printedJournalRead('t4c1', 2.5, TEST_NONCE));
+    expect(mock.commandCalls(InvokeCodeInterpreterCommand).at(-1)!.args[0].input.sessionId).toBe('s-1');
+    expect(mock.commandCalls(GetCodeInterpreterSessionCommand)).toHaveLength(0);
+    expect(await sb.recoverCell('s-1', 't4c1', { waitMs: 0 })).toEqual({ state: 'running', sub: { calls: 2, errors: 1, inputTokens: 4, outputTokens: 1, records: [] } });
+    expect(await sb.recoverCell('s-1', 't4c1', { waitMs: 0 })).toEqual({ state: 'absent' });
+  });
+
+  it('cannot tell (undefined) without its line, with a bad payload, a lost session or no answer in time; throttles are thrown', async () => {
+    mockStart();
+    const sb = sandbox({ hardTimeoutGraceMs: 20, invokeRetryDelaysMs: [] });
+    queueInvoke(
+      invokeOutput([resultEvent('', "NameError: name '_rlm_journal_read' is not defined\n", true)]),
+      invokeOutput([resultEvent(journalLine('done:{not json'))]),
+      sdkErrors.notFound('Session s-1 not found'),
+      sdkErrors.throttling(),
+    );
+    expect(await sb.recoverCell('s-1', 't1c1', { waitMs: 0 })).toBeUndefined();
+    expect(await sb.recoverCell('s-1', 't1c1', { waitMs: 0 })).toBeUndefined();
+    expect(await sb.recoverCell('s-1', 't1c1', { waitMs: 0 })).toBeUndefined();
+    await expect(sb.recoverCell('s-1', 't1c1', { waitMs: 0 })).rejects.toBeInstanceOf(SandboxThrottledError);
+    mock.on(InvokeCodeInterpreterCommand).callsFake(() => new Promise(() => undefined));
+    expect(await sb.recoverCell('s-1', 't1c1', { waitMs: 30 })).toBeUndefined();
+    expect(mock.commandCalls(StopCodeInterpreterSessionCommand)).toHaveLength(0); // reading never stops the session
   });
 });

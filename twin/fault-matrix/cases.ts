@@ -38,6 +38,8 @@ export interface MatrixCase {
    * recorded it takes the reply with it, and the retried turn asks again (once per such kill). Default 0.
    */
   lostReplies?: number;
+  /** Cells that must be read back from the session's cell journal (the kill landed while they ran). Default 0. */
+  recovered?: number;
 }
 
 const I = Infinity;
@@ -78,7 +80,14 @@ export const MATRIX_CASES: MatrixCase[] = [
     faults: [{ point: 'bedrock.converse.root', kind: 'delay', delayMs: 1500, afterHits: 1, times: 1 }, { point: 'lambda.RootTurn', kind: 'kill', delayMs: 300, afterHits: 1 }],
     expect: same, quick: true, lostReplies: 1,
   },
-  { label: 'RootTurn container killed (4th turn, during its cell)', crashPoint: 'during a cell (container killed)', faults: [{ point: 'lambda.RootTurn', kind: 'kill', delayMs: 1200, afterHits: 3 }], expect: same },
+  // The 4th turn's cell makes the run's 3 sub-calls (one llm_query_batched); each reply is held 4 s, so the kill
+  // 2.5 s into the invocation lands while the cell runs, its sub-calls in flight. The sandbox runs on: the retried
+  // turn reads the cell's result back from the session journal and counts its 3 sub-calls once.
+  {
+    label: "RootTurn container killed (4th turn, during its cell's sub-calls)", crashPoint: 'during a cell (container killed)',
+    faults: [{ point: 'bedrock.converse.sub', kind: 'delay', delayMs: 4000, times: 3 }, { point: 'lambda.RootTurn', kind: 'kill', delayMs: 2500, afterHits: 3 }],
+    expect: same, quick: true, recovered: 1,
+  },
   { label: 'RootTurn throttled (Lambda 429) ×1', crashPoint: 'between turns', faults: [{ point: 'lambda.RootTurn', kind: 'throttle' }], expect: same },
   { label: 'FinalizeRun timeout', crashPoint: 'in finalize', faults: [{ point: 'lambda.FinalizeRun', kind: 'timeout', delayMs: 1500 }], expect: same, quick: true },
   { label: 'RecordFailure container killed once (after root throttle ×∞)', crashPoint: 'in RecordFailure', faults: [{ point: 'bedrock.converse.root', kind: 'throttle', times: I }, { point: 'lambda.RecordFailure', kind: 'kill', delayMs: 200 }], expect: { kind: 'fails-recorded', error: 'ModelThrottledError', resultJson: true } },

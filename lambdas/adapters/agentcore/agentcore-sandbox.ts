@@ -15,6 +15,7 @@ import { ConfigError, DocumentError, SandboxError, SandboxSessionLostError } fro
 import {
   CONTEXT_PREVIEW_CHARS,
   type LoadedContext,
+  type RecoveredCell,
   type Sandbox,
   type SandboxSession,
   type SandboxStartOptions,
@@ -215,6 +216,11 @@ export class AgentCoreSandbox implements Sandbox, SessionOwner {
       throw new SandboxSessionLostError(`AgentCore session ${sessionId} is ${status ?? 'in no known state'}, not READY`);
     }
     return new AgentCoreSession(this, sessionId, this.opts.hardTimeoutGraceMs);
+  }
+
+  /** Read session `sessionId`'s cell journal (see `AgentCoreSession.recoverCell`); no GetCodeInterpreterSession first. */
+  recoverCell(sessionId: string, journalKey: string, options: { waitMs: number }): Promise<RecoveredCell | undefined> {
+    return new AgentCoreSession(this, sessionId, this.opts.hardTimeoutGraceMs).recoverCell(journalKey, options);
   }
 
   /** @internal A fresh nonce for one cell's report line. */
