@@ -158,6 +158,15 @@ describe('AgentCoreSandbox.start', () => {
     expect(sessionTimeoutForRun({ maxIterations: 1, capSeconds: 10 })).toBe(60);
   });
 
+  it("gives each run's session its own budget from the start options' maxIterations, capped by the configured timeout", async () => {
+    for (const [maxIterations, expected] of [[1, 2_700], [2, 3_600], [30, 3_600], [undefined, 3_600]] as const) {
+      mockStart();
+      mockSetupOk();
+      await sandbox().start({ ...START_OPTIONS, ...(maxIterations === undefined ? {} : { maxIterations }) });
+      expect([maxIterations, mock.commandCalls(StartCodeInterpreterSessionCommand).at(-1)!.args[0].input.sessionTimeoutSeconds]).toEqual([maxIterations, expected]);
+    }
+  });
+
   it('rejects a session timeout beyond AgentCore limits', () => {
     expect(() => sandbox({ sessionTimeoutSeconds: 28_801 })).toThrow(ConfigError);
     expect(() => sandbox({ sessionTimeoutSeconds: 30 })).toThrow(ConfigError);
