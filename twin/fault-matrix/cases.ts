@@ -38,7 +38,10 @@ export interface MatrixCase {
    * recorded it takes the reply with it, and the retried turn asks again (once per such kill). Default 0.
    */
   lostReplies?: number;
-  /** Cells that must be read back from the session's cell journal (the kill landed while they ran). Default 0. */
+  /**
+   * Cells that must be read back from the session's cell journal (their invocation died while they ran, or their
+   * output was lost after it arrived). Default 0.
+   */
   recovered?: number;
 }
 
@@ -56,8 +59,8 @@ export const MATRIX_CASES: MatrixCase[] = [
   { label: 'AgentCore start throttle ×1', crashPoint: 'sandbox start', faults: [{ point: 'agentcore.start', kind: 'throttle' }], expect: same },
   { label: 'InvokeCodeInterpreter before output 500 ×1 (2nd cell)', crashPoint: 'before a cell', faults: [{ point: 'agentcore.invoke.before-output', kind: 'server-error', afterHits: 2 }], expect: same },
   { label: 'InvokeCodeInterpreter before output kill (4th cell)', crashPoint: 'during a cell', faults: [{ point: 'agentcore.invoke.before-output', kind: 'kill', afterHits: 3 }], expect: { kind: 'model-sees-loss' } },
-  { label: 'InvokeCodeInterpreter after output drop (2nd cell)', crashPoint: 'after a cell', faults: [{ point: 'agentcore.invoke.after-output', kind: 'drop-connection', afterHits: 1 }], expect: same, quick: true },
-  { label: 'InvokeCodeInterpreter after output 500 (3rd cell)', crashPoint: 'after a cell', faults: [{ point: 'agentcore.invoke.after-output', kind: 'server-error', afterHits: 2 }], expect: same },
+  { label: 'InvokeCodeInterpreter after output drop (2nd cell)', crashPoint: 'after a cell', faults: [{ point: 'agentcore.invoke.after-output', kind: 'drop-connection', afterHits: 1 }], expect: same, quick: true, recovered: 1 },
+  { label: 'InvokeCodeInterpreter after output 500 (3rd cell)', crashPoint: 'after a cell', faults: [{ point: 'agentcore.invoke.after-output', kind: 'server-error', afterHits: 2 }], expect: same, recovered: 1 },
   { label: 'DynamoDB PutItem throttle ×1 (4th write)', crashPoint: 'before a write', faults: [{ point: 'dynamodb.PutItem', kind: 'throttle', afterHits: 3 }], expect: same, quick: true },
   { label: 'DynamoDB PutItem throttle ×∞ from the 3rd', crashPoint: 'before a write', faults: [{ point: 'dynamodb.PutItem', kind: 'throttle', times: I, afterHits: 2 }], expect: { kind: 'fails-recorded', error: 'ConversationStoreThrottledError', resultJson: true } },
   { label: 'DynamoDB PutItem drop (2nd)', crashPoint: 'after a write (answer lost)', faults: [{ point: 'dynamodb.PutItem', kind: 'drop-connection', afterHits: 1 }], expect: same },
