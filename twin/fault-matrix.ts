@@ -2,8 +2,9 @@
  * The fault matrix on the twin: the demo question (examples/demo) run once per case of twin/fault-matrix/cases.ts
  * through the deployed path (one twin, one synth, one moto for every row, rows one after another since faults
  * are armed on one switchboard), printing a markdown row per case and the promises it breaks.
- * `npm run twin:faults [-- --quick] [-- CASES.json]` (or `npx tsx twin/fault-matrix.ts`); exits 1 when a row
- * breaks a promise. `npm test` asserts the `quick` rows (test/twin/fault-matrix.test.ts); docs/twin.md records
+ * `npm run twin:faults [-- --quick] [-- --only TEXT] [-- --repeat N] [-- CASES.json]` (or `npx tsx twin/fault-matrix.ts`);
+ * `--only` keeps the cases whose label contains TEXT, `--repeat` runs each case N times (timing-dependent rows);
+ * exits 1 when a row breaks a promise. `npm test` asserts the `quick` rows (test/twin/fault-matrix.test.ts); docs/twin.md records
  * the full output. CASES.json: `[[label, [fault spec, ...]], ...]`, each checked as `same-answer`.
  */
 import * as fs from 'node:fs';
@@ -18,8 +19,24 @@ import { Twin } from './twin';
 /** The demo's directory (script.json, docs/). */
 export const DEMO_DIR = path.join(REPO_ROOT, 'examples', 'demo');
 
+/** The value after `--name` in `args`, if any. */
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 function casesFrom(args: string[]): MatrixCase[] {
-  const file = args.find((a) => !a.startsWith('--'));
+  const only = flag(args, 'only');
+  const repeat = Number(flag(args, 'repeat') ?? 1);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat takes a whole number of runs, got ${flag(args, 'repeat')}`);
+  const picked = pick(args).filter((c) => only === undefined || c.label.includes(only));
+  if (picked.length === 0) throw new Error(`no case label contains ${JSON.stringify(only)}`);
+  return picked.flatMap((c) => Array.from({ length: repeat }, () => c));
+}
+
+function pick(args: string[]): MatrixCase[] {
+  const values = new Set([flag(args, 'only'), flag(args, 'repeat')]);
+  const file = args.find((a) => !a.startsWith('--') && !values.has(a));
   if (file) {
     const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Array<[string, unknown[]]>;
     return raw.map(([label, specs]) => ({ label, crashPoint: '?', faults: specs.map(parseFaultSpec), expect: { kind: 'same-answer' } }));

@@ -1,13 +1,15 @@
 /**
  * Running a turn's cells as recorded steps: `cell_started` is written before a cell runs and `cell_done`
- * (the spilled record) as soon as it finished, so a retried turn never runs a recorded cell again, and a
- * cell whose invocation died is reported to the model as interrupted. Each cell gets what the run may still
+ * (the spilled record) as soon as it finished, so a retried turn never runs a recorded cell again; a
+ * cell whose invocation died is read back from the session's cell journal where the sandbox keeps one
+ * (core/cell-recovery.ts), else reported to the model as interrupted. Each cell gets what the run may still
  * spend as its sub-call budget (core/budget.ts); after a cell that reached a cap the rest is not executed.
  */
 import { costOfSubCalls, zeroTotals } from './accounting';
 import { cellBudget, notExecutedAfterCap, withCell } from './budget';
 import { emptySubStats } from './cell-report';
 import { MIN_CELL_TIME_MS } from './config';
+import { journalKeyOf, recoverCell } from './cell-recovery';
 import { combineOutput, modelVisibleOutput } from './conversation';
 import { isoNow, sandboxOptionsFor, type EngineDeps } from './engine-deps';
 import { describeError, SandboxSessionLostError, SandboxThrottledError, SandboxUnavailableError } from './errors';
@@ -101,39 +103,46 @@ export async function runCells(deps: EngineDeps, ctx: CellRunContext, requests: 
       stopped ??= stopReasonAfter(recorded.record.result);
       continue;
     }
-    let result: CellResult;
+    let result: CellResult | undefined;
     if (recorded.state === 'interrupted') {
-      // The sub-calls it made were recorded as they ended (core/run/sub-call-journal.ts): counted once, here.
-      result = syntheticResult(INTERRUPTED_MESSAGE, true, ctx.log.subCallsOf(cell));
-      // It may have run on a session that replaced a lost one, and the model was not told yet.
-      if (ctx.log.sessionNoticeOwed()) result.notices = [LOST_NOTICE];
-      spent = withCell(spent, result, run.config, deps.prices);
-      deps.logger.warn('cell interrupted by an earlier attempt; not running it again', { runId: run.runId, turn: ctx.iteration, cell });
-    } else if (req.invalid) {
-      result = syntheticResult(req.invalid, true);
-    } else if (stopped) {
-      result = syntheticResult(stopped, false);
-    } else {
-      // Attach first: starting a replacement session (documents reloaded) can take a while on AgentCore,
-      // and the cell's budget is what is left after it.
-      attached ??= await attachSession(deps, run, ctx.deadline === undefined ? undefined : ctx.deadline - TURN_SAFETY_MARGIN_MS, ctx.log);
-      const budget = ctx.deadline === undefined ? run.config.cellTimeoutMs : ctx.deadline - now() - TURN_SAFETY_MARGIN_MS;
-      if (budget < MIN_CELL_TIME_MS) {
-        result = syntheticResult('Not executed: this turn ran out of time. Run it again in your next reply.', false);
-      } else {
-        await ctx.log.append({ kind: 'cell_started', at: isoNow(deps), cell });
-        const subCallBudget = cellBudget(run.config, spent, deps.prices);
-        const outcome = await executeOne(deps, ctx, cell, attached.session, req.code, Math.min(run.config.cellTimeoutMs, budget), subCallBudget);
-        result = outcome.result;
+      // The session's journal may hold the cell's result (it finished there) or say it never ran (core/cell-recovery.ts);
+      // otherwise its sub-calls, recorded as they ended, are counted once, here.
+      const waitMs = Math.min(run.config.cellTimeoutMs, ctx.deadline === undefined ? Infinity : ctx.deadline - now() - TURN_SAFETY_MARGIN_MS);
+      const recovery = await recoverCell(deps, run, ctx.log, ctx.iteration, cell, waitMs);
+      if (recovery.kind !== 'never-ran') {
+        result = recovery.kind === 'done' ? recovery.result : syntheticResult(INTERRUPTED_MESSAGE, true, recovery.sub);
+        // It may have run on a session that replaced a lost one, and the model was not told yet.
+        if (ctx.log.sessionNoticeOwed()) result.notices = [LOST_NOTICE, ...(result.notices ?? [])];
         spent = withCell(spent, result, run.config, deps.prices);
-        if (outcome.lost) {
-          stopped = 'Not executed: the sandbox session was lost during an earlier block of this reply.';
-          attached = undefined;
-        }
       }
-      if (attached?.notice) {
-        result.notices = [attached.notice, ...(result.notices ?? [])];
-        attached.notice = undefined;
+    }
+    if (!result) {
+      if (req.invalid) {
+        result = syntheticResult(req.invalid, true);
+      } else if (stopped) {
+        result = syntheticResult(stopped, false);
+      } else {
+        // Attach first: starting a replacement session (documents reloaded) can take a while on AgentCore,
+        // and the cell's budget is what is left after it.
+        attached ??= await attachSession(deps, run, ctx.deadline === undefined ? undefined : ctx.deadline - TURN_SAFETY_MARGIN_MS, ctx.log);
+        const budget = ctx.deadline === undefined ? run.config.cellTimeoutMs : ctx.deadline - now() - TURN_SAFETY_MARGIN_MS;
+        if (budget < MIN_CELL_TIME_MS) {
+          result = syntheticResult('Not executed: this turn ran out of time. Run it again in your next reply.', false);
+        } else {
+          await ctx.log.append({ kind: 'cell_started', at: isoNow(deps), cell });
+          const subCallBudget = cellBudget(run.config, spent, deps.prices);
+          const outcome = await executeOne(deps, ctx, cell, attached.session, req.code, Math.min(run.config.cellTimeoutMs, budget), subCallBudget);
+          result = outcome.result;
+          spent = withCell(spent, result, run.config, deps.prices);
+          if (outcome.lost) {
+            stopped = 'Not executed: the sandbox session was lost during an earlier block of this reply.';
+            attached = undefined;
+          }
+        }
+        if (attached?.notice) {
+          result.notices = [attached.notice, ...(result.notices ?? [])];
+          attached.notice = undefined;
+        }
       }
     }
     stopped ??= stopReasonAfter(result);
@@ -170,6 +179,7 @@ async function executeOne(
       deps.progress?.subCalls?.({ runId, iteration: ctx.iteration, cell, ...p });
     },
     onSubCallDone: journal.onSubCallDone,
+    journalKey: journalKeyOf(ctx.iteration, cell),
   };
   let result: CellResult;
   try {

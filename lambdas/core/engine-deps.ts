@@ -32,6 +32,7 @@ export function sandboxOptionsFor(run: Pick<RunRecord, 'runId' | 'documents' | '
     subConcurrency: run.config.subConcurrency,
     maxCaptureChars: MAX_CAPTURE_CHARS,
     allowedModels: allowedModelsOf(run.config),
+    maxIterations: run.config.maxIterations,
     ...(run.config.subMaxOutputTokens !== undefined ? { subMaxOutputTokens: run.config.subMaxOutputTokens } : {}),
   };
 }

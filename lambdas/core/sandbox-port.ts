@@ -1,6 +1,6 @@
 /** The sandbox port: a persistent Python session per run (AgentCore and Pyodide adapters implement it). */
 import type { ModelPrice } from './pricing';
-import type { CellResult, DocumentRef, SubCallRecord } from './types';
+import type { CellResult, DocumentRef, SubCallRecord, SubCallStats } from './types';
 
 /** Options when starting a sandbox session for a run. */
 export interface SandboxStartOptions {
@@ -23,6 +23,11 @@ export interface SandboxStartOptions {
    * setup by it and fail with `SandboxError` past it. Undefined = the adapter's own setup limit.
    */
   deadline?: number;
+  /**
+   * The run's turn limit (`maxIterations`): an adapter whose sessions expire sizes the session's time-to-live
+   * from it (AgentCore: `sessionTimeoutForRun`). Absent: the adapter's configured timeout.
+   */
+  maxIterations?: number;
 }
 
 /**
@@ -66,7 +71,22 @@ export interface CellExecOptions {
    * counted once even when the invocation dies before the cell's result is recorded).
    */
   onSubCallDone?: (record: SubCallRecord) => void;
+  /**
+   * Key (letters, digits, `_`, `-`; unique per cell of a run) under which a sandbox with a cell journal keeps this
+   * cell's sub-call tally and report in the session, so a later invocation can recover the cell when the one
+   * running it dies before the result arrives ({@link Sandbox.recoverCell}).
+   */
+  journalKey?: string;
 }
+
+/** What a session's cell journal says of a cell whose invocation ended before the cell's result arrived. */
+export type RecoveredCell =
+  /** The cell finished in the sandbox: its own result, sub-calls included. */
+  | { state: 'done'; result: CellResult }
+  /** It still runs (it did not end within the wait): the sub-calls it has made so far. */
+  | { state: 'running'; sub: SubCallStats }
+  /** No cell with this key started in this session: it never ran. */
+  | { state: 'absent' };
 
 /** A live sandbox session: a persistent Python namespace with the prelude and documents loaded. */
 export interface SandboxSession {
@@ -104,4 +124,10 @@ export interface Sandbox {
   resume(sessionId: string, options: SandboxStartOptions): Promise<SandboxSession>;
   /** Stop a session by ID, whether or not this process attached to it. Idempotent. */
   stop(sessionId: string): Promise<void>;
+  /**
+   * Optional (sandboxes whose sessions outlive the invocation, AgentCore): what session `sessionId`'s cell journal
+   * knows of the cell run with `journalKey`, waiting up to `waitMs` for it to end. Undefined when it cannot tell
+   * (the session or its state lost, no answer in time); the caller then treats the cell as interrupted.
+   */
+  recoverCell?(sessionId: string, journalKey: string, options: { waitMs: number }): Promise<RecoveredCell | undefined>;
 }

@@ -9,7 +9,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { EngineDeps } from '../core/engine-deps';
 import { describeError } from '../core/errors';
-import { AgentCoreSandbox, sessionTimeoutForRun } from '../adapters/agentcore';
+import { AgentCoreSandbox } from '../adapters/agentcore';
 import { S3DocumentStore } from '../adapters/documents/s3-document-store';
 import { DynamoConversationStore } from '../adapters/dynamodb';
 import { bedrockRuntimeClientConfig, BedrockConverseModel, LONG_GENERATION_TIMEOUT_MS } from '../adapters/models/bedrock-model';
@@ -44,8 +44,8 @@ export function awsRuntime(): AwsRuntime {
       // InvokeCodeInterpreter is not idempotent: no SDK retries (the adapter retries only before any output).
       invokeClient: t.captureAWSv3Client(new BedrockAgentCoreClient({ region, maxAttempts: 1 })),
       codeInterpreterId: env.codeInterpreterId, region,
-      // The run's wall-clock budget (default maxIterations), capped by the configured timeout.
-      sessionTimeoutSeconds: sessionTimeoutForRun({ maxIterations: env.maxIterations, capSeconds: env.sessionTimeoutSeconds }),
+      // The cap: each run's session lives for its own wall-clock budget (its maxIterations), at most this.
+      sessionTimeoutSeconds: env.sessionTimeoutSeconds,
     }),
     // Root calls may generate for minutes: no timeout on their path gives up before LONG_GENERATION_TIMEOUT_MS.
     model: new BedrockConverseModel({

@@ -198,15 +198,17 @@ def _rlm_exec(code, ns):
             print(repr(value))
 
 
-def _rlm_run_cell(code, timeout_s=0, limit_s=None, budget=None):
+def _rlm_run_cell(code, timeout_s=0, limit_s=None, budget=None, journal=None):
     """Run one cell in __main__'s namespace and return a JSON report. timeout_s arms SIGALRM (0 = the
     host interrupts instead); limit_s is the limit named in the timeout message (default timeout_s).
     budget (dict or None): what the run may still spend, enforced at each sub-call: calls, tokens,
-    cost_usd (None = no cap), allowed_models (list), prices ({model: {input, output}} USD per 1M)."""
+    cost_usd (None = no cap), allowed_models (list), prices ({model: {input, output}} USD per 1M).
+    journal (str or None): keep the cell's tally and report in the session under this key (prelude_journal.py)."""
     _RLM['cell_no'] += 1
     cell = {'final': None, 'sub': {'calls': 0, 'errors': 0, 'input_tokens': 0, 'output_tokens': 0, 'records': []},
             'budget': budget if isinstance(budget, dict) else None, 'cost_usd': 0.0, 'cap_reached': None}
     _RLM['cell'] = cell
+    _rlm_journal_open(journal, cell)
     ns = _rlm_sys.modules['__main__'].__dict__
     _rlm_linecache.cache['<cell>'] = (len(code), None, code.splitlines(True), '<cell>')
     out = _RlmBoundedWriter(_RLM['capture'])
@@ -249,7 +251,7 @@ def _rlm_run_cell(code, timeout_s=0, limit_s=None, budget=None):
     notices = []
     if restored:
         notices.append('Restored built-in names your code overwrote: ' + ', '.join(restored) + '. Use other variable names.')
-    return _rlm_json.dumps({
+    report = _rlm_json.dumps({
         'stdout': out.getvalue(),
         'stderr': err.getvalue(),
         'final': cell['final'],
@@ -260,3 +262,5 @@ def _rlm_run_cell(code, timeout_s=0, limit_s=None, budget=None):
         'notices': notices,
         'cap_reached': cell['cap_reached'],
     })
+    _rlm_journal_close(journal, report)
+    return report

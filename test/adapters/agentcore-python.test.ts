@@ -121,6 +121,15 @@ describePython('AgentCoreSandbox with a real CPython kernel', () => {
     expect(throttled).toHaveLength(2); // total_max_attempts=2: botocore retried once (adaptive mode)
   }, 30_000);
 
+  it('reads a journalled cell back from the session: its own report, sub-calls included; an unknown key is absent', async () => {
+    const ran = await session.execute('jr = llm_query_batched(["a", "b"])\nprint(len(jr))', { timeoutMs: 30_000, journalKey: 't7c1' });
+    expect(ran.sub.calls).toBe(2);
+    expect(await sandbox.recoverCell('s-py', 't7c1', { waitMs: 1_000 })).toEqual({ state: 'done', result: ran });
+    expect(await sandbox.recoverCell('s-py', 't7c2', { waitMs: 0 })).toEqual({ state: 'absent' });
+    await session.execute('print(1)', { timeoutMs: 10_000 }); // not journalled: no entry
+    expect(await sandbox.recoverCell('s-py', 't8c1', { waitMs: 0 })).toEqual({ state: 'absent' });
+  });
+
   it('keeps variables between cells and parses FINAL_VAR from the printed report', async () => {
     await session.execute('answer = "ERROR count: " + str(context.count("ERROR"))', { timeoutMs: 10_000 });
     const result = await session.execute('FINAL_VAR("answer")', { timeoutMs: 10_000 });

@@ -12,7 +12,7 @@ SANDBOX_PYTHON = os.path.join(ROOT, 'lambdas', 'sandbox-python')
 
 
 # The prelude's files, run one after the other in one namespace (as PYTHON_PRELUDE embeds them).
-PRELUDE_FILES = ('prelude.py', 'prelude_subcalls.py')
+PRELUDE_FILES = ('prelude.py', 'prelude_subcalls.py', 'prelude_journal.py')
 
 
 def source(name):

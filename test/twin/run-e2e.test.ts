@@ -49,7 +49,7 @@ test('a multi-megabyte document in S3 reaches FINAL_VAR with sub-calls made by b
   expect(doc.length).toBeGreaterThan(3_000_000);
   await h.put('documents/big/records.txt', doc);
   const e = h.twin.sfn.startExecution(h.twin.outputs().StateMachineArn,
-    JSON.stringify({ question: 'What is the secret code?', documents: [`s3://${h.bucket}/documents/big/records.txt`] }), 'big-doc-run');
+    JSON.stringify({ question: 'What is the secret code?', documents: [`s3://${h.bucket}/documents/big/records.txt`], options: { maxIterations: 4 } }), 'big-doc-run');
   await e.done;
   expect({ status: e.status, error: e.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
   expect(e.states).toEqual(['StartRun', 'RootTurn', 'RootTurn', 'FinalizeRun']);
@@ -66,8 +66,9 @@ test('a multi-megabyte document in S3 reaches FINAL_VAR with sub-calls made by b
   const roots = calls.filter((c) => c.role === 'root');
   expect(roots).toHaveLength(2);
   for (const c of roots) expect(c.userAgent).toMatch(/aws-sdk-js/);
-  // One sandbox session for the run, stopped by FinalizeRun.
-  expect([...started.agentCore!.sessions.values()].map((s) => s.status)).toEqual(['TERMINATED']);
+  // One sandbox session for the run, stopped by FinalizeRun; it was started to live for this run's own budget,
+  // StartRun + 4 RootTurns + FinalizeRun at 900 s each, not the deployment's default (30 turns: the 8-hour cap).
+  expect([...started.agentCore!.sessions.values()].map((s) => [s.status, s.sessionTimeoutSeconds])).toEqual([['TERMINATED', 6 * 900]]);
 });
 
 describe('under faults (two turns, one sub-call each run)', () => {

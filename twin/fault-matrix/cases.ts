@@ -38,6 +38,11 @@ export interface MatrixCase {
    * recorded it takes the reply with it, and the retried turn asks again (once per such kill). Default 0.
    */
   lostReplies?: number;
+  /**
+   * Cells that must be read back from the session's cell journal (their invocation died while they ran, or their
+   * output was lost after it arrived). Default 0.
+   */
+  recovered?: number;
 }
 
 const I = Infinity;
@@ -54,8 +59,8 @@ export const MATRIX_CASES: MatrixCase[] = [
   { label: 'AgentCore start throttle ×1', crashPoint: 'sandbox start', faults: [{ point: 'agentcore.start', kind: 'throttle' }], expect: same },
   { label: 'InvokeCodeInterpreter before output 500 ×1 (2nd cell)', crashPoint: 'before a cell', faults: [{ point: 'agentcore.invoke.before-output', kind: 'server-error', afterHits: 2 }], expect: same },
   { label: 'InvokeCodeInterpreter before output kill (4th cell)', crashPoint: 'during a cell', faults: [{ point: 'agentcore.invoke.before-output', kind: 'kill', afterHits: 3 }], expect: { kind: 'model-sees-loss' } },
-  { label: 'InvokeCodeInterpreter after output drop (2nd cell)', crashPoint: 'after a cell', faults: [{ point: 'agentcore.invoke.after-output', kind: 'drop-connection', afterHits: 1 }], expect: same, quick: true },
-  { label: 'InvokeCodeInterpreter after output 500 (3rd cell)', crashPoint: 'after a cell', faults: [{ point: 'agentcore.invoke.after-output', kind: 'server-error', afterHits: 2 }], expect: same },
+  { label: 'InvokeCodeInterpreter after output drop (2nd cell)', crashPoint: 'after a cell', faults: [{ point: 'agentcore.invoke.after-output', kind: 'drop-connection', afterHits: 1 }], expect: same, quick: true, recovered: 1 },
+  { label: 'InvokeCodeInterpreter after output 500 (3rd cell)', crashPoint: 'after a cell', faults: [{ point: 'agentcore.invoke.after-output', kind: 'server-error', afterHits: 2 }], expect: same, recovered: 1 },
   { label: 'DynamoDB PutItem throttle ×1 (4th write)', crashPoint: 'before a write', faults: [{ point: 'dynamodb.PutItem', kind: 'throttle', afterHits: 3 }], expect: same, quick: true },
   { label: 'DynamoDB PutItem throttle ×∞ from the 3rd', crashPoint: 'before a write', faults: [{ point: 'dynamodb.PutItem', kind: 'throttle', times: I, afterHits: 2 }], expect: { kind: 'fails-recorded', error: 'ConversationStoreThrottledError', resultJson: true } },
   { label: 'DynamoDB PutItem drop (2nd)', crashPoint: 'after a write (answer lost)', faults: [{ point: 'dynamodb.PutItem', kind: 'drop-connection', afterHits: 1 }], expect: same },
@@ -78,7 +83,14 @@ export const MATRIX_CASES: MatrixCase[] = [
     faults: [{ point: 'bedrock.converse.root', kind: 'delay', delayMs: 1500, afterHits: 1, times: 1 }, { point: 'lambda.RootTurn', kind: 'kill', delayMs: 300, afterHits: 1 }],
     expect: same, quick: true, lostReplies: 1,
   },
-  { label: 'RootTurn container killed (4th turn, during its cell)', crashPoint: 'during a cell (container killed)', faults: [{ point: 'lambda.RootTurn', kind: 'kill', delayMs: 1200, afterHits: 3 }], expect: same },
+  // The 4th turn's cell makes the run's 3 sub-calls (one llm_query_batched); each reply is held 4 s, so the kill
+  // 2.5 s into the invocation lands while the cell runs, its sub-calls in flight. The sandbox runs on: the retried
+  // turn reads the cell's result back from the session journal and counts its 3 sub-calls once.
+  {
+    label: "RootTurn container killed (4th turn, during its cell's sub-calls)", crashPoint: 'during a cell (container killed)',
+    faults: [{ point: 'bedrock.converse.sub', kind: 'delay', delayMs: 4000, times: 3 }, { point: 'lambda.RootTurn', kind: 'kill', delayMs: 2500, afterHits: 3 }],
+    expect: same, quick: true, recovered: 1,
+  },
   { label: 'RootTurn throttled (Lambda 429) ×1', crashPoint: 'between turns', faults: [{ point: 'lambda.RootTurn', kind: 'throttle' }], expect: same },
   { label: 'FinalizeRun timeout', crashPoint: 'in finalize', faults: [{ point: 'lambda.FinalizeRun', kind: 'timeout', delayMs: 1500 }], expect: same, quick: true },
   { label: 'RecordFailure container killed once (after root throttle ×∞)', crashPoint: 'in RecordFailure', faults: [{ point: 'bedrock.converse.root', kind: 'throttle', times: I }, { point: 'lambda.RecordFailure', kind: 'kill', delayMs: 200 }], expect: { kind: 'fails-recorded', error: 'ModelThrottledError', resultJson: true } },

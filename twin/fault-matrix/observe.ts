@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { sessionNameFor } from '../../lambdas/adapters/agentcore/agentcore-sandbox';
+import { itemToTurn } from '../../lambdas/adapters/dynamodb/items';
+import { RECOVERED_NOTICE } from '../../lambdas/core/cell-recovery';
 import { RUN_ARTIFACT_FILES, runArtifactObjectKey } from '../../lambdas/core/bucket-layout';
 import type { StartedEmulators } from '../emulators';
 import type { FaultSwitchboard } from '../faults';
@@ -27,8 +29,11 @@ export interface Observation {
   turns: number[];
   /** Step items of a turn that was never recorded (steps of recorded turns stay, as the turn's record). */
   pendingSteps: number;
+  /** Recorded cells whose result was read back from the session's cell journal (their invocation died). */
+  recoveredCells: number;
   rootAnswered: number;
   subAnswered: number;
+
   /** The model's code of each cell handed to a kernel (decoded), in order. */
   cells: string[];
   sessions: number;
@@ -91,7 +96,9 @@ export async function runCase(ctx: MatrixContext, c: MatrixCase, name: string, h
   const items = (await ctx.ddb.send(new QueryCommand({ TableName: ctx.table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: `RUN#${name}` } } }))).Items ?? [];
   const sks = items.map((it) => it.sk?.S ?? '');
   const turns = sks.filter((sk) => sk.startsWith('TURN#')).map((sk) => Number(sk.slice('TURN#'.length)));
-  const calls = (emulators.bedrock?.calls ?? []).slice(bedrockFrom).filter((x) => x.outcome === 'ok');
+  const received = (emulators.bedrock?.calls ?? []).slice(bedrockFrom);
+  // A call held by a delay fault is answered after it, like any other.
+  const calls = received.filter((x) => x.outcome === 'ok' || x.outcome === 'delay');
   const sessionName = sessionNameFor(name);
   const sessions = [...(emulators.agentCore?.sessions.values() ?? [])].filter((s) => s.name === sessionName);
   const cells = sessions.flatMap((s) => s.executed.map((code) => CELL_CODE.exec(code)?.[1]).filter((b): b is string => b !== undefined))
@@ -105,8 +112,11 @@ export async function runCase(ctx: MatrixContext, c: MatrixCase, name: string, h
     runStatus: items.find((it) => it.sk?.S === 'RUN')?.status?.S ?? 'none',
     turns,
     pendingSteps: sks.filter((sk) => sk.startsWith('STEP#') && !turns.includes(Number(sk.split('#')[1]))).length,
+    recoveredCells: items.filter((it) => it.sk?.S?.startsWith('TURN#')).flatMap((it) => itemToTurn(it).cells)
+      .filter((cell) => cell.result.notices?.includes(RECOVERED_NOTICE)).length,
     rootAnswered: calls.filter((x) => x.role === 'root').length,
     subAnswered: calls.filter((x) => x.role === 'sub').length,
+
     cells,
     sessions: sessions.length,
     sessionsLeftRunning: sessions.filter((s) => s.status !== 'TERMINATED').length,
@@ -127,6 +137,7 @@ export function violations(c: MatrixCase, o: Observation, base: Observation): st
   const lost = c.lostReplies ?? 0;
   const rootOk = o.rootAnswered >= (c.expect.kind === 'same-answer' ? o.turns.length : 0) && o.rootAnswered <= o.turns.length + lost + (c.expect.kind === 'same-answer' ? 0 : 1);
   check(rootOk, `root model answered ${o.rootAnswered} times for ${o.turns.length} turns${lost ? ` (${lost} reply may be lost with a killed container)` : ''}`);
+  check(o.recoveredCells === (c.recovered ?? 0), `${o.recoveredCells} cell(s) read back from the session journal, expected ${c.recovered ?? 0}`);
   if (c.expect.kind !== 'aborted') check(o.sessionsLeftRunning === 0, `${o.sessionsLeftRunning} of ${o.sessions} session(s) left running`);
   switch (c.expect.kind) {
     case 'same-answer':
@@ -138,6 +149,7 @@ export function violations(c: MatrixCase, o: Observation, base: Observation): st
       check(o.cells.length === base.cells.length, `${o.cells.length} cells handed to a kernel, the unfaulted run ${base.cells.length}`);
       check(o.subAnswered === base.subAnswered, `${o.subAnswered} sub-calls answered, the unfaulted run ${base.subAnswered}`);
       check(o.result?.usage?.subCalls === base.result?.usage?.subCalls, `${o.result?.usage?.subCalls} sub-calls counted, the unfaulted run ${base.result?.usage?.subCalls}`);
+      check(o.result?.usage?.subCalls === o.subAnswered, `${o.result?.usage?.subCalls} sub-calls counted, the Bedrock emulator answered ${o.subAnswered}`);
       break;
     case 'fails-recorded':
       check(o.status === 'FAILED' && o.error === c.expect.error, `execution ${o.status} ${o.error ?? ''}, expected FAILED ${c.expect.error}`);

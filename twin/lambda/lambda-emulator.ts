@@ -169,11 +169,13 @@ export class LambdaFunction {
           const payload = JSON.stringify({ errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${secs} seconds` });
           reject(new LambdaTaskError('Lambda.Unknown', `The cause could not be determined because Lambda did not return an error type. Returned payload: ${payload}`));
         }, timeoutMs);
-        const done = () => { clearTimeout(timer); c.child.off('message', onMessage); c.child.off('exit', onExit); };
+        // The kill fault strikes this invocation only: once it ended, the (warm) container serves the next one intact.
+        let killer: NodeJS.Timeout | undefined;
+        const done = () => { clearTimeout(timer); clearTimeout(killer); c.child.off('message', onMessage); c.child.off('exit', onExit); };
         c.child.on('message', onMessage);
         c.child.on('exit', onExit);
         c.child.send({ type: 'invoke', id, event, deadline, requestId, functionArn: this.config.arn, traceId: `Root=1-${Math.floor(started / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)};Parent=${randomUUID().replace(/-/g, '').slice(0, 16)};Sampled=0;Lineage=1:twin:0` });
-        if (fault?.kind === 'kill' || fault?.kind === 'drop-connection') setTimeout(() => this.kill(c), fault.delayMs ?? 0);
+        if (fault?.kind === 'kill' || fault?.kind === 'drop-connection') killer = setTimeout(() => this.kill(c), fault.delayMs ?? 0);
       });
     } finally {
       c.busy = false;

@@ -15,6 +15,7 @@ import { ConfigError, DocumentError, SandboxError, SandboxSessionLostError } fro
 import {
   CONTEXT_PREVIEW_CHARS,
   type LoadedContext,
+  type RecoveredCell,
   type Sandbox,
   type SandboxSession,
   type SandboxStartOptions,
@@ -40,7 +41,11 @@ export interface AgentCoreSandboxOptions {
   codeInterpreterId: string;
   /** Region of the Bedrock Runtime client the sandbox uses for sub-calls. */
   region: string;
-  /** Session time-to-live, 60..28800 seconds (AgentCore's maximum is 8 hours). */
+  /**
+   * The longest session time-to-live, 60..28800 seconds (AgentCore's maximum is 8 hours; the deployment's
+   * `sessionTimeoutSeconds`). A run's session gets `sessionTimeoutForRun` of the run's own `maxIterations`
+   * (`SandboxStartOptions.maxIterations`) capped by it, or this when the start options carry none.
+   */
   sessionTimeoutSeconds: number;
   /** Region of the documents' bucket (default: `region`). */
   s3Region?: string;
@@ -65,11 +70,12 @@ export const SESSION_TIMEOUT_BOUNDS_SECONDS = { min: 60, max: 28_800 } as const;
 export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 
 /**
- * A session's time-to-live from the run's wall-clock budget: StartRun, `maxIterations` RootTurns and FinalizeRun,
- * each at most {@link LAMBDA_MAX_TIMEOUT_SECONDS}, bounded by `capSeconds` (the deployment's
- * `sessionTimeoutSeconds`) and AgentCore's bounds. A session nothing stops (an execution stopped between steps)
- * then bills for about as long as its run could have lasted, not for the 8-hour maximum. A run that outlives its
- * session (state-machine retries, a larger per-run `maxIterations`) gets a new one, as after any lost session.
+ * A session's time-to-live from the run's wall-clock budget: StartRun, `maxIterations` RootTurns (the run's
+ * own, from its start request or the deployment's default) and FinalizeRun, each at most
+ * {@link LAMBDA_MAX_TIMEOUT_SECONDS}, bounded by `capSeconds` (the deployment's `sessionTimeoutSeconds`) and
+ * AgentCore's bounds. A session nothing stops (an execution stopped between steps) then bills for about as long as
+ * its run could have lasted, not for the 8-hour maximum. A run that outlives its session (state-machine retries)
+ * gets a new one, as after any lost session.
  */
 export function sessionTimeoutForRun(options: { maxIterations: number; capSeconds: number }): number {
   const budget = (options.maxIterations + 2) * LAMBDA_MAX_TIMEOUT_SECONDS;
@@ -140,7 +146,7 @@ export class AgentCoreSandbox implements Sandbox, SessionOwner {
         new StartCodeInterpreterSessionCommand({
           codeInterpreterIdentifier: this.opts.codeInterpreterId,
           name: sessionNameFor(options.runId),
-          sessionTimeoutSeconds: this.opts.sessionTimeoutSeconds,
+          sessionTimeoutSeconds: this.sessionTimeoutFor(options),
         }),
       );
       sessionId = res.sessionId;
@@ -159,6 +165,12 @@ export class AgentCoreSandbox implements Sandbox, SessionOwner {
       // Callers match on the port's error names: a setup that hung is a plain SandboxError.
       throw err instanceof InvokeDeadlineError ? new SandboxError(err.message, { cause: err }) : err;
     }
+  }
+
+  /** The session time-to-live of a run: its own wall-clock budget, within the configured cap. */
+  sessionTimeoutFor(options: Pick<SandboxStartOptions, 'maxIterations'>): number {
+    const cap = this.opts.sessionTimeoutSeconds;
+    return options.maxIterations === undefined ? cap : sessionTimeoutForRun({ maxIterations: options.maxIterations, capSeconds: cap });
   }
 
   /** Install the prelude and backend, load the documents in the sandbox, parse the setup report. */
@@ -215,6 +227,11 @@ export class AgentCoreSandbox implements Sandbox, SessionOwner {
       throw new SandboxSessionLostError(`AgentCore session ${sessionId} is ${status ?? 'in no known state'}, not READY`);
     }
     return new AgentCoreSession(this, sessionId, this.opts.hardTimeoutGraceMs);
+  }
+
+  /** Read session `sessionId`'s cell journal (see `AgentCoreSession.recoverCell`); no GetCodeInterpreterSession first. */
+  recoverCell(sessionId: string, journalKey: string, options: { waitMs: number }): Promise<RecoveredCell | undefined> {
+    return new AgentCoreSession(this, sessionId, this.opts.hardTimeoutGraceMs).recoverCell(journalKey, options);
   }
 
   /** @internal A fresh nonce for one cell's report line. */

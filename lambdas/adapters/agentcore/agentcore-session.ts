@@ -4,8 +4,8 @@
  */
 import { emptySubStats, parseCellReport } from '../../core/cell-report';
 import { SandboxSessionLostError } from '../../core/errors';
-import type { CellExecOptions, SandboxSession } from '../../core/ports';
-import { CELL_REPORT_MARKER, printedCellInvocation } from '../../core/prelude.py';
+import type { CellExecOptions, RecoveredCell, SandboxSession } from '../../core/ports';
+import { CELL_REPORT_MARKER, JOURNAL_REPORT_MARKER, printedCellInvocation, printedJournalRead } from '../../core/prelude.py';
 import type { CellResult } from '../../core/types';
 import { extractReport, InvokeDeadlineError, type KernelOutput } from './agentcore-invoke';
 
@@ -38,7 +38,7 @@ export class AgentCoreSession implements SandboxSession {
     const t0 = Date.now();
     // A fresh nonce per cell: only the line printed by this cell's invocation carries it.
     const nonce = this.owner.nonce();
-    const invocation = printedCellInvocation(code, timeoutSeconds, { budget: options.budget, nonce });
+    const invocation = printedCellInvocation(code, timeoutSeconds, { budget: options.budget, nonce, ...(options.journalKey ? { journalKey: options.journalKey } : {}) });
     let out: KernelOutput;
     try {
       out = await this.owner.invoke(this.sessionId, invocation, options.timeoutMs + this.graceMs, 'cell');
@@ -63,6 +63,36 @@ export class AgentCoreSession implements SandboxSession {
     if (rest.trim()) result.stdout = joinOutput(result.stdout, rest);
     if (out.stderr.trim()) result.stderr = joinOutput(result.stderr, out.stderr);
     return result;
+  }
+
+  /**
+   * Read the session's cell journal for `journalKey` (one small cell; it waits in the sandbox up to `waitMs` for
+   * the cell to end). Calls on one session run in arrival order, so a cell the dead invocation had sent runs (or
+   * ran) before this read: `absent` means it never reached the kernel. Throttles and transient errors are thrown
+   * (the read is safe to repeat); a lost session or no answer in time is undefined.
+   */
+  async recoverCell(journalKey: string, options: { waitMs: number }): Promise<RecoveredCell | undefined> {
+    if (this.closed) return undefined;
+    const nonce = this.owner.nonce();
+    let out: KernelOutput;
+    try {
+      out = await this.owner.invoke(this.sessionId, printedJournalRead(journalKey, options.waitMs / 1000, nonce), options.waitMs + this.graceMs, 'cell recovery');
+    } catch (err) {
+      if (err instanceof InvokeDeadlineError || err instanceof SandboxSessionLostError) return undefined;
+      throw err;
+    }
+    const { report } = extractReport(out.stdout, JOURNAL_REPORT_MARKER + nonce);
+    if (report === undefined) return undefined; // no journal in this kernel (restarted, or set up by older code)
+    const cut = report.indexOf(':');
+    const [state, payload] = [report.slice(0, cut), report.slice(cut + 1)];
+    try {
+      if (state === 'done') return { state, result: parseCellReport(payload) };
+      if (state === 'running') return { state, sub: parseCellReport(payload).sub };
+      if (state === 'absent') return { state };
+    } catch {
+      // A report that does not parse (a cell overwrote the journal's contents) tells nothing.
+    }
+    return undefined;
   }
 
   /**

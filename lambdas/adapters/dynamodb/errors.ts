@@ -3,6 +3,7 @@
  * Conditional-check failures are mapped by the store itself (it knows which write lost).
  */
 import { ConversationStoreError, ConversationStoreThrottledError, ConversationStoreUnavailableError } from '../../core/errors';
+import { AWS_NETWORK_ERROR_NAMES, awsErrorParts } from '../aws-errors';
 
 export { ConversationStoreThrottledError, ConversationStoreUnavailableError };
 
@@ -22,20 +23,22 @@ const THROTTLING_NAMES = new Set([
   'RequestLimitExceeded',
 ]);
 
-/** AWS error names (and Node socket codes) that mean "transient service or network failure". */
-const UNAVAILABLE_NAMES = new Set([
+/**
+ * DynamoDB's names of a transient service failure; with the network names every AWS client shares
+ * (`AWS_NETWORK_ERROR_NAMES`, also Node socket codes) they mean "transient service or network failure".
+ */
+const DYNAMO_UNAVAILABLE_NAMES: ReadonlySet<string> = new Set([
   'InternalServerError',
   'InternalFailure',
   'ServiceUnavailable',
   'ServiceUnavailableException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
 ]);
+
+/** True for a transient DynamoDB failure: a service 5xx name, any 5xx status, a dropped connection or timeout. */
+function isUnavailable(err: unknown): boolean {
+  const { name, code, status } = awsErrorParts(err);
+  return DYNAMO_UNAVAILABLE_NAMES.has(name) || AWS_NETWORK_ERROR_NAMES.has(name) || AWS_NETWORK_ERROR_NAMES.has(code) || (status !== undefined && status >= 500);
+}
 
 /** `name` of an SDK error (or any thrown value), or `''`. */
 export function errorName(err: unknown): string {
@@ -52,14 +55,12 @@ export function isConditionalCheckFailed(err: unknown): boolean {
  * is returned unchanged. `what` describes the operation for the message, e.g. `putTurn run-1 #3`.
  */
 export function mapDynamoError(err: unknown, what: string): unknown {
-  const name = errorName(err);
+  const { name, code } = awsErrorParts(err);
   const message = err instanceof Error ? err.message : String(err);
   if (THROTTLING_NAMES.has(name)) {
     return new ConversationStoreThrottledError(`DynamoDB throttled ${what} (${name}): ${message}`, { cause: err });
   }
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  if (UNAVAILABLE_NAMES.has(name) || UNAVAILABLE_NAMES.has(code) || (status !== undefined && status >= 500)) {
+  if (isUnavailable(err)) {
     return new ConversationStoreUnavailableError(`DynamoDB failed ${what} (${name || code}): ${message}`, { cause: err });
   }
   if (name === 'ValidationException' && /item size/i.test(message)) {
