@@ -113,8 +113,8 @@ describe('with the store\'s synchronous sub-call log (the local store)', () => {
     const log = await StepLog.load(deps, 'r4', 1);
     await log.append({ kind: 'cell_started', at: 'x', cell: 1 });
     const journal = new SubCallJournal(deps, log, 1);
-    const file = path.join(dir, 'r4', 'steps', '00001', 'sub-calls.jsonl');
-    const lines = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const file = path.join(dir, 'r4', 'sub-calls', '00001.jsonl');
+    const lines = () => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
     journal.progress({ inFlight: 1, done: 0, errors: 0 });
     expect(lines()).toMatchObject([{ started: 1, records: [] }]); // synchronously: before the request leaves
     journal.onSubCallDone(rec(5)); // held: the code cannot act on it outside the sandbox before the next start or the cell's end
