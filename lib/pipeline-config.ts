@@ -11,7 +11,7 @@ import { serializeWatchProfiles, parseWatchProfilesJson, validateWatchProfiles, 
 import { didYouMean } from '../lambdas/core/did-you-mean';
 import { ConfigError } from '../lambdas/core/errors';
 import {
-  boundsOf, isNumericSetting, KNOWN_CONTEXT_KEYS, LOG_RETENTION_DAYS as TABLE_LOG_RETENTION_DAYS, SETTINGS, type SettingName, type SettingValue,
+  boundsOf, isNumericSetting, KNOWN_CONTEXT_KEYS, LOG_RETENTION_DAYS as TABLE_LOG_RETENTION_DAYS, SETTINGS, type PipelineSettings, type SettingName, type SettingValue,
 } from '../lambdas/core/settings';
 
 /** How the sandbox reaches the network (declared in the settings table). */
@@ -38,44 +38,23 @@ export const MAX_SESSION_TIMEOUT_SECONDS = 8 * 60 * 60;
 /** Geography prefixes of Bedrock system (cross-region) inference-profile IDs. */
 export const INFERENCE_PROFILE_PREFIXES: readonly string[] = ['us', 'eu', 'apac', 'us-gov', 'jp', 'au', 'ca', 'global'];
 
-/** The validated deployment configuration. */
-export interface PipelineConfig {
-  /** Bedrock model (or system inference profile) of the root LM; the only model the root-turn Lambda may call. */
-  readonly rootModelId: string;
+/**
+ * The validated deployment configuration: the table's pipeline settings (`PipelineSettings`, inferred from
+ * `lambdas/core/settings.ts`, where each field's type, bounds, default and help line are declared), except that
+ * the stack takes a list of sub-model IDs (`subModelIds`; the first is the default, `SUB_MODEL_ID`) and the watch
+ * profiles as checked objects (`inbox/<profile>/` -> standing questions, docs/triggers.md).
+ */
+export type PipelineConfig = Omit<PipelineSettings, 'subModelId' | 'watchProfiles'> & {
   /** Models `llm_query` may call from the sandbox; the first is the default (`SUB_MODEL_ID`). */
   readonly subModelIds: readonly string[];
-  /** Default cap on root turns per run. */
-  readonly maxIterations: number;
-  /** Default cap on the cell output the root model sees per cell (characters). */
-  readonly maxOutputChars: number;
-  /** Default per-cell time limit (ms); below the root-turn timeout minus `CELL_TIMEOUT_MARGIN_SECONDS`. */
-  readonly cellTimeoutMs: number;
-  /** Default number of concurrent sub-LLM calls in `llm_query_batched`. */
-  readonly subConcurrency: number;
-  /** Default output-token limit of each sub-call; absent: the model's own default. */
-  readonly subMaxOutputTokens?: number;
-  /** AgentCore session timeout (seconds, at most 8 h): the longest a run's sandbox lives. */
-  readonly sessionTimeoutSeconds: number;
-  /** `PUBLIC` (sandbox has internet egress) or `VPC` (private isolated subnets, VPC endpoints only). */
-  readonly networkMode: NetworkMode;
-  /** Retention of every log group the stack creates (days; a CloudWatch Logs value). */
-  readonly logRetentionDays: number;
-  /** `retain` keeps the bucket, table and logs when the stack is deleted; `destroy` deletes them. */
-  readonly removalPolicy: RemovalPolicyName;
-  /** Days until DynamoDB TTL may delete a run's items. */
-  readonly runTtlDays: number;
-  /** Largest total input of a run in characters; StartRun refuses more. */
-  readonly maxInputChars: number;
-  /** EventBridge Scheduler expression (`rate(...)`/`cron(...)`, UTC) that starts the batch state machine; no schedule when absent. */
-  readonly schedule?: string;
-  /** Items a batch runs at once (Distributed Map MaxConcurrency, 1-10000); see docs/triggers.md. */
-  readonly batchMaxConcurrency: number;
   /** Watch folders: `inbox/<profile>/` -> standing questions (docs/triggers.md); at most 3,072 bytes as JSON. */
   readonly watchProfiles?: WatchProfiles;
-}
+};
 
 /** Input of `resolvePipelineConfig`: every field optional; `subModelIds` also accepts one ID. */
-export type PipelineConfigInput = Partial<Omit<PipelineConfig, 'subModelIds' | 'watchProfiles'>> & {
+export type PipelineConfigInput = Partial<Omit<PipelineConfig, 'subModelIds' | 'watchProfiles' | 'logRetentionDays'>> & {
+  /** Days (one of `LOG_RETENTION_DAYS`; any number is accepted here and checked at synth). */
+  readonly logRetentionDays?: number;
   readonly subModelIds?: string | readonly string[];
   /** An object, or its JSON (from `-c watchProfiles='{...}'`). */
   readonly watchProfiles?: WatchProfiles | string;

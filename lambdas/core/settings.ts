@@ -196,6 +196,20 @@ export type RunSettings =
   & { -readonly [K in DefaultedRunSettingName]: SettingValue<K> }
   & { -readonly [K in Exclude<RunSettingName, DefaultedRunSettingName>]?: SettingValue<K> };
 
+/** A deployment setting (`pipeline: true`): a field of the stack's `PipelineConfig`. */
+export type PipelineSettingName = { [K in SettingName]: (typeof SETTINGS)[K]['pipeline'] extends true ? K : never }[SettingName];
+/** Pipeline settings with a default: always present in a resolved `PipelineConfig`. */
+type DefaultedPipelineSettingName = { [K in PipelineSettingName]: (typeof SETTINGS)[K] extends { default: unknown } ? K : never }[PipelineSettingName];
+
+/**
+ * The deployment settings, inferred from the table like {@link RunSettings}: a pipeline setting with a default is
+ * a required field, one without an optional field, each typed by its schema (`lib/pipeline-config.ts` builds
+ * `PipelineConfig` from it).
+ */
+export type PipelineSettings =
+  & { readonly [K in DefaultedPipelineSettingName]: SettingValue<K> }
+  & { readonly [K in Exclude<PipelineSettingName, DefaultedPipelineSettingName>]?: SettingValue<K> };
+
 /** The help line of a run setting as an option field: a flag's unit (seconds) is not the field's (ms). */
 function optionHelp(name: RunSettingName): string {
   const spec = SETTINGS[name] as SettingSpec;
