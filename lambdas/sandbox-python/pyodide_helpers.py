@@ -58,14 +58,17 @@ def _rlm_make_helpers():
         ns['_rlm_record'] = lambda prompt, model, res: None
         ns['_rlm_protect']()
 
-    def add_document(name, buf):
-        data = buf.to_bytes()
+    def decode_utf8(data):
+        # (text, None), or (None, why not) for bytes that are not UTF-8.
         try:
-            text = data.decode('utf-8')
+            return data.decode('utf-8'), None
         except UnicodeDecodeError as e:
-            return 'is not valid UTF-8 text (invalid byte at offset ' + format(e.start, ',') + ': ' + e.reason + ')'
-        finally:
-            del data
+            return None, 'is not valid UTF-8 text (invalid byte at offset ' + format(e.start, ',') + ': ' + e.reason + ')'
+
+    def add_document(name, buf):
+        text, problem = decode_utf8(buf.to_bytes())
+        if problem is not None:
+            return problem
         pending[name] = text
         return None
 
@@ -93,13 +96,9 @@ def _rlm_make_helpers():
         return buf
 
     def adopt_bytes(name, chars):
-        data = pending.pop(name)
-        try:
-            text = data.decode('utf-8')
-        except UnicodeDecodeError as e:
-            return 'is not valid UTF-8 text (invalid byte at offset ' + format(e.start, ',') + ': ' + e.reason + ')'
-        finally:
-            del data
+        text, problem = decode_utf8(pending.pop(name))
+        if problem is not None:
+            return problem
         if len(text) != int(chars):
             return 'changed since it was checked (' + format(len(text), ',') + ' characters, ' + format(int(chars), ',') + ' expected)'
         pending[name] = text
