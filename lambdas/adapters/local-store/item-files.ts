@@ -67,3 +67,14 @@ export function createIfAbsent(target: string, json: string): boolean {
     }
   }
 }
+
+/** Close `fd` if open; a descriptor already closed is not an error. Returns undefined (the new value of the holder). */
+export function closeQuietly(fd: number | undefined): undefined {
+  if (fd === undefined) return undefined;
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+  return undefined;
+}

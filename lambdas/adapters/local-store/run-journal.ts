@@ -25,6 +25,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunRecord, TurnRecord, TurnStepRecord } from '../../core/types';
+import { closeQuietly } from './item-files';
 
 /** The journal's file name inside a run's directory. */
 export const JOURNAL_FILE = 'items.jsonl';
@@ -224,13 +225,7 @@ export class RunJournal {
 
   /** Close the file (the journal is dropped from the cache). */
   close(): void {
-    if (this.fd === undefined) return;
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      /* already closed */
-    }
-    this.fd = undefined;
+    this.fd = closeQuietly(this.fd);
   }
 }
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { ConversationStoreUnavailableError, describeError } from '../../core/errors';
 import type { SubCallLogWriter } from '../../core/ports';
 import type { SubCallEvent } from '../../core/types';
+import { closeQuietly } from './item-files';
 
 /** File name of a turn's sub-call log, in the turn's steps folder (not an item: items end in `.json`). */
 export const SUB_CALL_LOG_FILE = 'sub-calls.jsonl';
@@ -38,13 +39,7 @@ export class SubCallLogFile implements SubCallLogWriter {
 
   /** @inheritdoc */
   close(): void {
-    if (this.fd === undefined) return;
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      /* already closed */
-    }
-    this.fd = undefined;
+    this.fd = closeQuietly(this.fd);
   }
 }
 
