@@ -13,10 +13,10 @@
  * process (host side, and the worker thread of an in-process sandbox) plus the session's own sandbox
  * process when it has one (from /proc, 10 ms ticks, hence the sum).
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LanguageModel, ModelRequest, ModelResponse, SandboxSession } from '../lambdas/core/ports';
+import { processCpuUs } from './peer/procs';
 
 const CALLS = 300;
 const CELLS = 50;
@@ -38,17 +38,6 @@ interface Tree {
   cell: number[];
   cpuUs: number;
   calls: number;
-}
-
-/** CPU time (µs) of another process from /proc (0 when unknown, e.g. no such process). */
-function processCpuUs(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
-  } catch {
-    return 0;
-  }
 }
 
 function cpuNow(tree: Tree): number {

@@ -11,7 +11,7 @@
  * Prints the median round trip per call and the CPU per call of the host process (where the journal runs)
  * and of the sandbox process. `npx tsx bench/sub-call-journal-bench.ts [--rounds 20]`
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PyodideSandbox } from '../lambdas/adapters/pyodide';
@@ -20,6 +20,7 @@ import type { EngineDeps } from '../lambdas/core/engine-deps';
 import { noMetrics, silentLogger, type CellExecOptions, type LanguageModel, type ModelRequest, type ModelResponse, type SandboxSession } from '../lambdas/core/ports';
 import { StepLog } from '../lambdas/core/run/step-log';
 import { SubCallJournal } from '../lambdas/core/run/sub-call-journal';
+import { processCpuUs } from './peer/procs';
 
 const CALLS = 300;
 
@@ -33,15 +34,6 @@ class InstantModel implements LanguageModel {
 type Mode = 'none' | 'batched' | 'sync';
 interface Figures { seq: number[]; batched: number[]; hostUs: number; sandboxUs: number; calls: number }
 
-function processCpuUs(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
-  } catch {
-    return 0;
-  }
-}
 const hostCpuUs = () => { const c = process.cpuUsage(); return c.user + c.system; };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -5,6 +5,26 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** CPU time (µs) of another process from /proc (0 when unknown, e.g. no such process). */
+export function processCpuUs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+/** Thread IDs of process `pid` (empty when it is gone). */
+export function threadIdsOf(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+}
+
 /** What one spawned run did. */
 export interface RunOutcome {
   startedAt: number;
@@ -65,13 +85,7 @@ export function processTree(root: number): number[] {
 export function treeCpuMs(root: number): number {
   let ns = 0;
   for (const pid of processTree(root)) {
-    let tids: string[];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
+    for (const tid of threadIdsOf(pid)) {
       try {
         ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
       } catch {

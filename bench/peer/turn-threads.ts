@@ -13,23 +13,19 @@
  * sandbox process instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startFakeServer } from './fake-openai-server';
-import { processTree, runSampled } from './procs';
+import { processTree, runSampled, threadIdsOf } from './procs';
 
 /** CPU ms of each thread of the tree, keyed `pid/comm-of-process/comm-of-thread#tid`. */
 function threadCpu(root: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const pid of processTree(root)) {
-    let tids: string[];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
+    const tids = threadIdsOf(pid);
+    if (tids.length === 0) continue;
     const pcomm = (() => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return '?'; } })();
     for (const tid of tids) {
       try {
