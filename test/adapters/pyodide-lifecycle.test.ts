@@ -4,6 +4,7 @@ import { PyodideSandbox, pyodideSessionCount, stopAllPyodideSessions, type Pyodi
 import { ConfigError, DocumentError, SandboxSessionLostError } from '../../lambdas/core/errors';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
 import { FakeSubModel, memoryStore, ref } from './pyodide-fakes';
+import { alive } from './process-alive';
 
 const options = (documents: SandboxStartOptions['documents'], runId = 'run-life'): SandboxStartOptions => ({
   runId,
@@ -80,14 +81,6 @@ describe('lost sessions', () => {
 });
 
 describe('process and memory', () => {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   it('refuses a memory limit Pyodide cannot boot in', () => {
     expect(() => new PyodideSandbox({ documents: memoryStore({}), subModel: new FakeSubModel(1), memoryLimitMb: 64 })).toThrow(ConfigError);

@@ -10,6 +10,7 @@ import { PyodideSandbox, stopAllPyodideSessions, type PyodideSession } from '../
 import { snapshotFileName } from '../../lambdas/adapters/pyodide/boot-snapshot';
 import type { SandboxStartOptions } from '../../lambdas/core/ports';
 import { FakeSubModel, memoryStore, ref } from './pyodide-fakes';
+import { alive } from './process-alive';
 
 jest.setTimeout(180_000);
 
@@ -18,14 +19,6 @@ const documents = memoryStore({ 'mem://one.txt': 'item one document', 'mem://two
 const start = (runId: string, doc: string): SandboxStartOptions => ({
   runId, documents: [ref(doc)], subModelId: 'fake-sub-model', subConcurrency: 2, maxCaptureChars: 10_000,
 });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const out = async (s: { execute: PyodideSession['execute'] }, code: string) => {
   const r = await s.execute(code, { timeoutMs: 20_000 });
   if (r.raised) throw new Error(`cell raised: ${r.stderr}`);

@@ -21,6 +21,7 @@ import type { PyodideSession } from '../../../lambdas/adapters/pyodide';
 import type { CellResult } from '../../../lambdas/core/types';
 import { FakeSubModel, memoryStore, ref } from '../pyodide-fakes';
 import { PROBES, type Probe } from './probes';
+import { alive } from '../process-alive';
 
 jest.setTimeout(120_000);
 
@@ -72,14 +73,6 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function fill(code: string): string {
   return code
