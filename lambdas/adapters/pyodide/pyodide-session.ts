@@ -9,6 +9,7 @@ import { DocumentError, SandboxError, SandboxSessionLostError, describeError } f
 import type { CellExecOptions, SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
 import { seconds, toCellResult, type ExecOutcome } from './cell-outcome';
+import { CellInterrupts } from './cell-interrupts';
 import { HostLink } from './host-link';
 import { ProcessIpc } from './process-ipc';
 import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
@@ -45,6 +46,7 @@ export class PyodideSession implements SandboxSession {
   private boot: { ms: number; fromSnapshot: boolean; snapshotError?: string } | null = null;
   private id: string;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly interrupts: CellInterrupts;
 
   /**
    * `onClose` runs once when the session is closed (the sandbox drops it from its registry); `documentFiles`
@@ -66,6 +68,14 @@ export class PyodideSession implements SandboxSession {
     this.child = spawnSandboxProcess([...(settings.snapshotPath ? [settings.snapshotPath] : []), ...documentFiles], this.channel.stdio);
     this.channel.attach(this.child);
     this.ipc = new ProcessIpc(this.child, (reason) => this.onGone(reason));
+    this.interrupts = new CellInterrupts({
+      ipc: (msg) => this.ipc.send(msg),
+      channel: (msg) => this.tell(msg),
+      stop: (reason) => {
+        this.lostReason ??= reason;
+        this.child.kill('SIGKILL');
+      },
+    }, settings.hardKillGraceMs);
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_KEEP)));
@@ -167,12 +177,6 @@ export class PyodideSession implements SandboxSession {
     this.channel.send(msg);
   }
 
-  /** Interrupt cell `id`: the IPC message stops running Python, the frame wakes a waiting bridge call. */
-  private interrupt(id: number): void {
-    this.ipc.send({ type: 'interrupt' });
-    this.tell({ type: 'interrupt', id });
-  }
-
   async execute(code: string, options: CellExecOptions): Promise<CellResult> {
     const run = this.queue.then(() => this.runCell(code, options));
     this.queue = run.catch(() => undefined);
@@ -180,6 +184,7 @@ export class PyodideSession implements SandboxSession {
   }
 
   private async runCell(code: string, options: CellExecOptions): Promise<CellResult> {
+    await this.interrupts.settled(); // no interrupt of an earlier cell may land in this one
     if (!this.live) throw new SandboxSessionLostError(`sandbox session ${this.sessionId} is gone: ${this.lost}`);
     const { timeoutMs } = options;
     const id = ++this.execSeq;
@@ -204,8 +209,8 @@ export class PyodideSession implements SandboxSession {
       this.tell({ type: 'exec', id, code, limitS: timeoutMs / 1000 });
       timers.push(setTimeout(() => {
         ledger.abort();
-        this.interrupt(id);
-        timers.push(setInterval(() => this.interrupt(id), this.settings.interruptRetryMs));
+        this.interrupts.send(id);
+        timers.push(setInterval(() => this.interrupts.send(id), this.settings.interruptRetryMs));
         timers.push(setTimeout(() => this.kill(id), this.settings.hardKillGraceMs));
       }, Math.max(1, timeoutMs)));
     });
@@ -239,6 +244,9 @@ export class PyodideSession implements SandboxSession {
         return;
       case 'fatal':
         this.fail(this.describeFatal(String(msg.message)));
+        return;
+      case 'interrupt-ack':
+        this.interrupts.acknowledged(msg.seq);
         return;
       case 'sub':
         void this.answerSub(msg.id, msg.payload);
@@ -295,6 +303,7 @@ export class PyodideSession implements SandboxSession {
     if (this.closed) return;
     const detail = this.describeFatal(reason);
     this.lostReason ??= detail;
+    this.interrupts.abandon();
     this.loadWaiter?.reject(new SandboxError(`Pyodide sandbox failed to start: ${detail}`));
     this.pending?.ledger.abort('the sandbox session was lost');
     this.pending?.resolve({ kind: 'died', message: `the sandbox process stopped (${detail})` });
@@ -304,6 +313,7 @@ export class PyodideSession implements SandboxSession {
     if (this.closed) return;
     this.closed = true;
     this.onClose(this);
+    this.interrupts.abandon();
     this.loadWaiter?.reject(new SandboxSessionLostError(`sandbox session ${this.sessionId} was stopped`));
     this.pending?.ledger.abort('the sandbox session was stopped');
     this.pending?.resolve({ kind: 'died', message: 'the sandbox session was stopped' });

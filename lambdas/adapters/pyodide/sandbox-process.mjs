@@ -46,6 +46,8 @@ process.on('message', (msg) => {
       return;
     case 'interrupt':
       Atomics.store(interrupt, 0, SIGINT);
+      // the host holds the next cell until this arrives (an interrupt landing in it would stop it)
+      send({ type: 'interrupt-ack', seq: msg.seq });
       return;
     case 'doc-part': {
       // Slices of one document arrive in order; assemble them in one buffer, then hand it to the worker

@@ -77,8 +77,12 @@ export type HostToProcess =
   | { type: 'doc-file'; name: string; path: string; chars: number }
   /** All documents sent: install `documents`/`context`, lock down, report `loaded`, then serve the channel. */
   | { type: 'docs-done' }
-  /** Set the interrupt byte: KeyboardInterrupt in Python code that is running (not waiting). */
-  | { type: 'interrupt' };
+  /**
+   * Set the interrupt byte: KeyboardInterrupt in Python code that is running (not waiting). The main
+   * thread answers `interrupt-ack` with the same `seq` once the byte is set, so the host can hold the next
+   * cell until no interrupt of an earlier cell is still on its way (the next cell clears the byte first).
+   */
+  | { type: 'interrupt'; seq: number };
 
 /** Host -> worker, over the direct channel. */
 export type HostToWorker =
@@ -104,6 +108,8 @@ export type SandboxToHost =
   | { type: 'loaded'; docs: LoadedDoc[]; totalChars: number; preview: string; loadMs: number }
   | { type: 'doc-error'; name: string; message: string }
   | { type: 'fatal'; message: string }
+  /** The process's main thread set the interrupt byte for IPC `interrupt` number `seq` (over IPC). */
+  | { type: 'interrupt-ack'; seq: number }
   /** A batch of sub-LLM prompts; `payload` is JSON `{prompts: string[], model: string}`. */
   | { type: 'sub'; id: number; payload: string }
   /** FINAL / FINAL_VAR was called in cell `id`. */
