@@ -4,7 +4,7 @@
  * are armed on one switchboard), printing a markdown row per case and the promises it breaks.
  * `npm run twin:faults [-- --quick] [-- --only TEXT] [-- --repeat N] [-- CASES.json]` (or `npx tsx twin/fault-matrix.ts`);
  * `--only` keeps the cases whose label contains TEXT, `--repeat` runs each case N times (timing-dependent rows);
- * exits 1 when a row breaks a promise. `npm test` asserts the `quick` rows (test/twin/fault-matrix.test.ts); docs/twin.md records
+ * exits 1 when a row breaks a promise. `npm test` asserts every row too (test/twin/fault-matrix*.test.ts, three files); docs/twin.md records
  * the full output. CASES.json: `[[label, [fault spec, ...]], ...]`, each checked as `same-answer`.
  */
 import * as fs from 'node:fs';

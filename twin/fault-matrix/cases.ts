@@ -1,8 +1,8 @@
 /**
  * The cases of the twin's fault matrix: one fault (or a pair) at one crash point of the demo question
  * (examples/demo: 5 root turns, 3 sub-calls), and what the run must end with. `quick` marks the
- * representative rows `npm test` asserts (test/twin/fault-matrix.test.ts): one per crash point x fault kind
- * that differs in kind from the others; `npm run twin:faults` runs and asserts every row.
+ * representative rows (one per crash point x fault kind that differs in kind from the others); `npm test`
+ * asserts every row, in three files by {@link matrixGroup}; `npm run twin:faults` runs and asserts every row too.
  */
 import type { FaultSpec } from '../faults';
 
@@ -31,7 +31,7 @@ export interface MatrixCase {
   crashPoint: string;
   faults: FaultSpec[];
   expect: Expectation;
-  /** Asserted in `npm test` (the representative set); every case runs in `npm run twin:faults`. */
+  /** In the representative set (`npm run twin:faults -- --quick`; its own test file). */
   quick?: boolean;
   /**
    * Root replies the fault may lose: a container killed after the reply arrived but before the pending turn
@@ -95,3 +95,15 @@ export const MATRIX_CASES: MatrixCase[] = [
   { label: 'FinalizeRun timeout', crashPoint: 'in finalize', faults: [{ point: 'lambda.FinalizeRun', kind: 'timeout', delayMs: 1500 }], expect: same, quick: true },
   { label: 'RecordFailure container killed once (after root throttle ×∞)', crashPoint: 'in RecordFailure', faults: [{ point: 'bedrock.converse.root', kind: 'throttle', times: I }, { point: 'lambda.RecordFailure', kind: 'kill', delayMs: 200 }], expect: { kind: 'fails-recorded', error: 'ModelThrottledError', resultJson: true } },
 ];
+
+/**
+ * Which `npm test` file asserts a case (three files, so jest runs them side by side; each starts its own twin):
+ * the representative rows; the other rows that fault a model or sandbox call; the rest (stores, steps, Lambda).
+ */
+export type MatrixGroup = 'quick' | 'calls' | 'steps';
+
+/** The group of a case (see {@link MatrixGroup}); the unfaulted case is in every file as its baseline. */
+export function matrixGroup(c: MatrixCase): MatrixGroup {
+  if (c.quick) return 'quick';
+  return c.faults.some((f) => f.point.startsWith('bedrock.') || f.point.startsWith('agentcore.')) ? 'calls' : 'steps';
+}
