@@ -20,6 +20,7 @@ export const EMBEDDED_FILES: ReadonlyArray<{ name: string; files: readonly strin
   { name: 'PYTHON_PRELUDE', files: ['prelude.py', 'prelude_subcalls.py', 'prelude_journal.py'], doc: 'The prelude every sandbox session runs first (llm_query, FINAL, the cell runner).' },
   { name: 'HELPERS_PY', files: ['pyodide_helpers.py'], doc: 'Private helpers of the Pyodide worker (sub-call backend factory, documents, recovery).' },
   { name: 'LOCKDOWN_PY', files: ['pyodide_lockdown.py'], doc: 'The Pyodide lockdown that keeps model code away from the JavaScript side.' },
+  { name: 'RESET_PY', files: ['pyodide_reset.py'], doc: 'The reset of a Pyodide interpreter between the runs of a batch (reusable sessions).' },
   { name: 'SETUP_PY', files: ['agentcore_setup.py'], doc: 'The AgentCore session setup (boto3 sub-call backend, documents from S3).' },
 ];
 

@@ -66,6 +66,8 @@ ${runOptionsHelp(26).join('\n')}
       --prices FILE          JSON price table (USD per 1M tokens)
       --state-dir DIR        where run results and trajectories go (default .rlm)
       --quiet                no per-item progress on stderr
+      --fresh-sandboxes      a new sandbox process per item (about 1 s of CPU each), instead of one reset
+                             between items (an item whose code used gc or ctypes gets a new one anyway)
 
 A line that cannot run (bad JSON, empty question, missing documents, unknown options) and an item whose
 run fails (e.g. a missing document) are reported as failed with a reason; the batch continues.

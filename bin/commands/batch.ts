@@ -40,8 +40,9 @@ export interface BatchCommandOptions {
   /**
    * Sandbox processes booted ahead (default {@link warmSessionsFor} the concurrency) and the boot snapshot's
    * folder (default `~/.cache/rlm`; null: cold boots). Benchmarks compare with `{ warmSessions: 0, snapshotDir: null }`.
+   * `fresh`: a new sandbox process per item instead of one reset between items (`--fresh-sandboxes`).
    */
-  sandbox?: { warmSessions?: number; snapshotDir?: string | null };
+  sandbox?: { warmSessions?: number; snapshotDir?: string | null; fresh?: boolean };
 }
 
 /** Parse argv (after `batch`). Throws `InvalidInputError` naming the bad flag. */
@@ -49,6 +50,7 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const str = { type: 'string' } as const;
   const { values, positionals } = parseFlags('batch', argv, {
     concurrency: str, out: str, llm: { type: 'string', short: 'l' }, prices: str, 'state-dir': str, quiet: { type: 'boolean' },
+    'fresh-sandboxes': { type: 'boolean' },
     ...RUN_OPTION_FLAGS,
   }, true);
   if (positionals.length !== 1) throw new InvalidInputError(`rlm batch takes one MANIFEST (a .jsonl file), got ${positionals.length}`);
@@ -60,6 +62,7 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     manifest: positionals[0], concurrency, llm, stateDir: values['state-dir'] ?? '.rlm', quiet: Boolean(values.quiet), runDefaults,
     ...(values.out ? { outDir: values.out } : {}),
     ...(values.prices ? { prices: pricesFlag(values.prices) } : {}),
+    ...(values['fresh-sandboxes'] ? { sandbox: { fresh: true } } : {}),
   };
 }
 
@@ -105,6 +108,8 @@ export async function runBatch(
     // one session per valid item: the first boots its own, spares for the others (none booted for nothing)
     pyodide: {
       warmSessions: opts.sandbox?.warmSessions ?? warmSessionsFor(opts.concurrency), warmLimit: Math.max(0, items.length - invalid - 1),
+      // an item's session is reset for a later item (pyodide_reset.py) unless --fresh-sandboxes
+      reuseSessions: opts.sandbox?.fresh !== true,
       ...(opts.sandbox?.snapshotDir !== undefined ? { snapshotDir: opts.sandbox.snapshotDir } : {}),
     },
     ...(cancel ? { signal: cancel.signal } : {}),

@@ -38,6 +38,7 @@ Evaluates on LongBench v2 as the RLM paper reports it: success rate and accuracy
   --stack NAME           rlm on a deployed stack instead of this machine (uses AWS credentials)
   --state-dir DIR        local rlm state (default <out>/.rlm)
   --retry-failed         run again the questions recorded as unsuccessful
+  --fresh-sandboxes      rlm: a new sandbox process per question, instead of one reset between questions
   --quiet                no per-question progress on stderr
 
 Re-running the same command resumes: questions already in results.jsonl are skipped.`;
@@ -58,6 +59,8 @@ export interface EvalCommandOptions {
   stateDir: string;
   retryFailed: boolean;
   quiet: boolean;
+  /** A new sandbox process per question instead of one reset between questions. */
+  freshSandboxes?: boolean;
 }
 
 /** Parse argv (after `eval`). Throws `InvalidInputError` naming the bad flag. */
@@ -69,6 +72,7 @@ export function parseEvalArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       'root-model': { type: 'string' }, 'sub-model': { type: 'string' }, 'max-iterations': { type: 'string' },
       limit: { type: 'string' }, concurrency: { type: 'string' }, out: { type: 'string' }, stack: { type: 'string' },
       'state-dir': { type: 'string' }, 'retry-failed': { type: 'boolean' }, quiet: { type: 'boolean' },
+      'fresh-sandboxes': { type: 'boolean' },
     },
     strict: true, allowPositionals: true,
   });
@@ -90,6 +94,7 @@ export function parseEvalArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     outDir, ...(values.stack ? { stack: values.stack } : {}),
     stateDir: path.resolve(values['state-dir'] ?? path.join(outDir, '.rlm')),
     retryFailed: Boolean(values['retry-failed']), quiet: Boolean(values.quiet),
+    ...(values['fresh-sandboxes'] ? { freshSandboxes: true } : {}),
   };
 }
 
@@ -113,7 +118,7 @@ async function buildAnswer(opts: EvalCommandOptions, io: IO): Promise<PreparedAn
     } else {
       const model = await createLanguageModel(opts.llm);
       runner = new LocalRlmRunner(await LocalEngine.start({
-        model, stateDir: opts.stateDir, runDefaults: runOptions, pyodide: { warmSessions: warmSessionsFor(opts.concurrency) },
+        model, stateDir: opts.stateDir, runDefaults: runOptions, pyodide: { warmSessions: warmSessionsFor(opts.concurrency), reuseSessions: !opts.freshSandboxes },
       }));
     }
     return { answer: (r) => answerRlm(r, runner), close: () => runner.close(), what: runner.description };

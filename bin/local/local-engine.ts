@@ -45,7 +45,7 @@ export interface LocalEngineOptions {
    * The Pyodide sandbox's warm spares (`rlm batch`, `rlm eval`; default none) and boot snapshot folder
    * (default `~/.cache/rlm`, see `boot-snapshot.ts`; null: always boot cold).
    */
-  pyodide?: Pick<PyodideSandboxOptions, 'warmSessions' | 'warmLimit'> & { snapshotDir?: string | null };
+  pyodide?: Pick<PyodideSandboxOptions, 'warmSessions' | 'warmLimit' | 'reuseSessions'> & { snapshotDir?: string | null };
   /** Wrap the adapters before the handlers get them (fault injection, cancellation seams). */
   wrapDeps?: (deps: EngineDeps) => EngineDeps;
   runDefaults?: Partial<RunConfig>;

@@ -1,8 +1,9 @@
 /**
- * `rlm batch` with warm spares: every item's code poisons the sandbox (a marker on `builtins`, a fake
- * module in `sys.modules`, a global, a file) after checking whether an earlier item's poison is there.
- * Items run on fresh sandbox processes (spares booted ahead), so every item reports "clean"; when the
- * batch is over, no sandbox process (session or spare) is left.
+ * `rlm batch`: every item's code poisons the sandbox (a marker on `builtins`, a fake module in `sys.modules`,
+ * a global, a file) after checking whether an earlier item's poison is there. Items run on sessions reset
+ * between items (pyodide_reset.py; test/adapters/pyodide-reuse.test.ts shows they share a process) or, with
+ * `--fresh-sandboxes`, on fresh processes; either way every item reports "clean", and when the batch is over
+ * no sandbox process (session or spare) is left.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,13 +59,13 @@ test('the check sees every poison when one session runs it twice (so a reused se
   stopSnapshotMakers();
 });
 
-test.each([1, 2])('concurrency %i: no item sees an earlier item\'s poison; no sandbox process is left', async (concurrency) => {
+test.each([[1, false], [2, false], [2, true]])('concurrency %i (fresh sandboxes: %s): no item sees an earlier item\'s poison; no sandbox process is left', async (concurrency, fresh) => {
   // Jest reuses its worker process across test files: processes an earlier file left under it are not this batch's.
   const key = (p: { pid: number; start: string }) => `${p.pid}:${p.start}`;
   const before = new Set(descendants(process.pid).map(key));
   const { summary, lines } = await runBatch({
-    manifest: path.join(dir, 'iso.jsonl'), concurrency, llm: `scripted:${path.join(dir, 'script.json')}`, stateDir: path.join(dir, `state-${concurrency}`),
-    outDir: path.join(dir, `out-${concurrency}`), quiet: true, runDefaults: { ...SCRIPTED_MODEL_IDS },
+    manifest: path.join(dir, 'iso.jsonl'), concurrency, llm: `scripted:${path.join(dir, 'script.json')}`, stateDir: path.join(dir, `state-${concurrency}-${fresh}`),
+    outDir: path.join(dir, `out-${concurrency}-${fresh}`), quiet: true, runDefaults: { ...SCRIPTED_MODEL_IDS }, ...(fresh ? { sandbox: { fresh } } : {}),
   }, { stdout: () => undefined, stderr: () => undefined });
   expect(summary.succeeded).toBe(ITEMS);
   expect(lines.map((l) => l.answer)).toEqual(Array(ITEMS).fill('clean'));

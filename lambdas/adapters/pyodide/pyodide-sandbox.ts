@@ -62,7 +62,18 @@ export interface PyodideSandboxOptions {
   warmSessions?: number;
   /** Spares booted over this sandbox's life at most (a batch of N items needs N - 1). Default: no limit. */
   warmLimit?: number;
+  /**
+   * With `warmSessions`: a session whose run ended is reset in place (pyodide_reset.py) and serves a later
+   * start, instead of a fresh process per run; one the reset cannot vouch for (introspection that could reach
+   * past it, a heap over {@link REUSE_MAX_HEAP_MB}) is stopped. Default false.
+   */
+  reuseSessions?: boolean;
 }
+
+/** A reused session's interpreter heap may be at most this large after its reset (else a fresh process gives the memory back). */
+export const REUSE_MAX_HEAP_MB = 512;
+/** How long a reset between runs may take before the session is stopped instead. */
+const RESET_TIMEOUT_MS = 10_000;
 
 /** Timings of the last `start()`, for benchmarks and logs. */
 export interface StartTimings {
@@ -192,6 +203,7 @@ export class PyodideSandbox implements Sandbox {
   readonly pool: WarmPool | null;
   private readonly logger: Logger;
   private readonly started = new Set<string>();
+  private closing = false;
 
   constructor(private readonly options: PyodideSandboxOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -224,6 +236,7 @@ export class PyodideSandbox implements Sandbox {
       // built-in table by default; a model without a price costs nothing here (the run reports it as unpriced)
       price: this.options.price ?? tablePricer(),
       ...(this.snapshot?.available() ? { snapshotPath: this.snapshot.file } : {}),
+      ...(this.reuse ? { reusable: true } : {}),
     };
     const onClose = (closed: PyodideSession) => {
       if (registry.get(closed.sessionId) === closed) registry.delete(closed.sessionId);
@@ -277,7 +290,8 @@ export class PyodideSandbox implements Sandbox {
     const layout = describeContext(parts, CONTEXT_PREVIEW_CHARS);
     loaded.then((worker) => {
       // Spares boot once this session has (not alongside it: at the start of a batch they would slow the first items).
-      this.pool?.refill(settings);
+      // Reused sessions need none: a spare replaces only a session that could not be reset (see stop()).
+      if (!this.reuse) this.pool?.refill(settings);
       const refused = session.booted?.snapshotError;
       if (refused) void this.snapshot?.discard(refused);
       this.lastStart = { totalMs: Date.now() - t0, bootMs: worker.bootMs, loadMs: worker.loadMs, readMs, fromSnapshot: worker.fromSnapshot, warm: spare !== undefined };
@@ -316,11 +330,29 @@ export class PyodideSandbox implements Sandbox {
     const session = registry.get(sessionId);
     registry.delete(sessionId);
     this.started.delete(sessionId);
+    if (session && this.reuse && this.pool && !this.closing) {
+      const why = await session.recycle(REUSE_MAX_HEAP_MB * 2 ** 20, RESET_TIMEOUT_MS);
+      if (why === null) {
+        session.claim(`pyodide-spare-${randomUUID().slice(0, 8)}`, () => {});
+        this.pool.giveBack(session);
+        return;
+      }
+      this.logger.info('pyodide session not reused', { sessionId, why });
+      await session.close();
+      this.pool.refill(session.settings);
+      return;
+    }
     await session?.close();
+  }
+
+  /** Whether ended sessions are reset and reused (`reuseSessions` with a warm pool). */
+  private get reuse(): boolean {
+    return this.options.reuseSessions === true && this.pool !== null;
   }
 
   /** Stop every session this instance started and its warm spares (CLI shutdown). Idempotent. */
   async closeAll(): Promise<void> {
+    this.closing = true; // sessions are stopped, not reset for a run that will not come
     const ids = [...this.started];
     if (this.pool) pools.delete(this.pool);
     await Promise.all([...ids.map((id) => this.stop(id)), this.pool?.close()]);

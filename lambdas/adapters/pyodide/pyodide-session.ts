@@ -13,7 +13,7 @@ import { CellInterrupts } from './cell-interrupts';
 import { HostLink } from './host-link';
 import { ProcessIpc } from './process-ipc';
 import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
-import { workerInit, type SessionSettings, type WorkerLoaded } from './session-init';
+import { workerInit, workerSettingsKey, type SessionSettings, type WorkerLoaded } from './session-init';
 import { CellLedger } from './sub-call-ledger';
 import { Limiter, parseSubRequest, type SubCallResult } from './sub-calls';
 import type { HostToWorker, SandboxToHost } from './worker-protocol';
@@ -29,6 +29,9 @@ interface PendingCell {
 }
 
 const STDERR_KEEP = 4000;
+
+/** The worker's answer to a reset (worker-protocol.ts `reset-done`). */
+type ResetDone = Extract<SandboxToHost, { type: 'reset-done' }>;
 
 /** A live Pyodide session. Failures of model code come back as `CellResult` data. */
 export class PyodideSession implements SandboxSession {
@@ -47,6 +50,8 @@ export class PyodideSession implements SandboxSession {
   private id: string;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly interrupts: CellInterrupts;
+  private resetWaiter: ((done: ResetDone | null) => void) | null = null;
+  private runsServed = 0;
 
   /**
    * `onClose` runs once when the session is closed (the sandbox drops it from its registry); `documentFiles`
@@ -54,7 +59,7 @@ export class PyodideSession implements SandboxSession {
    */
   constructor(
     sessionId: string,
-    private readonly settings: SessionSettings,
+    readonly settings: SessionSettings,
     private onClose: (s: PyodideSession) => void = () => {},
     documentFiles: string[] = [],
   ) {
@@ -98,6 +103,46 @@ export class PyodideSession implements SandboxSession {
   claim(sessionId: string, onClose: (s: PyodideSession) => void): void {
     this.id = sessionId;
     this.onClose = onClose;
+  }
+
+  /** The settings a spare must match to serve a start (see `warm-pool.ts`). */
+  get settingsKey(): string {
+    return workerSettingsKey(this.settings);
+  }
+
+  /** Runs this session's process served before the current one (0 for a new process). */
+  get reuses(): number {
+    return this.runsServed;
+  }
+
+  /**
+   * After a run of a reusable session: reset its interpreter (pyodide_reset.py) so it can serve the next run
+   * as a spare ({@link claim}). Resolves with null when it was reset, else with why not (it was not reusable,
+   * is gone, the code used introspection that could reach past the reset, the heap grew past `maxHeapBytes`,
+   * no answer within `timeoutMs`); the caller then closes it.
+   */
+  async recycle(maxHeapBytes: number, timeoutMs: number): Promise<string | null> {
+    if (!this.settings.reusable) return 'the session is not reusable';
+    await this.queue.catch(() => undefined);
+    await this.interrupts.settled();
+    if (!this.live || this.pending) return this.lost ?? 'a cell is still running';
+    this.hold(true);
+    const done = await new Promise<ResetDone | null>((resolve) => {
+      const timer = setTimeout(() => this.resetWaiter?.(null), timeoutMs);
+      this.resetWaiter = (d) => {
+        clearTimeout(timer);
+        this.resetWaiter = null;
+        resolve(d);
+      };
+      this.tell({ type: 'reset' });
+    });
+    this.hold(false);
+    if (!done) return this.lost ?? `the sandbox did not confirm its reset within ${seconds(timeoutMs)}`;
+    if (!done.clean) return done.why || 'the reset was refused';
+    if (!(Number(done.heapBytes) <= maxHeapBytes)) return `its interpreter's heap grew to ${Math.round(Number(done.heapBytes) / 2 ** 20)} MiB`;
+    this.stderrTail = '';
+    this.runsServed++;
+    return null;
   }
 
   /** How the interpreter booted (null until it did): ms, from the snapshot or cold, why a snapshot was refused. */
@@ -248,6 +293,9 @@ export class PyodideSession implements SandboxSession {
       case 'interrupt-ack':
         this.interrupts.acknowledged(msg.seq);
         return;
+      case 'reset-done':
+        this.resetWaiter?.(msg);
+        return;
       case 'sub':
         void this.answerSub(msg.id, msg.payload);
         return;
@@ -304,6 +352,7 @@ export class PyodideSession implements SandboxSession {
     const detail = this.describeFatal(reason);
     this.lostReason ??= detail;
     this.interrupts.abandon();
+    this.resetWaiter?.(null);
     this.loadWaiter?.reject(new SandboxError(`Pyodide sandbox failed to start: ${detail}`));
     this.pending?.ledger.abort('the sandbox session was lost');
     this.pending?.resolve({ kind: 'died', message: `the sandbox process stopped (${detail})` });
@@ -314,6 +363,7 @@ export class PyodideSession implements SandboxSession {
     this.closed = true;
     this.onClose(this);
     this.interrupts.abandon();
+    this.resetWaiter?.(null);
     this.loadWaiter?.reject(new SandboxSessionLostError(`sandbox session ${this.sessionId} was stopped`));
     this.pending?.ledger.abort('the sandbox session was stopped');
     this.pending?.resolve({ kind: 'died', message: 'the sandbox session was stopped' });

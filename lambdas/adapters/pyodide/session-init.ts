@@ -6,7 +6,7 @@ import { PYTHON_PRELUDE } from '../../core/prelude.py';
 import { CONTEXT_PREVIEW_CHARS, type LanguageModel } from '../../core/ports';
 import { memorySplit, pyodideDir, pyodideModuleUrl } from './sandbox-launch';
 import type { SubCallPricer } from './sub-call-ledger';
-import { BLOCKED_MODULES, HELPERS_PY, LOCKDOWN_PY } from './worker-python';
+import { BLOCKED_MODULES, HELPERS_PY, LOCKDOWN_PY, RESET_PY } from './worker-python';
 import type { LoadedDoc, WorkerInit } from './worker-protocol';
 
 /** Settings of one session. */
@@ -29,6 +29,8 @@ export interface SessionSettings {
   price: SubCallPricer;
   /** Boot from this memory snapshot file (`boot-snapshot.ts`); cold boot when absent. */
   snapshotPath?: string;
+  /** The session may be reset and serve another run after its first (`PyodideSession.recycle`). */
+  reusable?: boolean;
 }
 
 /** What the worker reported after installing the documents. */
@@ -44,13 +46,13 @@ export interface WorkerLoaded {
 
 /** Settings a warm spare must match (the model and pricer are the sandbox's own); how it boots does not matter. */
 export function workerSettingsKey(s: SessionSettings): string {
-  return JSON.stringify([s.subModelId, s.allowedModels ?? null, s.subMaxOutputTokens ?? null, s.subConcurrency, s.maxCaptureChars, s.hardKillGraceMs, s.interruptRetryMs, s.memoryLimitMb]);
+  return JSON.stringify([s.subModelId, s.allowedModels ?? null, s.subMaxOutputTokens ?? null, s.subConcurrency, s.maxCaptureChars, s.hardKillGraceMs, s.interruptRetryMs, s.memoryLimitMb, s.reusable === true]);
 }
 
 /** The worker's `init` message for these settings. */
-export function workerInit(settings: Pick<SessionSettings, 'subModelId' | 'subConcurrency' | 'maxCaptureChars' | 'memoryLimitMb' | 'snapshotPath'>, extra: { makeSnapshot?: boolean } = {}): WorkerInit {
+export function workerInit(settings: Pick<SessionSettings, 'subModelId' | 'subConcurrency' | 'maxCaptureChars' | 'memoryLimitMb' | 'snapshotPath' | 'reusable'>, extra: { makeSnapshot?: boolean } = {}): WorkerInit {
   return {
-    python: { prelude: PYTHON_PRELUDE, helpers: HELPERS_PY, lockdown: LOCKDOWN_PY },
+    python: { prelude: PYTHON_PRELUDE, helpers: HELPERS_PY, lockdown: LOCKDOWN_PY, reset: RESET_PY },
     subModelId: settings.subModelId,
     subConcurrency: settings.subConcurrency,
     maxCaptureChars: settings.maxCaptureChars,
@@ -61,5 +63,6 @@ export function workerInit(settings: Pick<SessionSettings, 'subModelId' | 'subCo
     ...memorySplit(settings.memoryLimitMb),
     ...(settings.snapshotPath ? { snapshotPath: settings.snapshotPath } : {}),
     ...(extra.makeSnapshot ? { makeSnapshot: true } : {}),
+    ...(settings.reusable ? { reusable: true } : {}),
   };
 }

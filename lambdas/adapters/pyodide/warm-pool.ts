@@ -1,9 +1,12 @@
 /**
  * Warm spares for `rlm batch` / `rlm eval`: sandbox processes booted ahead, so an item's session is
- * (nearly) ready when the item starts. A spare serves exactly one run and is never reused: when its run
- * ends the process is killed, as any session's, and the next item gets another fresh process. That is
- * the reset between items: nothing item 1's code did (poisoned builtins, `sys.modules`, globals, files,
- * even JavaScript reached from Python) exists in item 2's process. The boot snapshot makes the spares cheap.
+ * (nearly) ready when the item starts. Two ways to get from one item to the next:
+ * - fresh spares (the default of the sandbox): a spare serves exactly one run; when its run ends the
+ *   process is killed and the next item gets another fresh process. Nothing item 1's code did exists in
+ *   item 2's process. The boot snapshot makes the spares cheap (about 1 s of CPU each).
+ * - reused sessions (`reuseSessions`, what batch and eval use): a session whose run ended is reset in place
+ *   (pyodide_reset.py) and given back ({@link WarmPool.giveBack}) to serve the next item in milliseconds;
+ *   one the reset cannot vouch for is killed and replaced by a fresh spare.
  *
  * Spares are booted for the settings of the last start (items of a batch share them); a start with
  * other settings drops them and boots for its own. A spare that died while idle is dropped.
@@ -70,6 +73,20 @@ export class WarmPool {
       this.limit--;
       this.spares.push(this.spawn(settings));
     }
+  }
+
+  /**
+   * A session reset after its run, to serve a later start: kept first in line (its interpreter is warm),
+   * unless the pool is closed, its settings are not the pool's, or the pool already holds `size` spares
+   * (then the newest fresh spare is dropped for it). Closed when not kept.
+   */
+  giveBack(session: PyodideSession): void {
+    if (this.closed || this.size <= 0 || session.settingsKey !== this.key || !session.live) {
+      void session.close();
+      return;
+    }
+    this.spares.unshift(session);
+    while (this.spares.length > this.size) void this.spares.pop()!.close();
   }
 
   /** Stop every spare; later takes find none. Idempotent. */

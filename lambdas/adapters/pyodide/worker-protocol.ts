@@ -31,6 +31,8 @@ export interface WorkerPythonSources {
   helpers: string;
   /** Installs the import blocker and scrubs JS references; evaluates to a function to call once. */
   lockdown: string;
+  /** Evaluates to `_rlm_make_reset(report_taint)` (pyodide_reset.py): `{capture, reset}` of a reusable session. */
+  reset: string;
 }
 
 /** Settings of the worker, sent in the `init` message (the process adds the shared buffers and port). */
@@ -57,6 +59,8 @@ export interface WorkerInit {
   channel?: { read: number; write: number };
   /** Snapshot-maker process: boot cold, run the prelude, post `snapshot` over IPC and do nothing else. */
   makeSnapshot?: boolean;
+  /** The session may serve several runs one after another: capture the state to reset to (pyodide_reset.py). */
+  reusable?: boolean;
 }
 
 /** Host -> sandbox process main thread, over Node IPC. */
@@ -91,7 +95,9 @@ export type HostToWorker =
   /** Wake a bridge call of cell `id` that waits for a reply: KeyboardInterrupt. */
   | { type: 'interrupt'; id: number }
   /** Reply to a `sub` request: `payload` is the JSON list of per-prompt results. */
-  | { type: 'sub-reply'; id: number; payload: string };
+  | { type: 'sub-reply'; id: number; payload: string }
+  /** Between runs (reusable sessions, no cell running): reset the interpreter, answer `reset-done`, take the next run's documents. */
+  | { type: 'reset' };
 
 /** Per-document result of loading. */
 export interface LoadedDoc {
@@ -119,4 +125,9 @@ export type SandboxToHost =
    * prelude (report lost, session still fine); `error` when the runner itself failed (`lost` when the
    * interpreter is unusable afterwards).
    */
-  | { type: 'result'; id: number; report?: string; interrupted?: boolean; error?: string; lost?: boolean };
+  | { type: 'result'; id: number; report?: string; interrupted?: boolean; error?: string; lost?: boolean }
+  /**
+   * The interpreter was reset for another run: `clean` false when something could not be put back or the
+   * code used introspection that could reach past the reset (`why`); `heapBytes`: the WebAssembly heap now.
+   */
+  | { type: 'reset-done'; clean: boolean; why: string; ms: number; heapBytes: number };

@@ -32,3 +32,10 @@ export const BLOCKED_MODULES = ['js', 'pyodide_js', 'pyodide', '_pyodide', '_pyo
  * fails; Python introspection (gc, `__globals__` of Pyodide internals) can still reach the objects.
  */
 export { LOCKDOWN_PY } from '../../sandbox-python/generated';
+
+/**
+ * Evaluates to `_rlm_make_reset(report_taint)`: `capture()` saves the interpreter's state after the lockdown
+ * (without the documents), `reset()` puts it back between the runs of a reusable session and returns
+ * `(clean, why)`; its audit hook reports introspection that could reach past the reset.
+ */
+export { RESET_PY } from '../../sandbox-python/generated';
