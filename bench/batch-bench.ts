@@ -5,8 +5,9 @@
  *   npx tsx bench/batch-bench.ts [--items N] [--concurrency 1,4] [--turns T] [--modes warm,cold] [--only batch,eval]
  *
  * Each item is a small document and a script of T root turns (T-1 cells that read `context`, then
- * FINAL). Modes: `warm` is the product (boot snapshot + warm spares); `cold` has neither (every item's
- * session boots cold, as before). Printed per run: wall / N (the model takes 0 ms, so that is the
+ * FINAL). Modes: `warm` is the product (boot snapshot, sessions reset between items); `fresh` is
+ * `--fresh-sandboxes` (boot snapshot, a new process per item from warm spares); `cold` has neither (every
+ * item's session boots cold). Printed per run: wall / N (the model takes 0 ms, so that is the
  * per-item overhead, first item's start-up included) and the steady state (first item done to last item
  * done, over N-1 items), which is what a long batch pays per item. The snapshot is made before timing.
  */
@@ -21,14 +22,14 @@ import { LocalEngine } from '../bin/local/local-engine';
 import { createLanguageModel } from '../lambdas/adapters/models';
 import { BootSnapshot, defaultSnapshotDir } from '../lambdas/adapters/pyodide/boot-snapshot';
 import { stopAllPyodideSessions } from '../lambdas/adapters/pyodide';
-import { warmSessionsFor } from '../lambdas/adapters/pyodide/warm-pool';
+import { evalSandboxOptions } from '../bin/commands/eval';
 import { SCRIPTED_MODEL_IDS } from '../bin/cli/run-options';
 
-type Mode = 'warm' | 'cold';
+type Mode = 'warm' | 'fresh' | 'cold';
 const { values } = parseArgs({
   options: {
     items: { type: 'string', default: '12' }, concurrency: { type: 'string', default: '1,4' }, turns: { type: 'string', default: '2' },
-    modes: { type: 'string', default: 'warm,cold' }, only: { type: 'string', default: 'batch,eval' },
+    modes: { type: 'string', default: 'warm,fresh,cold' }, only: { type: 'string', default: 'batch,eval' },
   },
 });
 const N = Number(values.items);
@@ -59,7 +60,7 @@ function timings(t0: number, finished: number[], itemMs: number[]): Figures {
   return { perItemMs: wall / N, steadyMs: (wall - first) / Math.max(1, N - 1), medianItemMs: median(itemMs) };
 }
 
-const sandboxFor = (mode: Mode) => (mode === 'warm' ? {} : { warmSessions: 0, snapshotDir: null });
+const sandboxFor = (mode: Mode) => (mode === 'warm' ? {} : mode === 'fresh' ? { fresh: true } : { warmSessions: 0, snapshotDir: null, fresh: true });
 
 async function batchOnce(mode: Mode, concurrency: number): Promise<Figures> {
   const dir = mkdtempSync(path.join(tmp, 'batch-'));
@@ -91,7 +92,10 @@ async function evalOnce(mode: Mode, concurrency: number): Promise<Figures> {
   const s = sandboxFor(mode);
   const engine = await LocalEngine.start({
     model, stateDir: path.join(dir, '.rlm'), runDefaults: { ...SCRIPTED_MODEL_IDS, maxIterations: TURNS + 2 },
-    pyodide: { warmSessions: s.warmSessions ?? warmSessionsFor(concurrency), ...('snapshotDir' in s ? { snapshotDir: s.snapshotDir } : {}) },
+    pyodide: {
+      ...evalSandboxOptions(concurrency, mode !== 'warm'), ...('warmSessions' in s ? { warmSessions: s.warmSessions } : {}),
+      ...('snapshotDir' in s ? { snapshotDir: s.snapshotDir } : {}),
+    },
   });
   const runner = new LocalRlmRunner(engine);
   const finished: number[] = [];
@@ -106,7 +110,7 @@ async function evalOnce(mode: Mode, concurrency: number): Promise<Figures> {
 }
 
 async function main(): Promise<void> {
-  if (modes.includes('warm')) await new BootSnapshot(defaultSnapshotDir()).ensure();
+  if (modes.some((m) => m !== 'cold')) await new BootSnapshot(defaultSnapshotDir()).ensure();
   console.log(`batch-bench: ${N} items, ${TURNS} root turns each, zero-latency scripted model, ${os.cpus().length} cores`);
   console.log('command  concurrency  mode  per item (wall/N)  steady state  median item latency');
   for (const what of ['batch', 'eval'] as const) {

@@ -100,6 +100,14 @@ export function parseEvalArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
 
 type IO = { stdout: (s: string) => void; stderr: (s: string) => void };
 
+/**
+ * The local sandbox of `rlm eval --approach rlm`: warm sessions for `concurrency` questions, each reset for a
+ * later question unless `fresh` (`--fresh-sandboxes`: a new process per question).
+ */
+export function evalSandboxOptions(concurrency: number, fresh: boolean): { warmSessions: number; reuseSessions: boolean } {
+  return { warmSessions: warmSessionsFor(concurrency), reuseSessions: !fresh };
+}
+
 /** Build the answer function of the chosen approach; returns it with a cleanup. */
 async function buildAnswer(opts: EvalCommandOptions, io: IO): Promise<PreparedAnswer & { what: string }> {
   const scripted = opts.llm.startsWith('scripted:');
@@ -118,7 +126,7 @@ async function buildAnswer(opts: EvalCommandOptions, io: IO): Promise<PreparedAn
     } else {
       const model = await createLanguageModel(opts.llm);
       runner = new LocalRlmRunner(await LocalEngine.start({
-        model, stateDir: opts.stateDir, runDefaults: runOptions, pyodide: { warmSessions: warmSessionsFor(opts.concurrency), reuseSessions: !opts.freshSandboxes },
+        model, stateDir: opts.stateDir, runDefaults: runOptions, pyodide: evalSandboxOptions(opts.concurrency, opts.freshSandboxes === true),
       }));
     }
     return { answer: (r) => answerRlm(r, runner), close: () => runner.close(), what: runner.description };

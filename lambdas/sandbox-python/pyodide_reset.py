@@ -19,11 +19,14 @@ def _rlm_make_reset(report_taint, fs_root, keep_out=('context', 'documents'), de
     import os
     import sys
     import types
+    from operator import attrgetter, is_
 
     taint_events = frozenset(('gc.get_objects', 'gc.get_referrers', 'gc.get_referents', 'sys.addaudithook', 'os.utime'))
     special_dirs = tuple(os.path.join(fs_root, d) for d in ('dev', 'proc'))
     heap_type, immutable_type = 1 << 9, 1 << 8  # Py_TPFLAGS_HEAPTYPE, Py_TPFLAGS_IMMUTABLETYPE
     state = {}
+    get_code, get_defaults, get_kwdefaults = attrgetter('__code__'), attrgetter('__defaults__'), attrgetter('__kwdefaults__')
+    get_contents = attrgetter('cell_contents')
 
     def on_audit(event, args):
         if event in taint_events or event.startswith('ctypes.'):
@@ -113,9 +116,39 @@ def _rlm_make_reset(report_taint, fs_root, keep_out=('context', 'documents'), de
         skip = {id(main.__dict__[k]) for k in keep_out if k in main.__dict__}
         skip |= {id(x) for x in (state, capture, reset, on_audit, walk)}  # never restore this reset's own state
         containers, attrs, functions = walk([saved for _, saved in modules.values()], skip)
+        full = [(c, v) for f in functions for c, is_full, v in f[4] if is_full]
         state.update(modules=modules, containers=containers, attrs=attrs, functions=functions, fs=fs_tree(), cwd=os.getcwd(),
                      environ=dict(os.environ), recursion=sys.getrecursionlimit(), gc_threshold=gc.get_threshold(),
-                     int_digits=sys.get_int_max_str_digits() if hasattr(sys, 'get_int_max_str_digits') else None)
+                     int_digits=sys.get_int_max_str_digits() if hasattr(sys, 'get_int_max_str_digits') else None,
+                     # columns for the checks at C speed (see functions_unchanged)
+                     fn=[f[0] for f in functions], code=[f[1] for f in functions], defaults=[f[2] for f in functions],
+                     kwdefaults=[f[3] for f in functions], cells=[c for c, _ in full], values=[v for _, v in full],
+                     empty=[c for f in functions for c, is_full, _ in f[4] if not is_full])
+        # What exists now is never garbage while the state holds it: later collections skip it (faster resets).
+        gc.freeze()
+
+    def same_dict(d, saved):
+        # `d` (a dict or a class's mappingproxy) holds exactly `saved`, by identity; the loops run in C.
+        return len(d) == len(saved) and d.keys() == saved.keys() and all(map(is_, map(d.__getitem__, saved), saved.values()))
+
+    def functions_unchanged():
+        st = state
+        fns = st['fn']
+        if not (all(map(is_, map(get_code, fns), st['code'])) and all(map(is_, map(get_defaults, fns), st['defaults']))
+                and all(map(is_, map(get_kwdefaults, fns), st['kwdefaults']))):
+            return False
+        try:
+            if not all(map(is_, map(get_contents, st['cells']), st['values'])):
+                return False
+        except ValueError:  # a cell was emptied
+            return False
+        for c in st['empty']:
+            try:
+                c.cell_contents
+                return False
+            except ValueError:
+                pass
+        return True
 
     def put_back_dict(d, saved):
         # Make dict `d` hold exactly `saved` (by identity); returns the number of writes.
@@ -143,15 +176,18 @@ def _rlm_make_reset(report_taint, fs_root, keep_out=('context', 'documents'), de
         return writes
 
     def restore(problems):
-        # One pass over the captured state; returns how many things it had to put back.
+        # One pass over the captured state; returns how many things it had to put back. What is unchanged
+        # (nearly everything) is only compared, at C speed; what changed is put back one by one.
         writes = 0
         for mod, saved in state['modules'].values():
-            writes += put_back_dict(mod.__dict__, saved)
+            if not same_dict(mod.__dict__, saved):
+                writes += put_back_dict(mod.__dict__, saved)
         for container, saved in state['containers']:
             if isinstance(container, dict):
-                writes += put_back_dict(container, saved)
+                if not same_dict(container, saved):
+                    writes += put_back_dict(container, saved)
             elif isinstance(container, list):
-                if len(container) != len(saved) or any(a is not b for a, b in zip(container, saved)):
+                if len(container) != len(saved) or not all(map(is_, container, saved)):
                     container[:] = saved
                     writes += 1
             elif container != saved:
@@ -160,9 +196,20 @@ def _rlm_make_reset(report_taint, fs_root, keep_out=('context', 'documents'), de
                 writes += 1
         for obj, saved, is_class in state['attrs']:
             try:
-                writes += put_back_class(obj, saved) if is_class else put_back_dict(obj.__dict__, saved)
+                if not same_dict(obj.__dict__, saved):
+                    writes += put_back_class(obj, saved) if is_class else put_back_dict(obj.__dict__, saved)
             except Exception as e:
                 problems.append(type(obj).__name__ + ' ' + getattr(obj, '__qualname__', '') + ': ' + type(e).__name__)
+        if not functions_unchanged():
+            writes += put_back_functions(problems)
+        if dict(os.environ) != state['environ']:
+            os.environ.clear()
+            os.environ.update(state['environ'])
+            writes += 1
+        return writes
+
+    def put_back_functions(problems):
+        writes = 0
         for fn, code, defaults, kwdefaults, cells in state['functions']:
             try:
                 if fn.__code__ is not code:
@@ -184,10 +231,6 @@ def _rlm_make_reset(report_taint, fs_root, keep_out=('context', 'documents'), de
                         writes += 1
             except Exception as e:
                 problems.append('function ' + getattr(fn, '__qualname__', '?') + ': ' + type(e).__name__)
-        if dict(os.environ) != state['environ']:
-            os.environ.clear()
-            os.environ.update(state['environ'])
-            writes += 1
         return writes
 
     def reset():

@@ -54,7 +54,8 @@ test('a run whose code walked the heap (gc) is not reused: its process is stoppe
   const s = (await sandbox.start(optionsFor(2))).session;
   const pid = pidOf(s);
   expect((await run(s, 'import gc\nn = len(gc.get_objects())\nprint(n > 0)')).stdout).toBe('True\n');
-  await sandbox.stop(s.sessionId);
+  await sandbox.stop(s.sessionId); // the reset runs in the background: its refusal stops the process soon after
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   expect(alive(pid)).toBe(false);
   const next = (await sandbox.start(optionsFor(3))).session;
   expect(pidOf(next)).not.toBe(pid);

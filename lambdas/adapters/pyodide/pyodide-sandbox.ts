@@ -241,7 +241,7 @@ export class PyodideSandbox implements Sandbox {
     const onClose = (closed: PyodideSession) => {
       if (registry.get(closed.sessionId) === closed) registry.delete(closed.sessionId);
     };
-    const spare = this.pool?.take(settings);
+    const spare = this.pool?.take(settings) ?? (await this.pool?.recycled(settings));
     // a session of its own gets a FIFO channel when the pair being made is ready soon (fifo-pairs.ts)
     if (!spare) await fifoPairs().waitReady(FIFO_WAIT_MS);
     spare?.claim(sessionId, onClose);
@@ -331,15 +331,19 @@ export class PyodideSandbox implements Sandbox {
     registry.delete(sessionId);
     this.started.delete(sessionId);
     if (session && this.reuse && this.pool && !this.closing) {
-      const why = await session.recycle(REUSE_MAX_HEAP_MB * 2 ** 20, RESET_TIMEOUT_MS);
-      if (why === null) {
-        session.claim(`pyodide-spare-${randomUUID().slice(0, 8)}`, () => {});
-        this.pool.giveBack(session);
-        return;
-      }
-      this.logger.info('pyodide session not reused', { sessionId, why });
-      await session.close();
-      this.pool.refill(session.settings);
+      // The reset runs while the caller goes on (a run's finalize writes its artifacts meanwhile); the next
+      // start waits for it (`WarmPool.recycled`) rather than boot a process.
+      const pool = this.pool;
+      pool.recycling(session.recycle(REUSE_MAX_HEAP_MB * 2 ** 20, RESET_TIMEOUT_MS).then(async (why) => {
+        if (why === null) {
+          session.claim(`pyodide-spare-${randomUUID().slice(0, 8)}`, () => {});
+          pool.giveBack(session);
+          return;
+        }
+        this.logger.info('pyodide session not reused', { sessionId, why });
+        await session.close();
+        pool.refill(session.settings);
+      }));
       return;
     }
     await session?.close();

@@ -27,6 +27,8 @@ export class WarmPool {
   private spares: PyodideSession[] = [];
   private key: string | null = null;
   private closed = false;
+  /** Resets in progress (`recycling`): each settles once its session was given back or stopped. */
+  private resets = new Set<Promise<void>>();
 
   /**
    * @param size spares kept booted (0: none)
@@ -89,9 +91,29 @@ export class WarmPool {
     while (this.spares.length > this.size) void this.spares.pop()!.close();
   }
 
-  /** Stop every spare; later takes find none. Idempotent. */
+  /** A reset in progress, which gives its session back or stops it when it settles (it must not reject). */
+  recycling(reset: Promise<void>): void {
+    const tracked = reset.catch(() => undefined).finally(() => this.resets.delete(tracked));
+    this.resets.add(tracked);
+  }
+
+  /**
+   * When no spare is ready but resets are in progress: wait for them one at a time until one gives a spare
+   * for `settings` back (then take it) or none is left.
+   */
+  async recycled(settings: SessionSettings): Promise<PyodideSession | undefined> {
+    while (this.resets.size > 0 && !this.closed) {
+      await Promise.race(this.resets);
+      const spare = this.take(settings);
+      if (spare) return spare;
+    }
+    return undefined;
+  }
+
+  /** Stop every spare, after the resets in progress (their sessions are stopped too); later takes find none. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all(this.resets);
     const all = this.spares;
     this.spares = [];
     await Promise.all(all.map((s) => s.close()));
