@@ -11,6 +11,7 @@ import type { CellResult } from '../../core/types';
 import { seconds, toCellResult, type ExecOutcome } from './cell-outcome';
 import { CellInterrupts } from './cell-interrupts';
 import { HostLink } from './host-link';
+import { ResetExchange, refusalOf } from './session-reset';
 import { ProcessIpc } from './process-ipc';
 import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
 import { workerInit, workerSettingsKey, type SessionSettings, type WorkerLoaded } from './session-init';
@@ -30,8 +31,6 @@ interface PendingCell {
 
 const STDERR_KEEP = 4000;
 
-/** The worker's answer to a reset (worker-protocol.ts `reset-done`). */
-type ResetDone = Extract<SandboxToHost, { type: 'reset-done' }>;
 
 /** A live Pyodide session. Failures of model code come back as `CellResult` data. */
 export class PyodideSession implements SandboxSession {
@@ -50,7 +49,7 @@ export class PyodideSession implements SandboxSession {
   private id: string;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly interrupts: CellInterrupts;
-  private resetWaiter: ((done: ResetDone | null) => void) | null = null;
+  private readonly resets = new ResetExchange();
   private runsServed = 0;
 
   /**
@@ -127,19 +126,10 @@ export class PyodideSession implements SandboxSession {
     await this.interrupts.settled();
     if (!this.live || this.pending) return this.lost ?? 'a cell is still running';
     this.hold(true);
-    const done = await new Promise<ResetDone | null>((resolve) => {
-      const timer = setTimeout(() => this.resetWaiter?.(null), timeoutMs);
-      this.resetWaiter = (d) => {
-        clearTimeout(timer);
-        this.resetWaiter = null;
-        resolve(d);
-      };
-      this.tell({ type: 'reset' });
-    });
+    const done = await this.resets.request(() => this.tell({ type: 'reset' }), timeoutMs);
     this.hold(false);
-    if (!done) return this.lost ?? `the sandbox did not confirm its reset within ${seconds(timeoutMs)}`;
-    if (!done.clean) return done.why || 'the reset was refused';
-    if (!(Number(done.heapBytes) <= maxHeapBytes)) return `its interpreter's heap grew to ${Math.round(Number(done.heapBytes) / 2 ** 20)} MiB`;
+    const refused = this.lost ?? refusalOf(done, timeoutMs, maxHeapBytes);
+    if (refused) return refused;
     this.stderrTail = '';
     this.runsServed++;
     return null;
@@ -294,7 +284,7 @@ export class PyodideSession implements SandboxSession {
         this.interrupts.acknowledged(msg.seq);
         return;
       case 'reset-done':
-        this.resetWaiter?.(msg);
+        this.resets.answer(msg);
         return;
       case 'sub':
         void this.answerSub(msg.id, msg.payload);
@@ -352,7 +342,7 @@ export class PyodideSession implements SandboxSession {
     const detail = this.describeFatal(reason);
     this.lostReason ??= detail;
     this.interrupts.abandon();
-    this.resetWaiter?.(null);
+    this.resets.abandon();
     this.loadWaiter?.reject(new SandboxError(`Pyodide sandbox failed to start: ${detail}`));
     this.pending?.ledger.abort('the sandbox session was lost');
     this.pending?.resolve({ kind: 'died', message: `the sandbox process stopped (${detail})` });
@@ -363,7 +353,7 @@ export class PyodideSession implements SandboxSession {
     this.closed = true;
     this.onClose(this);
     this.interrupts.abandon();
-    this.resetWaiter?.(null);
+    this.resets.abandon();
     this.loadWaiter?.reject(new SandboxSessionLostError(`sandbox session ${this.sessionId} was stopped`));
     this.pending?.ledger.abort('the sandbox session was stopped');
     this.pending?.resolve({ kind: 'died', message: 'the sandbox session was stopped' });
