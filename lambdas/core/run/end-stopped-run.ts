@@ -112,7 +112,10 @@ async function endUnrecordedRun(deps: EngineDeps, execution: StoppedExecution, e
   } catch (err) {
     if (!(err instanceof RunStateConflictError)) throw err;
     const run = await loadRun(deps, execution.runId); // StartRun (or an earlier delivery) wrote it first
-    if (run.status === 'running') return endRun(deps, run, ending);
+    if (run.status === 'running') {
+      await stopSandbox(deps, run); // its session started after the sessions were stopped above
+      return endRun(deps, run, ending);
+    }
     const turns = await loadTurns(deps, run.runId); // the stub's artifacts were written over the run's own: put them back
     return { run, turns, written: await writeArtifacts(deps, run, turns, summarize(run, turns, deps.prices)), won: false };
   }
