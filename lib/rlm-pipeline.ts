@@ -25,6 +25,7 @@ import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } 
 import { RunFunctions, type RunFunctionKey } from './run-functions';
 import { RunStateMachine } from './run-state-machine';
 import { RunTriggers } from './run-triggers';
+import { StoppedRuns } from './stopped-runs';
 import type { SandboxNetworkOptions } from './sandbox-network';
 import { pipelineMetric, PipelineMonitoring, tokensMetric, type PipelineAlarmOptions, type PipelineMetricName } from './pipeline-monitoring';
 import { PipelineStorage, S3_PREFIXES } from './storage';
@@ -79,6 +80,8 @@ export class RlmPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
   /** The bus run events are published to (the default bus). */
   readonly eventBus: events.IEventBus;
+  /** Ends the runs of executions stopped, timed out or failed outside the Catch (rule, EndStoppedRun Lambda, DLQ). */
+  readonly stoppedRuns: StoppedRuns;
   /** Job manifests (`jobs/`) and watch folders (`inbox/`) that start runs (docs/triggers.md). */
   readonly triggers: RunTriggers;
   /** The batch state machine for `batches/pending/*.jsonl`, scheduled when `schedule` is set. */
@@ -110,6 +113,10 @@ export class RlmPipeline extends Construct {
     this.functions = functions.functions;
 
     this.stateMachine = new RunStateMachine(this, 'Runs', { config: this.config, functions: this.functions }).stateMachine;
+    this.stoppedRuns = new StoppedRuns(this, 'EndStoppedRun', {
+      config: this.config, bucket: this.bucket, table: this.table, codeInterpreter: this.codeInterpreter, eventBus: this.eventBus,
+      runStateMachine: this.stateMachine,
+    });
 
     // Watch profiles, schedule and batch concurrency come from the config.
     const { config, bucket, stateMachine: runStateMachine } = this;

@@ -121,24 +121,9 @@ export class RunFunctions extends Construct {
 
     // Artifacts: results, and what core spills there (large outputs, answers, turn bodies, document lists),
     // which the later tasks read back.
-    for (const key of ['startRun', 'rootTurn', 'finalizeRun', 'recordFailure'] as const) {
-      grant(key, new iam.PolicyStatement({
-        sid: 'WriteResults', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${S3_PREFIXES.results}*`)],
-      }), NAG_REASONS.resultsPrefix);
-    }
-    for (const key of ['rootTurn', 'finalizeRun', 'recordFailure'] as const) {
-      grant(key, new iam.PolicyStatement({
-        sid: 'ReadSpilledResults', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${S3_PREFIXES.results}*`)],
-      }), NAG_REASONS.resultsPrefix);
-    }
-    for (const key of ['finalizeRun', 'recordFailure'] as const) {
-      grant(key, new iam.PolicyStatement({
-        sid: 'PublishRunEvents', actions: ['events:PutEvents'], resources: [eventBus.eventBusArn],
-        conditions: {
-          StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': Object.values(EVENT_DETAIL_TYPES) },
-        },
-      }));
-    }
+    for (const key of ['startRun', 'rootTurn', 'finalizeRun', 'recordFailure'] as const) grant(key, writeResultsStatement(bucket), NAG_REASONS.resultsPrefix);
+    for (const key of ['rootTurn', 'finalizeRun', 'recordFailure'] as const) grant(key, readResultsStatement(bucket), NAG_REASONS.resultsPrefix);
+    for (const key of ['finalizeRun', 'recordFailure'] as const) grant(key, publishRunEventsStatement(eventBus));
     this.functions = functions;
     this.logGroups = logGroups;
   }
@@ -160,4 +145,22 @@ export function lambdaEnvironment(props: RunFunctionsProps): Record<string, stri
     // The stack takes a list of sub models; the first is the default.
     ...settingEnvironment({ ...config, subModelId: config.subModelIds[0] }),
   };
+}
+
+/** `s3:PutObject` on `results/*`: result.json, trajectory.json and what core spills. */
+export function writeResultsStatement(bucket: s3.IBucket): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid: 'WriteResults', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${S3_PREFIXES.results}*`)] });
+}
+
+/** `s3:GetObject` on `results/*`: spilled outputs, answers and turn bodies read back. */
+export function readResultsStatement(bucket: s3.IBucket): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid: 'ReadSpilledResults', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${S3_PREFIXES.results}*`)] });
+}
+
+/** `events:PutEvents` on `eventBus`, only with the run events' source and detail types. */
+export function publishRunEventsStatement(eventBus: events.IEventBus): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'PublishRunEvents', actions: ['events:PutEvents'], resources: [eventBus.eventBusArn],
+    conditions: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': Object.values(EVENT_DETAIL_TYPES) } },
+  });
 }

@@ -7,6 +7,7 @@
  * The state carries IDs and counters only (`RunState`), never the transcript.
  */
 import { RETRYABLE_ERROR_NAMES } from '../lambdas/core/errors';
+import { RUN_ID_OF_EXECUTION_PATH } from '../lambdas/core/run/executions';
 
 /** Names of the Task states; the local runner maps each to its handler. */
 export const TASK_STATES = {
@@ -77,7 +78,7 @@ export function buildRunDefinition(options: DefinitionOptions = {}): Json {
         Type: 'Task',
         Comment: 'Validate the request, create the run item, start the sandbox and load the documents.',
         Resource: arn(FUNCTION_ARN_SUBSTITUTIONS.startRun),
-        Parameters: { 'request.$': '$', 'runId.$': '$$.Execution.Name' },
+        Parameters: { 'request.$': '$', 'runId.$': RUN_ID_OF_EXECUTION_PATH },
         Retry: retry,
         Catch: catchAll,
         Next: TASK_STATES.rootTurn,
@@ -109,7 +110,7 @@ export function buildRunDefinition(options: DefinitionOptions = {}): Json {
       [TASK_STATES.recordFailure]: {
         Type: 'Task',
         Resource: arn(FUNCTION_ARN_SUBSTITUTIONS.recordFailure),
-        Parameters: { 'runId.$': '$$.Execution.Name', 'error.$': '$.error', 'input.$': '$$.Execution.Input' },
+        Parameters: { 'runId.$': RUN_ID_OF_EXECUTION_PATH, 'error.$': '$.error', 'input.$': '$$.Execution.Input' },
         Comment: 'Stop the sandbox first, then mark the run failed (its transcript stays) and publish the failure event.',
         Retry: retry,
         // Should recording the failure itself fail for good, the execution still fails with the original error.

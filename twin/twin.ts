@@ -2,8 +2,8 @@
  * The offline twin of the deployed pipeline, assembled from the synthesized template: moto (S3,
  * DynamoDB, EventBridge, SQS, STS, CloudFormation) behind the fault proxy, the Step Functions service
  * running the template's definitions, every Node function of the template emulated from its cdk.out
- * bundle, S3 "Object Created" events routed to the rules' Lambda targets, and the endpoints of the
- * Bedrock and AgentCore emulators (twin/emulators, h4) passed in. Clients reach all of it only through
+ * bundle, S3 "Object Created" and Step Functions "Execution Status Change" events routed to the rules'
+ * Lambda targets, and the endpoints of the Bedrock and AgentCore emulators (twin/emulators, h4) passed in. Clients reach all of it only through
  * the standard `AWS_ENDPOINT_URL_<SERVICE>` variables ({@link Twin.clientEnv}).
  */
 import { S3Client } from '@aws-sdk/client-s3';
@@ -14,6 +14,7 @@ import { LambdaFunction, type LambdaFunctionConfig } from './lambda/lambda-emula
 import { createMotoResources, startMoto, type MotoServer } from './moto';
 import { startSfnApi, type SfnApiServer } from './stepfunctions/api-server';
 import { TwinStepFunctions } from './stepfunctions/executions';
+import { executionStatusChangeEvent } from './stepfunctions/status-events';
 import { distributedMapTransform, serviceTaskResolver } from './stepfunctions/service-tasks';
 import { synthAssembly, type Assembly } from './synth';
 import { TWIN_ACCOUNT, TWIN_REGION, TwinTemplate } from './template';
@@ -90,6 +91,7 @@ export class Twin {
   ) {}
 
   private closeEmulators?: () => Promise<void>;
+  private closing = false;
 
   /** Synthesize (or reuse) the assembly, start every part and create the template's resources. */
   static async start(options: TwinOptions = {}): Promise<Twin> {
@@ -105,6 +107,7 @@ export class Twin {
     const sfn: TwinStepFunctions = new TwinStepFunctions({
       faults,
       ...(options.retryDelayOverrideMs !== undefined ? { retryDelayOverrideMs: options.retryDelayOverrideMs } : {}),
+      onStatusChange: (e) => { twin?.deliver(executionStatusChangeEvent(e, TWIN_ACCOUNT, TWIN_REGION)); },
       resolveTask: async (resource, input) => {
         const fn = twin?.byArn.get(resource);
         return fn ? fn.invoke(input) : services(resource, input);
@@ -222,6 +225,7 @@ export class Twin {
   deliver(event: EventBridgeEvent): EventDelivery[] {
     const t = this.template;
     const made: EventDelivery[] = [];
+    if (this.closing) return made; // the executions close() stops send their events to nobody
     for (const id of t.idsOfType('AWS::Events::Rule')) {
       const p = t.props(id);
       if (p.State === 'DISABLED' || !p.EventPattern) continue;
@@ -276,6 +280,7 @@ export class Twin {
 
   /** Stop everything: running executions (aborted), containers, emulators, servers, moto. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const e of this.sfn.executions.values()) if (e.status === 'RUNNING') this.sfn.stop(e.executionArn, 'TwinShutdown', 'the twin was closed');
     await Promise.all([...this.functions.values()].map((f) => f.close()));
     await this.closeEmulators?.();

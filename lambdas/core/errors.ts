@@ -106,6 +106,20 @@ export class ConversationStoreThrottledError extends ConversationStoreError {}
 /** The store failed transiently (5xx, dropped connection). Retried by the state machine (writes are conditional). */
 export class ConversationStoreUnavailableError extends ConversationStoreError {}
 
+// ---------------------------------------------------------------- executions (Step Functions)
+
+/**
+ * The run's execution reached the state machine's own timeout (TIMED_OUT): no task recorded the end, so the
+ * stopped-run handler (core/run/end-stopped-run.ts) marks the run failed with this error.
+ */
+export class ExecutionTimedOutError extends RlmError {}
+
+/**
+ * The run's execution FAILED without RecordFailure marking the run (an error outside the Catch, e.g.
+ * `States.Runtime`, or RecordFailure itself failing for good); the message names the execution's error and cause.
+ */
+export class ExecutionFailedError extends RlmError {}
+
 // ---------------------------------------------------------------- cancellation (crosses the ports)
 
 /**

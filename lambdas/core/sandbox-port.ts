@@ -125,6 +125,12 @@ export interface Sandbox {
   /** Stop a session by ID, whether or not this process attached to it. Idempotent. */
   stop(sessionId: string): Promise<void>;
   /**
+   * Optional (sandboxes whose sessions outlive the invocation, AgentCore): stop every session still running
+   * for run `runId` (sessions are named from the run), also one the run item does not point at (started by a
+   * task that died or was stopped before recording it). Returns the IDs stopped. Idempotent.
+   */
+  stopRunSessions?(runId: string): Promise<string[]>;
+  /**
    * Optional (sandboxes whose sessions outlive the invocation, AgentCore): what session `sessionId`'s cell journal
    * knows of the cell run with `journalKey`, waiting up to `waitMs` for it to end. Undefined when it cannot tell
    * (the session or its state lost, no answer in time); the caller then treats the cell as interrupted.

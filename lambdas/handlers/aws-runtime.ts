@@ -77,8 +77,10 @@ export function lambdaEntry(task: string, make: (rt: AwsRuntime) => TaskHandler)
     const rt = awsRuntime();
     bound ??= make(rt);
     const { logger, metrics, tracer } = rt.powertools;
-    const e = (event ?? {}) as { runId?: unknown; iteration?: unknown };
-    const keys = { task, runId: typeof e.runId === 'string' ? e.runId : undefined, turn: typeof e.iteration === 'number' ? e.iteration + 1 : undefined };
+    const e = (event ?? {}) as { runId?: unknown; iteration?: unknown; detail?: { name?: unknown } };
+    // A task's input names the run; a status-change event names the execution, whose name is the run ID.
+    const runId = typeof e.runId === 'string' ? e.runId : typeof e.detail?.name === 'string' ? e.detail.name : undefined;
+    const keys = { task, runId, turn: typeof e.iteration === 'number' ? e.iteration + 1 : undefined };
     logger.appendKeys(keys);
     if (keys.runId) tracer.putAnnotation('runId', keys.runId);
     tracer.annotateColdStart();

@@ -1,10 +1,13 @@
 /**
- * The four state-machine task handlers as factories over injected dependencies. The Lambda entry
- * points (`start-run.ts`, ...) bind them to AWS adapters; the local runner binds them to embedded ones.
+ * The four state-machine task handlers, and the stopped-execution handler, as factories over injected
+ * dependencies. The Lambda entry points (`start-run.ts`, ...) bind them to AWS adapters; the local runner
+ * binds the task handlers to embedded ones.
  */
 import type { EngineDeps } from '../core/engine-deps';
 import { InvalidInputError } from '../core/errors';
-import { finalizeRun, recordFailure, runRootTurn, startRun, type RecordFailureInput, type RunEnded } from '../core/run';
+import {
+  endStoppedRun, finalizeRun, recordFailure, runRootTurn, startRun, stoppedExecutionOf, type RecordFailureInput, type RunEnded, type StoppedRunResult,
+} from '../core/run';
 import type { RunConfig, RunState } from '../core/types';
 import { isValidRunId, runIdProblem } from '../core/bucket-layout';
 
@@ -87,5 +90,21 @@ export function createRecordFailureHandler(deps: EngineDeps) {
     const runId = requireRunId(event);
     const e = event as RecordFailureInput;
     return recordFailure(deps, { runId, error: e.error, input: e.input });
+  };
+}
+
+/**
+ * EndStoppedRun: a "Step Functions Execution Status Change" event (ABORTED, TIMED_OUT or FAILED, from the rule
+ * on the run state machine) -> what was done to the execution's run; `{ action: 'ignored' }` for an event of
+ * another status or of an execution whose name is no run ID.
+ */
+export function createEndStoppedRunHandler(deps: EngineDeps) {
+  return async (event: unknown): Promise<StoppedRunResult | { action: 'ignored' }> => {
+    const execution = stoppedExecutionOf(event);
+    if (!execution) {
+      deps.logger.info('status-change event not acted on', { detail: (event as { detail?: unknown } | null)?.detail });
+      return { action: 'ignored' };
+    }
+    return endStoppedRun(deps, execution);
   };
 }

@@ -13,7 +13,9 @@ import type { FaultSpec } from '../faults';
  *   no session left running.
  * - `fails-recorded`: the fault never clears, so the run gives up: FAILED with `error`, the run item failed
  *   with the turns recorded so far (no duplicate), no session left running, and no root call or cell repeated.
- * - `aborted`: the execution is stopped between steps (as StopExecution on AWS): nothing after it runs.
+ * - `aborted`: the execution is stopped between steps (as StopExecution on AWS): nothing after it runs in the
+ *   execution; the status-change rule's EndStoppedRun marks the run item cancelled with its recorded turns,
+ *   writes result.json (cancelled) and stops the session: none left running.
  * - `model-sees-loss`: the sandbox kernel was killed and restarted empty: the model's code finds its variables
  *   gone (data for the model); this scripted model cannot recompute them, so it runs out of turns. Checked:
  *   recorded, no duplicate, no session left running.

@@ -23,7 +23,7 @@ export interface Observation {
   error?: string;
   states: string[];
   /** result.json, when written. */
-  result?: { status: string; answer?: string | null; error?: { name: string }; usage?: { subCalls?: number } };
+  result?: { status: string; answer?: string | null; error?: { name: string }; usage?: { subCalls?: number }; stopReason?: string; iterations?: number };
   runStatus: string;
   /** Turn indices recorded, in sort-key order. */
   turns: number[];
@@ -87,6 +87,10 @@ export async function runCase(ctx: MatrixContext, c: MatrixCase, name: string, h
   const elapsedMs = Date.now() - t0;
   const fired = faults.fired().length;
   faults.reset(); // read the outcome without faults
+  // The execution's status-change event reaches the rules' Lambdas (EndStoppedRun) as it stops: wait for them.
+  const deliveries = twin.deliveries.filter((d) => d.event.detail.executionArn === e.executionArn).map((d) => d.done);
+  await Promise.race([Promise.all(deliveries), new Promise((r) => { timer = setTimeout(r, hangMs); })]);
+  clearTimeout(timer);
   let result: Observation['result'];
   try {
     result = JSON.parse(await (await ctx.s3.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: runArtifactObjectKey(name, RUN_ARTIFACT_FILES.result) }))).Body!.transformToString());
@@ -138,7 +142,7 @@ export function violations(c: MatrixCase, o: Observation, base: Observation): st
   const rootOk = o.rootAnswered >= (c.expect.kind === 'same-answer' ? o.turns.length : 0) && o.rootAnswered <= o.turns.length + lost + (c.expect.kind === 'same-answer' ? 0 : 1);
   check(rootOk, `root model answered ${o.rootAnswered} times for ${o.turns.length} turns${lost ? ` (${lost} reply may be lost with a killed container)` : ''}`);
   check(o.recoveredCells === (c.recovered ?? 0), `${o.recoveredCells} cell(s) read back from the session journal, expected ${c.recovered ?? 0}`);
-  if (c.expect.kind !== 'aborted') check(o.sessionsLeftRunning === 0, `${o.sessionsLeftRunning} of ${o.sessions} session(s) left running`);
+  check(o.sessionsLeftRunning === 0, `${o.sessionsLeftRunning} of ${o.sessions} session(s) left running`);
   switch (c.expect.kind) {
     case 'same-answer':
       check(o.status === 'SUCCEEDED', `execution ${o.status} ${o.error ?? ''}`.trim());
@@ -158,7 +162,12 @@ export function violations(c: MatrixCase, o: Observation, base: Observation): st
         `result.json ${o.result ? `${o.result.status} ${o.result.error?.name ?? ''}` : 'missing'}`);
       break;
     case 'aborted':
+      // Nothing after the stop runs in the execution; EndStoppedRun (the status-change rule's target) ends the run.
       check(o.status === 'ABORTED', `execution ${o.status}, expected ABORTED`);
+      check(o.runStatus === 'cancelled', `run item ${o.runStatus}, expected cancelled`);
+      check(o.result?.status === 'cancelled' && o.result.stopReason === 'cancelled' && o.result.iterations === o.turns.length,
+        `result.json ${o.result ? `${o.result.status} (${o.result.stopReason}, ${o.result.iterations} turns)` : 'missing'}, expected cancelled with the ${o.turns.length} recorded turn(s)`);
+      check(o.turns.length > 0, 'no turn recorded before the stop (the row stops the execution after the 1st RootTurn)');
       break;
     case 'model-sees-loss':
       check(o.status === 'FAILED' || o.status === 'SUCCEEDED', `execution ${o.status}`);

@@ -68,6 +68,11 @@ export class LambdaFunction {
     return this.all.size;
   }
 
+  /** Invocations running now (a stopped execution does not end the task invocation it left running). */
+  get inFlight(): number {
+    return [...this.all].filter((c) => c.busy).length;
+  }
+
   constructor(readonly config: LambdaFunctionConfig, private readonly options: LambdaFunctionOptions) {}
 
   private env(): Record<string, string> {

@@ -57,6 +57,11 @@ export interface TwinStepFunctionsOptions {
   faults?: FaultHitter;
   /** Retry backoff override (ms) for every retrier (0 in tests); default: the definition's. */
   retryDelayOverrideMs?: number;
+  /**
+   * Told when an execution starts (RUNNING) and when it stops (its final status, `stopDate` set): the twin turns
+   * it into the "Execution Status Change" event (status-events.ts).
+   */
+  onStatusChange?: (execution: Execution) => void;
 }
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -123,6 +128,7 @@ export class TwinStepFunctions {
     }
     const execution: Execution = { executionArn, stateMachineArn, name, status: 'RUNNING', startDate: new Date(), input, done: Promise.resolve(), states: [] };
     this.executions.set(executionArn, execution);
+    this.options.onStatusChange?.(execution);
     execution.done = this.execute(m, execution, parsed);
     return execution;
   }
@@ -188,6 +194,7 @@ export class TwinStepFunctions {
     } finally {
       execution.stopDate = new Date();
       this.aborters.delete(execution.executionArn);
+      this.options.onStatusChange?.(execution);
     }
   }
 

@@ -274,6 +274,11 @@ export class AgentCoreSandbox implements Sandbox, SessionOwner {
     return found;
   }
 
+  /** @inheritdoc */
+  stopRunSessions(runId: string): Promise<string[]> {
+    return this.stopSessionsNamed(sessionNameFor(runId));
+  }
+
   /** @internal Run code in a session (shared by setup and cells). */
   invoke(sessionId: string, code: string, deadlineMs: number, action: string): Promise<KernelOutput> {
     return invokeCode(this.invokeClient, {

@@ -3,7 +3,7 @@ import { zeroTotals } from '../accounting';
 import { resolveRunConfig } from '../config';
 import { isoNow, type EngineDeps } from '../engine-deps';
 import { RunNotFoundError, RunStateConflictError } from '../errors';
-import type { RunConfig, RunRecord, StartRunRequest } from '../types';
+import type { RunConfig, RunRecord, StartRunRequest, StopReason } from '../types';
 import { closeRun, finish, stopSandbox, type RunEnded } from './finalize-run';
 import { loadRun, loadTurns } from './spill';
 
@@ -38,7 +38,7 @@ export async function recordFailure(deps: EngineDeps, input: RecordFailureInput)
     run = await loadRun(deps, input.runId);
   } catch (err) {
     if (!(err instanceof RunNotFoundError)) throw err;
-    run = failedStub(deps, input, error);
+    run = endedStub(deps, input.runId, input.input, { status: 'failed', stopReason: 'error', stopDetail: `${error.name}: ${error.message}`, error });
     try {
       await deps.store.createRun(run);
     } catch (e) {
@@ -58,8 +58,16 @@ export async function recordFailure(deps: EngineDeps, input: RecordFailureInput)
   return { ...ended, status: 'failed', errorName: error.name, errorMessage: error.message };
 }
 
-function failedStub(deps: EngineDeps, input: RecordFailureInput, error: { name: string; message: string }): RunRecord {
-  const req = (input.input ?? {}) as Partial<StartRunRequest>;
+/** How a stub run item ended (see {@link endedStub}). */
+export type StubOutcome = Pick<RunRecord, 'stopDetail' | 'error'> & { status: Exclude<RunRecord['status'], 'running'>; stopReason: StopReason };
+
+/**
+ * The run item of a run whose StartRun never wrote one (it failed, or its execution stopped first), already
+ * ended with `outcome`; question and options come from the execution input when it has them. Written with
+ * `createRun`, it also makes a StartRun still in flight find the run and stop the session it started.
+ */
+export function endedStub(deps: EngineDeps, runId: string, executionInput: unknown, outcome: StubOutcome): RunRecord {
+  const req = (executionInput ?? {}) as Partial<StartRunRequest>;
   let config: RunConfig;
   try {
     config = resolveRunConfig(req.options ?? {});
@@ -68,8 +76,7 @@ function failedStub(deps: EngineDeps, input: RecordFailureInput, error: { name: 
   }
   const now = isoNow(deps);
   return {
-    runId: input.runId, status: 'failed', question: typeof req.question === 'string' ? req.question.slice(0, 100_000) : '',
-    documents: [], config, iterations: 0, totals: zeroTotals(), createdAt: now, updatedAt: now,
-    stopReason: 'error', stopDetail: `${error.name}: ${error.message}`, error,
+    runId, question: typeof req.question === 'string' ? req.question.slice(0, 100_000) : '',
+    documents: [], config, iterations: 0, totals: zeroTotals(), createdAt: now, updatedAt: now, ...outcome,
   };
 }
