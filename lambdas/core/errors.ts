@@ -100,6 +100,14 @@ export class StepAlreadyRecordedError extends ConversationStoreError {}
 /** A conditional write lost because the run moved on (another writer, or the run already ended). */
 export class RunStateConflictError extends ConversationStoreError {}
 
+/**
+ * A store's refusal to record a new sandbox session on a run that ended (`setSandboxSession`): a turn still
+ * running when its execution was stopped must not leave a session behind it (the caller stops the session).
+ */
+export function sessionOnEndedRunError(runId: string, status: string): RunStateConflictError {
+  return new RunStateConflictError(`cannot record a new sandbox session for run ${runId}: it is ${status} (the run has ended)`);
+}
+
 /** The store throttled a read or write even after the client's own retries. Retried by the state machine. */
 export class ConversationStoreThrottledError extends ConversationStoreError {}
 

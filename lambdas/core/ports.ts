@@ -42,7 +42,10 @@ export interface ConversationStore {
   createRun(run: RunRecord): Promise<void>;
   /** Throws `RunNotFoundError`. */
   getRun(runId: string): Promise<RunRecord>;
-  /** Set the sandbox session ID (or replace it after a restart). */
+  /**
+   * Set the sandbox session ID (or replace it after a restart) of a `running` run. Throws `RunNotFoundError`,
+   * or `RunStateConflictError` (`sessionOnEndedRunError`) when the run has ended.
+   */
   setSandboxSession(runId: string, sessionId: string): Promise<void>;
   /**
    * Write turn `turn.index` only if it does not exist yet (conditional put).

@@ -142,6 +142,17 @@ describe('DynamoConversationStore on dynalite', () => {
     expect((await store.getRun(run.runId)).sandboxSessionId).toBe('pyodide-2');
   });
 
+  it('records a new session only on a running run: an ended run keeps the one it had (a late turn of a stopped execution)', async () => {
+    const run = newRun();
+    await store.createRun(run);
+    await store.setSandboxSession(run.runId, 'agentcore-1');
+    await store.finishRun(run.runId, { status: 'cancelled', stopReason: 'cancelled', updatedAt: 'z' });
+    const err = await store.setSandboxSession(run.runId, 'agentcore-late').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunStateConflictError);
+    expect(String(err)).toContain('it is cancelled (the run has ended)');
+    expect((await store.getRun(run.runId)).sandboxSessionId).toBe('agentcore-1');
+  });
+
   it('writes a turn once: the second putTurn throws TurnAlreadyRecordedError and the first body stays', async () => {
     const run = newRun();
     await store.createRun(run);

@@ -152,3 +152,15 @@ test('the state directory removed while a store is open: the next write creates 
   await store.putTurn(turn(again.runId, 1));
   expect((await new FileConversationStore({ dir: own }).listTurns(again.runId)).map((t) => t.index)).toEqual([1]);
 });
+
+test('a new sandbox session is recorded only on a running run (an ended run keeps the one it had)', async () => {
+  const store = new FileConversationStore({ dir });
+  const run = newRun();
+  await store.createRun(run);
+  await store.setSandboxSession(run.runId, 's-1');
+  await store.finishRun(run.runId, { status: 'cancelled', stopReason: 'cancelled', updatedAt: 'z' });
+  const err = await store.setSandboxSession(run.runId, 's-late').catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RunStateConflictError);
+  expect(String(err)).toContain('it is cancelled (the run has ended)');
+  expect((await store.getRun(run.runId)).sandboxSessionId).toBe('s-1');
+});

@@ -19,7 +19,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { ConfigError, RunNotFoundError, RunStateConflictError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../core/errors';
+import { ConfigError, RunNotFoundError, RunStateConflictError, sessionOnEndedRunError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../core/errors';
 import type { ConversationStore, RunOutcome, RunProgress } from '../../core/ports';
 import type { RunRecord, TurnRecord, TurnStepRecord } from '../../core/types';
 import type { Item } from './codec';
@@ -103,10 +103,12 @@ export class DynamoConversationStore implements ConversationStore {
       `setSandboxSession ${runId}`,
       runId,
       { sandboxSessionId: { S: sessionId } },
-      'attribute_exists(#pk)',
-      {},
+      'attribute_exists(#pk) AND #status = :running',
+      { ':running': { S: 'running' } },
     );
-    if (!ok) throw new RunNotFoundError(`run ${runId} not found in table ${this.tableName}`);
+    if (ok) return;
+    const current = await this.getRun(runId); // RunNotFoundError when there is no run
+    throw sessionOnEndedRunError(runId, current.status);
   }
 
   /** @inheritdoc */
@@ -267,3 +269,4 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 }
+

@@ -17,7 +17,7 @@
  */
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError, RunNotFoundError, RunStateConflictError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../core/errors';
+import { InvalidInputError, RunNotFoundError, RunStateConflictError, sessionOnEndedRunError, StepAlreadyRecordedError, TurnAlreadyRecordedError } from '../../core/errors';
 import type { ConversationStore, RunOutcome, RunProgress } from '../../core/ports';
 import type { RunRecord, SubCallEvent, TurnRecord, TurnStepRecord } from '../../core/types';
 import { createIfAbsent } from './item-files';
@@ -139,7 +139,7 @@ export class FileConversationStore implements ConversationStore {
 
   /** @inheritdoc */
   async setSandboxSession(runId: string, sessionId: string): Promise<void> {
-    this.updateRun(runId, (run) => ({ ...run, sandboxSessionId: sessionId }));
+    this.updateRun(runId, (run) => (run.status === 'running' ? { ...run, sandboxSessionId: sessionId } : sessionOnEndedRunError(runId, run.status)));
   }
 
   /** @inheritdoc */
