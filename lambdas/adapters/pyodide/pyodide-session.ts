@@ -5,13 +5,14 @@
  * host side of the bridge (`sub-call-ledger.ts`); FINAL arrives out of band.
  */
 import type { ChildProcess } from 'node:child_process';
-import { DocumentError, SandboxError, SandboxSessionLostError, describeError } from '../../core/errors';
+import { SandboxError, SandboxSessionLostError, describeError } from '../../core/errors';
 import type { CellExecOptions, SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
-import { seconds, toCellResult, type ExecOutcome } from './cell-outcome';
+import { toCellResult, type ExecOutcome } from './cell-outcome';
 import { CellInterrupts } from './cell-interrupts';
 import { HostLink } from './host-link';
 import { ResetExchange, refusalOf } from './session-reset';
+import { SessionStartup, type BootInfo } from './session-startup';
 import { ProcessIpc } from './process-ipc';
 import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
 import { workerInit, workerSettingsKey, type SessionSettings, type WorkerLoaded } from './session-init';
@@ -44,8 +45,7 @@ export class PyodideSession implements SandboxSession {
   private closed = false;
   private execSeq = 0;
   private pending: PendingCell | null = null;
-  private loadWaiter: { resolve: (l: WorkerLoaded) => void; reject: (e: Error) => void } | null = null;
-  private boot: { ms: number; fromSnapshot: boolean; snapshotError?: string } | null = null;
+  private readonly startup = new SessionStartup();
   private id: string;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly interrupts: CellInterrupts;
@@ -136,8 +136,8 @@ export class PyodideSession implements SandboxSession {
   }
 
   /** How the interpreter booted (null until it did): ms, from the snapshot or cold, why a snapshot was refused. */
-  get booted(): { ms: number; fromSnapshot: boolean; snapshotError?: string } | null {
-    return this.boot;
+  get booted(): BootInfo | null {
+    return this.startup.boot;
   }
 
   /** False once the session was closed or its process is gone. */
@@ -171,17 +171,7 @@ export class PyodideSession implements SandboxSession {
    */
   waitLoaded(timeoutMs: number): Promise<WorkerLoaded> {
     this.hold(true);
-    const p = new Promise<WorkerLoaded>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SandboxError(`Pyodide sandbox did not start within ${seconds(timeoutMs)}`)), timeoutMs);
-      this.loadWaiter = {
-        resolve: (l) => (clearTimeout(timer), resolve(l)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      };
-    });
-    const loaded = p.finally(() => {
-      this.loadWaiter = null;
-      this.hold(false);
-    });
+    const loaded = this.startup.wait(timeoutMs).finally(() => this.hold(false));
     this.queue = loaded.then(() => undefined, (err: Error) => {
       this.lostReason ??= `the sandbox did not start: ${err.message}`;
       throw err;
@@ -266,17 +256,8 @@ export class PyodideSession implements SandboxSession {
   }
 
   private onMessage(msg: SandboxToHost): void {
-    if (!msg || typeof msg !== 'object') return;
+    if (!msg || typeof msg !== 'object' || this.startup.handle(msg)) return;
     switch (msg.type) {
-      case 'booted':
-        this.boot = { ms: Number(msg.ms) || 0, fromSnapshot: msg.fromSnapshot === true, ...(typeof msg.snapshotError === 'string' ? { snapshotError: msg.snapshotError } : {}) };
-        return;
-      case 'loaded':
-        this.loadWaiter?.resolve({ docs: msg.docs, totalChars: msg.totalChars, preview: msg.preview, bootMs: this.boot?.ms ?? 0, loadMs: msg.loadMs, fromSnapshot: this.boot?.fromSnapshot ?? false });
-        return;
-      case 'doc-error':
-        this.loadWaiter?.reject(new DocumentError(`document "${msg.name}" ${msg.message}`));
-        return;
       case 'fatal':
         this.fail(this.describeFatal(String(msg.message)));
         return;
@@ -317,7 +298,7 @@ export class PyodideSession implements SandboxSession {
 
   private fail(reason: string): void {
     this.lostReason ??= reason;
-    this.loadWaiter?.reject(new SandboxError(reason));
+    this.startup.fail(new SandboxError(reason));
     this.pending?.resolve({ kind: 'died', message: reason });
   }
 
@@ -343,7 +324,7 @@ export class PyodideSession implements SandboxSession {
     this.lostReason ??= detail;
     this.interrupts.abandon();
     this.resets.abandon();
-    this.loadWaiter?.reject(new SandboxError(`Pyodide sandbox failed to start: ${detail}`));
+    this.startup.fail(new SandboxError(`Pyodide sandbox failed to start: ${detail}`));
     this.pending?.ledger.abort('the sandbox session was lost');
     this.pending?.resolve({ kind: 'died', message: `the sandbox process stopped (${detail})` });
   }
@@ -354,7 +335,7 @@ export class PyodideSession implements SandboxSession {
     this.onClose(this);
     this.interrupts.abandon();
     this.resets.abandon();
-    this.loadWaiter?.reject(new SandboxSessionLostError(`sandbox session ${this.sessionId} was stopped`));
+    this.startup.fail(new SandboxSessionLostError(`sandbox session ${this.sessionId} was stopped`));
     this.pending?.ledger.abort('the sandbox session was stopped');
     this.pending?.resolve({ kind: 'died', message: 'the sandbox session was stopped' });
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;

@@ -14,7 +14,7 @@ const SCRIPT_DIR = __dirname;
 /** The child's main script (relays IPC to the Pyodide worker). */
 export const PROCESS_SCRIPT = path.join(SCRIPT_DIR, 'sandbox-process.mjs');
 /** Scripts the child may read besides Pyodide's package. */
-export const SANDBOX_SCRIPTS = ['sandbox-process.mjs', 'sandbox-worker.mjs', 'sandbox-hardening.mjs', 'sandbox-channel.mjs', 'sandbox-files.mjs'].map((f) => path.join(SCRIPT_DIR, f));
+export const SANDBOX_SCRIPTS = ['sandbox-process.mjs', 'sandbox-worker.mjs', 'sandbox-hardening.mjs', 'sandbox-channel.mjs', 'sandbox-files.mjs', 'sandbox-reset.mjs'].map((f) => path.join(SCRIPT_DIR, f));
 
 /** Default memory cap of one session (MiB). */
 export const DEFAULT_MEMORY_LIMIT_MB = 2048;

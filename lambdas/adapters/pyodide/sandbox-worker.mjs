@@ -11,6 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openChannel } from './sandbox-channel.mjs';
 import { bootFromSnapshotFile, loadDocumentFile } from './sandbox-files.mjs';
+import { captureForReset } from './sandbox-reset.mjs';
 import { hardenWasmImports, installConstantsBinding, permissionProblem, removeGlobals } from './sandbox-hardening.mjs';
 
 const init = workerData;
@@ -201,15 +202,9 @@ function addDocumentFile(name, file, chars) {
   }
 }
 
-/** `{capture, reset}` of pyodide_reset.py once the first run's documents are in (reusable sessions only). */
-let resetter = null;
-/** An audit event that makes this interpreter unfit for another run (pyodide_reset.py), or null. */
-let taint = null;
-/** Called by the reset's audit hook; a null-prototype arrow like the other host functions. */
-const hostTaint = (event) => {
-  taint ??= String(event);
-};
-Object.setPrototypeOf(hostTaint, null);
+/** Resets this interpreter between runs (reusable sessions, once the first run's documents are in), or null. */
+let resetInterpreter = null;
+let lockedDown = false;
 
 function finishDocuments() {
   if (docError) return;
@@ -217,18 +212,12 @@ function finishDocuments() {
   const finish = helpers.get('finish_documents');
   const json = finish(init.previewChars);
   finish.destroy();
-  if (!resetter) {
+  if (!lockedDown) {
     lockdown();
-    if (init.reusable) {
-      // the state after the lockdown, without the documents, is what a reset puts back (a later run's
-      // documents arrive after a reset: the lockdown is part of the restored state)
-      const make = py.runPython(init.python.reset, { globals: py.toPy({}) });
-      resetter = make(hostTaint, '/');
-      make.destroy();
-      const capture = resetter.get('capture');
-      capture();
-      capture.destroy();
-    }
+    lockedDown = true;
+    // the state after the lockdown, without the documents, is what a reset puts back (a later run's
+    // documents arrive after a reset: the lockdown is part of the restored state)
+    if (init.reusable) resetInterpreter = captureForReset(py, init.python.reset);
   }
   const parsed = JSON.parse(json);
   post({ type: 'loaded', docs: parsed.docs, totalChars: parsed.total, preview: parsed.preview, loadMs: Date.now() - t0 });
@@ -246,36 +235,12 @@ function serve() {
     const msg = channel.receive();
     if (msg && msg.type === 'exec') execute(msg.id, msg.code, msg.limitS);
     else if (msg && msg.type === 'reset') {
-      post(resetInterpreter());
+      docsStarted = 0;
+      docError = false;
+      post(resetInterpreter ? resetInterpreter() : { type: 'reset-done', clean: false, why: 'this session cannot be reset', ms: 0, heapBytes: 0 });
       return;
     }
   }
-}
-
-/** Run pyodide_reset.py's `reset()`: the `reset-done` answer (clean only when nothing tainted the interpreter). */
-function resetInterpreter() {
-  const t0 = Date.now();
-  docsStarted = 0;
-  docError = false;
-  if (!resetter) return { type: 'reset-done', clean: false, why: 'this session cannot be reset', ms: 0, heapBytes: 0 };
-  let clean = false;
-  let why = '';
-  try {
-    const reset = resetter.get('reset');
-    const out = reset();
-    reset.destroy();
-    const result = out.toJs();
-    out.destroy();
-    clean = result[0] === true;
-    why = String(result[1] ?? '');
-  } catch (err) {
-    why = `the reset failed: ${String((err && err.message) || err).trim().split('\n').pop()}`;
-  }
-  if (taint) {
-    clean = false;
-    why = `code used ${taint}`;
-  }
-  return { type: 'reset-done', clean, why, ms: Date.now() - t0, heapBytes: py._module.HEAP8.length };
 }
 
 function lockdown() {
