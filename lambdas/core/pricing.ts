@@ -32,11 +32,19 @@ export const DEFAULT_PRICES: PriceTable = {
   scripted: { input: 0, output: 0 },
 };
 
+/**
+ * The matching key of each model ID already looked up, per table (tables are never changed once built:
+ * the totals of a run price every turn again, and sorting the keys each time was most of that).
+ */
+const LOOKUPS = new WeakMap<PriceTable, Map<string, string | undefined>>();
+
 /** Find the price of a model ID, or undefined when the table has none. */
 export function priceFor(modelId: string, table: PriceTable = DEFAULT_PRICES): ModelPrice | undefined {
-  const keys = Object.keys(table).sort((a, b) => b.length - a.length);
-  const key = keys.find((k) => modelId.includes(k));
-  return key ? table[key] : undefined;
+  let keys = LOOKUPS.get(table);
+  if (!keys) LOOKUPS.set(table, (keys = new Map()));
+  if (!keys.has(modelId)) keys.set(modelId, Object.keys(table).sort((a, b) => b.length - a.length).find((k) => modelId.includes(k)));
+  const key = keys.get(modelId);
+  return key === undefined ? undefined : table[key];
 }
 
 /** Cost in USD of a usage under a price table (0 for unknown models: see `unpricedModelsOf`). */

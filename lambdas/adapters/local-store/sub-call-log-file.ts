@@ -66,6 +66,9 @@ function openAppend(file: string): number {
 
 /** The events of a sub-call log, in order; lines without their newline or not JSON are dropped. */
 export function readSubCallLog(file: string): SubCallEvent[] {
+  // Most turns make no sub-call, so the log usually does not exist: ask first, without the cost of an
+  // ENOENT error object per turn (it may still vanish in between: handled below).
+  if (!fs.existsSync(file)) return [];
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

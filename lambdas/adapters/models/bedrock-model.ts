@@ -279,6 +279,8 @@ export class BedrockConverseModel implements LanguageModel {
       if (call.callerAborted()) throw abortError(what, options.signal, err);
       if (call.timedOut()) throw new ModelUnavailableError(`Bedrock did not answer within ${this.timeoutMs} ms for model ${request.modelId}`, { cause: err });
       throw mapBedrockError(err, request.modelId);
+    } finally {
+      call.dispose();
     }
     return fromConverseOutput(output, request.modelId, Date.now() - started);
   }

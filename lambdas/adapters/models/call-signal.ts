@@ -11,15 +11,38 @@ export interface CallSignal {
   callerAborted(): boolean;
   /** The adapter's timeout fired: the server did not answer in time (retryable as unavailable). */
   timedOut(): boolean;
+  /** The call is over: drop the timer and the listener on the caller's signal. Idempotent. */
+  dispose(): void;
 }
 
-/** Combine the caller's optional signal with a per-call timeout. */
+/** The longest delay a Node timer keeps (longer ones fire after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Combine the caller's optional signal with a per-call timeout: one controller, one unref'd timer and
+ * one listener, all dropped by `dispose()` (what `AbortSignal.timeout` + `AbortSignal.any` did, without
+ * their weak references and a timer left behind per call: a root turn makes one call, and those were
+ * a visible part of the turn's JavaScript).
+ */
 export function callSignal(caller: AbortSignal | undefined, timeoutMs: number): CallSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const controller = new AbortController();
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    controller.abort(new DOMException(`the call timed out after ${timeoutMs} ms`, 'TimeoutError'));
+  }, Math.min(timeoutMs, MAX_TIMER_MS));
+  timer.unref();
+  const onCaller = () => controller.abort(caller?.reason);
+  if (caller?.aborted) onCaller();
+  else caller?.addEventListener('abort', onCaller, { once: true });
   return {
-    signal: caller ? AbortSignal.any([caller, timeout]) : timeout,
+    signal: controller.signal,
     callerAborted: () => caller?.aborted === true,
-    timedOut: () => timeout.aborted && caller?.aborted !== true,
+    timedOut: () => fired && caller?.aborted !== true,
+    dispose: () => {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onCaller);
+    },
   };
 }
 

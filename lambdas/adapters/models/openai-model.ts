@@ -248,6 +248,8 @@ export class OpenAICompatibleModel implements LanguageModel {
       const why = call.timedOut() ? `timed out after ${this.timeoutMs} ms`
         : `failed: ${e.message ?? String(err)}${code && !String(e.message).includes(code) ? ` (${code})` : ''}`;
       throw new ModelUnavailableError(`OpenAI-compatible server ${this.url} for model ${model} ${why}`, { cause: err });
+    } finally {
+      call.dispose();
     }
     const text = res.text;
     if (res.status < 200 || res.status > 299) throw mapHttpError(res.status, text, model, this.url);

@@ -66,7 +66,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** One cell's sub-call ledger. Create it when the cell starts; call `finish()` when it ends. */
 export class CellLedger {
-  private readonly controller = new AbortController();
+  /** Created with the cell's first sub-call: most cells make none, and an AbortController costs more than the cell's bookkeeping. */
+  private controller: AbortController | undefined;
+  private aborted = false;
   private readonly records: SubCallRecord[] = [];
   private readonly inFlight = new Set<InFlight>();
   private readonly allowed: string[];
@@ -93,7 +95,9 @@ export class CellLedger {
 
   /** Aborts every sub-call of this cell still waiting or in flight (interrupt, session closed). */
   abort(reason = 'the cell was interrupted'): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new Error(reason));
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort(new Error(reason));
   }
 
   /** Answer one bridge request: one result per prompt, in order (never throws). */
@@ -124,7 +128,7 @@ export class CellLedger {
   }
 
   private async callOne(model: string, prompt: string, batch: SubCallRecord['batch']): Promise<SubCallResult> {
-    if (this.controller.signal.aborted || this.closed) {
+    if (this.aborted || this.closed) {
       return { text: '', error: 'AbortError: the cell ended before this sub-call started', input_tokens: 0, output_tokens: 0, ms: 0 };
     }
     const cap = this.capFor();
@@ -144,7 +148,7 @@ export class CellLedger {
           role: 'sub', modelId: model, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
           ...(this.options.maxOutputTokens !== undefined ? { maxOutputTokens: this.options.maxOutputTokens } : {}),
         },
-        { signal: this.controller.signal },
+        { signal: (this.controller ??= new AbortController()).signal },
       );
       const text = res.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
       const ms = Date.now() - entry.t0;
@@ -226,7 +230,7 @@ export class CellLedger {
         this.errors++;
       }
       this.inFlight.clear();
-      this.controller.abort(new Error('the cell ended'));
+      this.abort('the cell ended');
     }
     return {
       sub: { calls: this.started, errors: this.errors, inputTokens: this.inputTokens, outputTokens: this.outputTokens, records: this.records },
