@@ -15,6 +15,7 @@ import { ResetExchange, refusalOf } from './session-reset';
 import { SessionStartup, type BootInfo } from './session-startup';
 import { ProcessIpc } from './process-ipc';
 import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
+import { lowerSandboxPriority } from './process-priority';
 import { workerInit, workerSettingsKey, type SessionSettings, type WorkerLoaded } from './session-init';
 import { CellLedger } from './sub-call-ledger';
 import { Limiter, parseSubRequest, type SubCallResult } from './sub-calls';
@@ -256,6 +257,7 @@ export class PyodideSession implements SandboxSession {
   }
 
   private onMessage(msg: SandboxToHost): void {
+    if (msg?.type === 'booted') lowerSandboxPriority(this.child.pid); // every thread is there by now
     if (!msg || typeof msg !== 'object' || this.startup.handle(msg)) return;
     switch (msg.type) {
       case 'fatal':

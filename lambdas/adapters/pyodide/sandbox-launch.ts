@@ -3,11 +3,13 @@
  * of Pyodide's package files and the two sandbox scripts; no writes, no child processes, no addons; worker
  * threads allowed because Pyodide runs in one), code generation from strings disabled, an explicit empty
  * environment, stdout discarded (model code can never write to the CLI's stdout), the direct worker
- * channel from fd 3 (a FIFO pair or a socket, `host-link.ts`) and an IPC channel after it.
+ * channel from fd 3 (a FIFO pair or a socket, `host-link.ts`) and an IPC channel after it, at a lower CPU
+ * priority than the CLI (`process-priority.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { lowerSandboxPriority } from './process-priority';
 
 /** Directory of the sandbox scripts (plain JS next to this file, the same under jest, tsx and node). */
 const SCRIPT_DIR = __dirname;
@@ -86,7 +88,7 @@ export function sandboxNodeFlags(major: number = nodeMajor(), extraReadable: str
  * `channel`: the `stdio` entries of the direct channel from fd 3 (default: one socket).
  */
 export function spawnSandboxProcess(extraReadable: string[] = [], channel: Array<'pipe' | 'ignore' | number> = ['pipe']): ChildProcess {
-  return spawn(process.execPath, [...sandboxNodeFlags(nodeMajor(), extraReadable), PROCESS_SCRIPT], {
+  const child = spawn(process.execPath, [...sandboxNodeFlags(nodeMajor(), extraReadable), PROCESS_SCRIPT], {
     env: {},
     cwd: path.dirname(PROCESS_SCRIPT),
     // from fd 3: the direct worker <-> host channel (host-link.ts); then Node IPC for start-up
@@ -94,6 +96,10 @@ export function spawnSandboxProcess(extraReadable: string[] = [], channel: Array
     serialization: 'advanced',
     windowsHide: true,
   });
+  // Before Node starts in the child, so the threads it creates inherit the lower priority; the session
+  // applies it again to every thread once the interpreter booted (process-priority.ts).
+  lowerSandboxPriority(child.pid);
+  return child;
 }
 
 type Refable = { ref?: () => void; unref?: () => void };
