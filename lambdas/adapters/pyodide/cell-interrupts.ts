@@ -36,6 +36,23 @@ export class CellInterrupts {
     this.paths.channel({ type: 'interrupt', id });
   }
 
+  /**
+   * Arm cell `id`'s time limit: after `timeoutMs`, `onTimeout()`, then interrupt it (again every
+   * `retryMs`), and `kill()` after `graceMs` more. Returns the disarm (call it when the cell ended).
+   */
+  watch(id: number, timing: { timeoutMs: number; retryMs: number; graceMs: number }, onTimeout: () => void, kill: () => void): () => void {
+    const timers: NodeJS.Timeout[] = [];
+    timers.push(setTimeout(() => {
+      onTimeout();
+      this.send(id);
+      timers.push(setInterval(() => this.send(id), timing.retryMs));
+      timers.push(setTimeout(kill, timing.graceMs));
+    }, Math.max(1, timing.timeoutMs)));
+    return () => {
+      for (const t of timers) clearTimeout(t);
+    };
+  }
+
   /** The main thread set the byte for IPC interrupt `seq` (untrusted: a forged ack only harms the sandbox's next cell). */
   acknowledged(seq: unknown): void {
     this.acked = Math.max(this.acked, Number(seq) || 0);

@@ -5,7 +5,7 @@
  */
 import { parseCellReport } from '../../core/cell-report';
 import type { CellResult } from '../../core/types';
-import type { LedgerTotals } from './sub-call-ledger';
+import type { CellLedger, LedgerTotals } from './sub-call-ledger';
 
 /** How a cell ended, as seen by the host. */
 export type ExecOutcome =
@@ -14,6 +14,22 @@ export type ExecOutcome =
   | { kind: 'error'; message: string; lost: boolean }
   | { kind: 'killed' }
   | { kind: 'died'; message: string };
+
+/** The cell a session is running: how to end its wait, its ledger, and FINAL once it arrived. */
+export interface PendingCell {
+  id: number;
+  resolve: (o: ExecOutcome) => void;
+  ledger: CellLedger;
+  final?: { value: string; variable?: string };
+}
+
+/** Why a sandbox process failed, for the model and the logs: an out-of-memory death named as such. */
+export function describeSandboxFailure(message: string, stderrTail: string, memoryLimitMb: number): string {
+  if (/OUT_OF_MEMORY|out of memory|heap out of memory/i.test(message + stderrTail)) {
+    return `the sandbox ran out of memory (limit ${memoryLimitMb} MiB per session) and was stopped`;
+  }
+  return message;
+}
 
 /** Seconds with one decimal, for messages. */
 export const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;

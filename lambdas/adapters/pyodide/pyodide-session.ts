@@ -5,10 +5,10 @@
  * host side of the bridge (`sub-call-ledger.ts`); FINAL arrives out of band.
  */
 import type { ChildProcess } from 'node:child_process';
-import { SandboxError, SandboxSessionLostError, describeError } from '../../core/errors';
+import { SandboxError, SandboxSessionLostError } from '../../core/errors';
 import type { CellExecOptions, SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
-import { toCellResult, type ExecOutcome } from './cell-outcome';
+import { describeSandboxFailure, toCellResult, type ExecOutcome, type PendingCell } from './cell-outcome';
 import { CellInterrupts } from './cell-interrupts';
 import { HostLink } from './host-link';
 import { ResetExchange, refusalOf } from './session-reset';
@@ -16,23 +16,14 @@ import { SessionStartup, type BootInfo } from './session-startup';
 import { ProcessIpc } from './process-ipc';
 import { holdProcess, spawnSandboxProcess } from './sandbox-launch';
 import { lowerSandboxPriority } from './process-priority';
-import { workerInit, workerSettingsKey, type SessionSettings, type WorkerLoaded } from './session-init';
-import { CellLedger } from './sub-call-ledger';
-import { Limiter, parseSubRequest, type SubCallResult } from './sub-calls';
+import { cellLedgerFor, workerInit, workerSettingsKey, type SessionSettings, type WorkerLoaded } from './session-init';
+import { answerSubRequest, Limiter } from './sub-calls';
 import type { HostToWorker, SandboxToHost } from './worker-protocol';
 
 export type { SessionSettings, WorkerLoaded } from './session-init';
 export { DOC_PART_BYTES } from './process-ipc';
 
-interface PendingCell {
-  id: number;
-  resolve: (o: ExecOutcome) => void;
-  ledger: CellLedger;
-  final?: { value: string; variable?: string };
-}
-
 const STDERR_KEEP = 4000;
-
 
 /** A live Pyodide session. Failures of model code come back as `CellResult` data. */
 export class PyodideSession implements SandboxSession {
@@ -215,32 +206,18 @@ export class PyodideSession implements SandboxSession {
     const { timeoutMs } = options;
     const id = ++this.execSeq;
     const t0 = Date.now();
-    const timers: NodeJS.Timeout[] = [];
-    const ledger = new CellLedger({
-      model: this.settings.subModel,
-      limiter: this.limiter,
-      defaultModelId: this.settings.subModelId,
-      sessionModels: this.settings.allowedModels,
-      ...(this.settings.subMaxOutputTokens !== undefined ? { maxOutputTokens: this.settings.subMaxOutputTokens } : {}),
-      budget: options.budget,
-      price: this.settings.price,
-      onSubCalls: options.onSubCalls,
-      onSubCallDone: options.onSubCallDone,
-    });
+    const ledger = cellLedgerFor(this.settings, this.limiter, options);
     const cell: PendingCell = { id, resolve: () => {}, ledger };
     this.hold(true);
+    let disarm = () => {};
     const outcome = await new Promise<ExecOutcome>((resolve) => {
       cell.resolve = resolve;
       this.pending = cell;
       this.tell({ type: 'exec', id, code, limitS: timeoutMs / 1000 });
-      timers.push(setTimeout(() => {
-        ledger.abort();
-        this.interrupts.send(id);
-        timers.push(setInterval(() => this.interrupts.send(id), this.settings.interruptRetryMs));
-        timers.push(setTimeout(() => this.kill(id), this.settings.hardKillGraceMs));
-      }, Math.max(1, timeoutMs)));
+      const timing = { timeoutMs, retryMs: this.settings.interruptRetryMs, graceMs: this.settings.hardKillGraceMs };
+      disarm = this.interrupts.watch(id, timing, () => ledger.abort(), () => this.kill(id));
     });
-    for (const t of timers) clearTimeout(t);
+    disarm();
     if (this.pending === cell) this.pending = null;
     this.hold(false);
     return toCellResult(outcome, {
@@ -292,10 +269,7 @@ export class PyodideSession implements SandboxSession {
   }
 
   private describeFatal(message: string): string {
-    if (/OUT_OF_MEMORY|out of memory|heap out of memory/i.test(message + this.stderrTail)) {
-      return `the sandbox ran out of memory (limit ${this.settings.memoryLimitMb} MiB per session) and was stopped`;
-    }
-    return message;
+    return describeSandboxFailure(message, this.stderrTail, this.settings.memoryLimitMb);
   }
 
   private fail(reason: string): void {
@@ -305,19 +279,8 @@ export class PyodideSession implements SandboxSession {
   }
 
   private async answerSub(id: number, payload: string): Promise<void> {
-    const ledger = this.pending?.ledger;
-    let results: SubCallResult[];
-    let prompts: string[] = [];
-    try {
-      const req = parseSubRequest(String(payload));
-      prompts = req.prompts;
-      results = ledger ? await ledger.runBatch(req.model, prompts) : prompts.map(() => ({ text: '', error: 'SandboxError: no cell is running', input_tokens: 0, output_tokens: 0, ms: 0 }));
-    } catch (err) {
-      const error = `SandboxError: ${describeError(err).message}`;
-      results = prompts.map(() => ({ text: '', error, input_tokens: 0, output_tokens: 0, ms: 0 }));
-    }
-    if (!this.live) return;
-    this.tell({ type: 'sub-reply', id, payload: JSON.stringify(results) });
+    const results = await answerSubRequest(this.pending?.ledger, payload);
+    if (this.live) this.tell({ type: 'sub-reply', id, payload: JSON.stringify(results) });
   }
 
   private onGone(reason: string): void {

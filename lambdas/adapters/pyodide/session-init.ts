@@ -3,9 +3,10 @@
  * gets (split from `pyodide-session.ts`, which runs the session).
  */
 import { PYTHON_PRELUDE } from '../../core/prelude.py';
-import { CONTEXT_PREVIEW_CHARS, type LanguageModel } from '../../core/ports';
+import { CONTEXT_PREVIEW_CHARS, type CellExecOptions, type LanguageModel } from '../../core/ports';
 import { memorySplit, pyodideDir, pyodideModuleUrl } from './sandbox-launch';
-import type { SubCallPricer } from './sub-call-ledger';
+import { CellLedger, type SubCallPricer } from './sub-call-ledger';
+import type { Limiter } from './sub-calls';
 import { BLOCKED_MODULES, HELPERS_PY, LOCKDOWN_PY, RESET_PY } from './worker-python';
 import type { LoadedDoc, WorkerInit } from './worker-protocol';
 
@@ -65,4 +66,19 @@ export function workerInit(settings: Pick<SessionSettings, 'subModelId' | 'subCo
     ...(extra.makeSnapshot ? { makeSnapshot: true } : {}),
     ...(settings.reusable ? { reusable: true } : {}),
   };
+}
+
+/** The ledger of one cell of a session with `settings`: its sub-calls go through the session's `limiter`. */
+export function cellLedgerFor(settings: SessionSettings, limiter: Limiter, options: CellExecOptions): CellLedger {
+  return new CellLedger({
+    model: settings.subModel,
+    limiter,
+    defaultModelId: settings.subModelId,
+    sessionModels: settings.allowedModels,
+    ...(settings.subMaxOutputTokens !== undefined ? { maxOutputTokens: settings.subMaxOutputTokens } : {}),
+    budget: options.budget,
+    price: settings.price,
+    onSubCalls: options.onSubCalls,
+    onSubCallDone: options.onSubCallDone,
+  });
 }

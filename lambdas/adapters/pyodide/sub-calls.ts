@@ -3,6 +3,7 @@
  * the form the prelude's `_rlm_backend` contract expects) and the session-wide concurrency limiter.
  * The calls themselves are made and accounted by `sub-call-ledger.ts`.
  */
+import { describeError } from '../../core/errors';
 
 /** One prompt's outcome (snake_case: it goes to Python as JSON). */
 export interface SubCallResult {
@@ -60,4 +61,25 @@ export function parseSubRequest(payload: string): { prompts: string[]; model: st
   const raw = JSON.parse(payload) as { prompts?: unknown; model?: unknown };
   const prompts = Array.isArray(raw.prompts) ? raw.prompts.map((p) => String(p)) : [];
   return { prompts, model: typeof raw.model === 'string' ? raw.model : String(raw.model ?? '') };
+}
+
+/** What answers a cell's sub-calls (the cell's `CellLedger`). */
+export interface SubCallRunner {
+  runBatch(model: string, prompts: readonly string[]): Promise<SubCallResult[]>;
+}
+
+/**
+ * The results for one bridge request of the worker: one per prompt, in order. Never throws: a malformed
+ * request, no cell running (`ledger` undefined) or a failing ledger become per-prompt errors.
+ */
+export async function answerSubRequest(ledger: SubCallRunner | undefined, payload: string): Promise<SubCallResult[]> {
+  let prompts: string[] = [];
+  const failed = (error: string) => prompts.map(() => ({ text: '', error, input_tokens: 0, output_tokens: 0, ms: 0 }));
+  try {
+    const req = parseSubRequest(String(payload));
+    prompts = req.prompts;
+    return ledger ? await ledger.runBatch(req.model, prompts) : failed('SandboxError: no cell is running');
+  } catch (err) {
+    return failed(`SandboxError: ${describeError(err).message}`);
+  }
 }
