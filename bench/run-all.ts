@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
-const benches = ['orchestration-bench.ts', 'sandbox-bench.ts', 'view-bench.ts', 'cli-start.ts'];
+const benches = ['orchestration-bench.ts', 'turn-parts.ts', 'sandbox-bench.ts', 'view-bench.ts', 'cli-start.ts', 'host-under-load.ts'];
 let failed = 0;
 for (const b of benches) {
   console.log(`\n===== ${b} =====`);

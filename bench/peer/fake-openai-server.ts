@@ -19,6 +19,8 @@ export interface PeerScript {
   turns: number;
   /** Delay of each sub-call reply. */
   subDelayMs: number;
+  /** Delay of the first root reply (default 0): the time a real root model takes before the first cell. */
+  firstReplyDelayMs?: number;
 }
 
 /** Timestamps (ms, `performance.timeOrigin`-based, comparable across the bench process) of one run. */
@@ -104,8 +106,12 @@ export async function startFakeServer(): Promise<FakeServer> {
       hook?.(k);
       const last = k + 1 >= script.turns;
       const code = last ? script.finalCode : script.code[Math.min(k, script.code.length - 1)]!;
-      send(`Turn ${k + 1}.\n\`\`\`repl\n${code}\n\`\`\``);
-      trace.rootReplies.push(now());
+      const reply = () => {
+        send(`Turn ${k + 1}.\n\`\`\`repl\n${code}\n\`\`\``);
+        trace!.rootReplies.push(now());
+      };
+      if (k === 0 && script.firstReplyDelayMs) setTimeout(reply, script.firstReplyDelayMs);
+      else reply();
     });
   });
   server.keepAliveTimeout = 60_000;

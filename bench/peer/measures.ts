@@ -87,6 +87,21 @@ export const MEASURES: Measure[] = [
     read: (trace) => ({ 'llm_query_batched 64 x 200 ms, ms': trace.reported[0] ?? NaN, '64 sequential llm_query x 200 ms, ms': trace.reported[1] ?? NaN }),
   },
   {
+    // In-cell Python speed besides regex: a pure-Python loop and a word count over the document, the
+    // first reply 1.5 s after the first request (a real root model's latency; the sandbox warms up meanwhile).
+    name: 'compute',
+    docChars: 1_000_000,
+    script: (impl) => ({
+      code: [
+        timed('s = 0\nfor _i in range(1_000_000):\n    s += _i % 7'),
+        timed('counts = {}\nfor w in context.split():\n    counts[w] = counts.get(w, 0) + 1'),
+      ],
+      // the first cell comes when a real root model would send it, not at once
+      finalCode: finalCode(impl), turns: 3, subDelayMs: 0, firstReplyDelayMs: 1500,
+    }),
+    read: (trace) => ({ 'Python loop of 1M iterations in a cell, ms': trace.reported[0] ?? NaN, 'word count over 1M chars in a cell, ms': trace.reported[1] ?? NaN }),
+  },
+  {
     name: 'regex-100M',
     docChars: 100_000_000,
     script: (impl) => ({ code: [timed('import re\nn = len(re.findall(r"NEEDLE7\\d*", context))')], finalCode: finalCode(impl), turns: 2, subDelayMs: 0 }),
