@@ -115,19 +115,23 @@ function text0(messages: Msg[]): string {
 
 /**
  * Bundle bin/rlm.ts with the options scripts/build.mjs uses (scripts/cli-bundle.cjs) into a temporary folder
- * whose `node_modules` links to the repository's, with the sandbox scripts next to the bundle. Returns
- * the bundle's path. The tests then run the current source, not a stale dist/.
+ * whose `node_modules` links to the repository's, with the sandbox scripts next to the bundle. Resolves with
+ * the bundle's path. The tests then run the current source, not a stale dist/. esbuild's service process
+ * is stopped before this resolves: `buildSync` left it running (started from a worker thread, and then
+ * unreaped) under the jest worker for every later test file.
  */
-export function bundleCli(): string {
+export async function bundleCli(): Promise<string> {
   const out = mkdtempSync(path.join(tmpdir(), 'rlm-cli-'));
   symlinkSync(path.join(REPO, 'node_modules'), path.join(out, 'node_modules'), 'dir');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { cliBundleOptions } = require(path.join(REPO, 'scripts', 'cli-bundle.cjs'));
-  // esbuild's synchronous API takes no plugins: the deferred requires are a start-up saving, not behaviour.
-  const { plugins: _deferred, ...options } = cliBundleOptions(REPO, path.join(out, 'cli.js'));
-  esbuild.buildSync(options);
+  try {
+    await esbuild.build(cliBundleOptions(REPO, path.join(out, 'cli.js')));
+  } finally {
+    await esbuild.stop();
+  }
   for (const file of filesUnder(path.join(REPO, 'lambdas'), /\.(mjs|cjs|py)$/)) copyFileSync(file, path.join(out, path.basename(file)));
   return path.join(out, 'cli.js');
 }

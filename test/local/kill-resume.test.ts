@@ -44,8 +44,8 @@ const SEQUENTIAL: ServerScript = {
 const SCRIPTS = { '[random]': RANDOM, '[mid-cell]': MID_CELL, '[sequential]': SEQUENTIAL };
 
 let cli: string;
-beforeAll(() => {
-  cli = bundleCli();
+beforeAll(async () => {
+  cli = await bundleCli();
 }, 120_000);
 afterAll(() => rmSync(path.dirname(cli), { recursive: true, force: true }));
 
