@@ -60,7 +60,8 @@ test('the check sees every poison when one session runs it twice (so a reused se
 });
 
 test.each([[1, false], [2, false], [2, true]])('concurrency %i (fresh sandboxes: %s): no item sees an earlier item\'s poison; no sandbox process is left', async (concurrency, fresh) => {
-  // Jest reuses its worker process across test files: processes an earlier file left under it are not this batch's.
+  // Jest reuses its worker process across test files: processes an earlier file left under it are not this batch's
+  // (one was esbuild's service, left by kill-kit.ts's bundleCli until a652d9a).
   const key = (p: { pid: number; start: string }) => `${p.pid}:${p.start}`;
   const before = new Set(descendants(process.pid).map(key));
   const { summary, lines } = await runBatch({
