@@ -33,8 +33,6 @@ export const CACHED_RUNS = 16;
 export class FileConversationStore implements ConversationStore {
   private readonly dir: string;
   private readonly journals = new Map<string, RunJournal>();
-  /** Checked run IDs and their directories (every store call names its run). */
-  private readonly runDirs = new Map<string, string>();
 
   constructor(options: { dir: string }) {
     this.dir = path.resolve(options.dir);
@@ -42,18 +40,13 @@ export class FileConversationStore implements ConversationStore {
 
   /** Directory of one run's files. */
   runDir(runId: string): string {
-    const known = this.runDirs.get(runId);
-    if (known) return known;
     if (!isValidRunId(runId)) throw new InvalidInputError(runIdProblem(runId));
-    const dir = path.join(this.dir, runId);
-    if (this.runDirs.size >= CACHED_RUNS) this.runDirs.clear();
-    this.runDirs.set(runId, dir);
-    return dir;
+    return path.join(this.dir, runId);
   }
 
   /** The sub-call log of one turn (its own append-only file, beside the run's journal). */
   private subCallLogPath(runId: string, turn: number): string {
-    return `${this.runDir(runId)}${path.sep}sub-calls${path.sep}${String(turn).padStart(5, '0')}.jsonl`;
+    return path.join(this.runDir(runId), 'sub-calls', `${String(turn).padStart(5, '0')}.jsonl`);
   }
 
 
