@@ -1,7 +1,7 @@
 /**
  * Side-by-side benchmark against the reference implementation (alexzhang13/rlm), issue 13's table.
  *
- *   npx tsx bench/peer.ts [--reference DIR] [--ours DIR] [--runs N] [--only turns,fan-out,...] [--keep]
+ *   npx tsx bench/peer.ts [--reference DIR] [--ours DIR] [--runs N] [--only turns,fan-out,...] [--floor] [--keep]
  *
  * Both implementations talk to one fake OpenAI-compatible server on loopback (bench/peer/
  * fake-openai-server.ts) with a zero-latency scripted model and the same code per turn; runs are
@@ -10,6 +10,8 @@
  * (with its dist/ built) instead of this one, for before/after figures. The reference checkout is yours to fetch (for
  * example `git clone https://github.com/alexzhang13/rlm` at commit 72d6940); its OpenAI client imports the
  * `openai` and `rich` packages, replaced here by bench-only stand-ins under bench/peer/stubs/.
+ * `--floor` adds a third column to the `turns` rows: bench/peer/floor-driver.ts, this project's model
+ * adapter and Pyodide sandbox with no engine between them (the least a turn with a sandbox process costs).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -49,6 +51,9 @@ function commandFor(impl: Impl, server: FakeServer, doc: string, maxIterations: 
       env: { ...base, RLM_OPENAI_API_KEY: 'peer' },
     };
   }
+  if (impl === 'floor') {
+    return { cmd: process.execPath, args: ['--require', 'tsx/cjs', path.join(__dirname, 'peer/floor-driver.ts'), server.baseUrl, doc, String(maxIterations)], env: base };
+  }
   return {
     cmd: 'python3',
     args: [path.join(__dirname, 'peer/reference_driver.py'), server.baseUrl, doc, String(maxIterations)],
@@ -76,7 +81,7 @@ async function runOnce(impl: Impl, measure: Measure, server: FakeServer, doc: st
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reference: { type: 'string' }, ours: { type: 'string' }, runs: { type: 'string' }, only: { type: 'string' }, keep: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { reference: { type: 'string' }, ours: { type: 'string' }, runs: { type: 'string' }, only: { type: 'string' }, floor: { type: 'boolean' }, keep: { type: 'boolean' } } });
   const reference = values.reference ? path.resolve(values.reference) : undefined;
   const dirs: Checkouts = { ours: values.ours ? path.resolve(values.ours) : repo, reference };
   const runs = Number(values.runs ?? 3);
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'rlm-peer-'));
   const server = await startFakeServer();
   const docs = new Map<number, string>();
-  const results: Array<{ measure: Measure; ours: Figures; ref?: Figures }> = [];
+  const results: Array<{ measure: Measure; ours: Figures; ref?: Figures; floor?: Figures }> = [];
   try {
     for (const measure of measures) {
       if (!docs.has(measure.docChars)) {
@@ -96,23 +101,28 @@ async function main(): Promise<void> {
       const doc = docs.get(measure.docChars)!;
       const ours: Figures[] = [];
       const ref: Figures[] = [];
+      const floor: Figures[] = [];
+      const withFloor = values.floor && measure.name === 'turns';
       for (let i = 0; i < runs; i++) {
-        const order: Impl[] = reference ? (i % 2 === 0 ? ['ours', 'reference'] : ['reference', 'ours']) : ['ours'];
-        for (const impl of order) (impl === 'ours' ? ours : ref).push(await runOnce(impl, measure, server, doc, tmp, dirs));
+        const pair: Impl[] = reference ? (i % 2 === 0 ? ['ours', 'reference'] : ['reference', 'ours']) : ['ours'];
+        const order: Impl[] = withFloor ? (i % 2 === 0 ? [...pair, 'floor'] : ['floor', ...pair]) : pair;
+        for (const impl of order) ({ ours, reference: ref, floor })[impl].push(await runOnce(impl, measure, server, doc, tmp, dirs));
         process.stderr.write(`peer: ${measure.name} run ${i + 1}/${runs} done\n`);
       }
-      results.push({ measure, ours: medianFigures(ours), ...(reference ? { ref: medianFigures(ref) } : {}) });
+      results.push({ measure, ours: medianFigures(ours), ...(reference ? { ref: medianFigures(ref) } : {}), ...(withFloor ? { floor: medianFigures(floor) } : {}) });
     }
   } finally {
     await server.close();
     if (!values.keep) rmSync(tmp, { recursive: true, force: true });
   }
   console.log(`\nbench/peer.ts: medians of ${runs} interleaved run(s) on ${os.cpus().length} cores, node ${process.version}, ours ${dirs.ours}${reference ? `, reference ${reference}` : ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-  console.log(`| measure | this project | reference | ratio |\n|---|---|---|---|`);
-  for (const { ours, ref } of results) {
+  const floorColumn = results.some((r) => r.floor);
+  console.log(`| measure | this project | reference | ratio |${floorColumn ? ' floor (sandbox process, no engine) |' : ''}\n|---|---|---|---|${floorColumn ? '---|' : ''}`);
+  for (const { ours, ref, floor } of results) {
     for (const [k, v] of Object.entries(ours)) {
       const r = ref?.[k];
-      console.log(`| ${k} | ${fmt(v)} | ${fmt(r)} | ${r ? `${(v / r).toFixed(2)}x` : ''} |`);
+      const f = floorColumn ? ` ${floor ? fmt(floor[k]) : ''} |` : '';
+      console.log(`| ${k} | ${fmt(v)} | ${fmt(r)} | ${r ? `${(v / r).toFixed(2)}x` : ''} |${f}`);
     }
   }
 }

@@ -6,8 +6,12 @@
 import type { PeerScript, PeerTrace } from './fake-openai-server';
 import type { RunOutcome } from './procs';
 
-/** Which implementation a run drives. */
-export type Impl = 'ours' | 'reference';
+/**
+ * Which implementation a run drives: this project, the reference, or `floor` (bench/peer/floor-driver.ts:
+ * this project's model adapter and sandbox with nothing in between, the least a turn with a sandbox
+ * process can cost).
+ */
+export type Impl = 'ours' | 'reference' | 'floor';
 
 /** One figure of one run (ms or MB), keyed by name. */
 export type Figures = Record<string, number>;
@@ -22,7 +26,7 @@ export interface Measure {
   read(trace: PeerTrace, run: RunOutcome): Figures;
 }
 
-const finalCode = (impl: Impl) => (impl === 'ours' ? 'FINAL("done")' : 'answer["content"] = "done"\nanswer["ready"] = True');
+const finalCode = (impl: Impl) => (impl !== 'reference' ? 'FINAL("done")' : 'answer["content"] = "done"\nanswer["ready"] = True');
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
