@@ -11,7 +11,8 @@
  * example `git clone https://github.com/alexzhang13/rlm` at commit 72d6940); its OpenAI client imports the
  * `openai` and `rich` packages, replaced here by bench-only stand-ins under bench/peer/stubs/.
  * `--floor` adds a third column to the `turns` rows: bench/peer/floor-driver.ts, this project's model
- * adapter and Pyodide sandbox with no engine between them (the least a turn with a sandbox process costs).
+ * adapter and Pyodide sandbox with no engine between them (what a turn with this sandbox costs before any
+ * engine work).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * The floor of a root turn for any design that keeps model code in its own sandbox process (issue 1),
+ * The floor of a root turn when model code runs in its own sandbox process (issue 8),
  * run by `bench/peer.ts --floor` next to this project and the reference: the fewest steps such a turn
  * can take, with this project's own parts and nothing else. Each turn calls the root model through the
  * OpenAI-compatible adapter (the same system prompt, tool and growing conversation as `rlm run`), takes

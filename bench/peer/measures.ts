@@ -8,8 +8,8 @@ import type { RunOutcome } from './procs';
 
 /**
  * Which implementation a run drives: this project, the reference, or `floor` (bench/peer/floor-driver.ts:
- * this project's model adapter and sandbox with nothing in between, the least a turn with a sandbox
- * process can cost).
+ * this project's model adapter and sandbox with nothing in between: a turn with this sandbox before any
+ * engine work).
  */
 export type Impl = 'ours' | 'reference' | 'floor';
 
