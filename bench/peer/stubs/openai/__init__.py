@@ -5,14 +5,26 @@ It implements only what the reference implementation's OpenAI client calls: `Ope
 returning an object with `.choices[0].message.content` and `.usage.prompt_tokens/completion_tokens/
 total_tokens`. Requests go over HTTP to the base URL with one keep-alive connection per thread, as the
 real client's connection pool would. Never part of the product: it lives under bench/ only.
+With PEER_CALL_TIMES set to a file name, the start and end (epoch seconds) of every request are written
+there as JSON when the process exits (bench/peer/reference-split.ts reads them).
 """
 import asyncio
+import atexit
 import http.client
 import json
+import os
 import threading
+import time
 import urllib.parse
 
 __all__ = ['OpenAI', 'AsyncOpenAI', 'ChatCompletion']
+
+_CALL_TIMES = []
+if os.environ.get('PEER_CALL_TIMES'):
+    def _write_call_times(path=os.environ['PEER_CALL_TIMES']):
+        with open(path, 'w') as f:
+            json.dump(_CALL_TIMES, f)
+    atexit.register(_write_call_times)
 
 
 class _Obj:
@@ -52,10 +64,12 @@ class _Transport:
                 conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
                 self.local.conn = conn
             try:
+                started = time.time()
                 conn.request('POST', self.path, payload, {'content-type': 'application/json',
                                                            'authorization': 'Bearer ' + self.api_key})
                 resp = conn.getresponse()
                 data = resp.read()
+                _CALL_TIMES.append((started, time.time()))
                 if resp.status != 200:
                     raise RuntimeError('HTTP %d: %s' % (resp.status, data[:200]))
                 return _to_completion(json.loads(data))
