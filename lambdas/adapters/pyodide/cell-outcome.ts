@@ -23,6 +23,13 @@ export interface PendingCell {
   final?: { value: string; variable?: string };
 }
 
+/** The worker's `result` frame of a cell as its outcome (its `report` is the cell report's JSON text). */
+export function outcomeOfResult(msg: { report?: unknown; interrupted?: boolean; error?: unknown; lost?: boolean }): ExecOutcome {
+  if (typeof msg.report === 'string') return { kind: 'report', json: msg.report };
+  if (msg.interrupted) return { kind: 'interrupted' };
+  return { kind: 'error', message: String(msg.error ?? 'unknown failure'), lost: Boolean(msg.lost) };
+}
+
 /** Why a sandbox process failed, for the model and the logs: an out-of-memory death named as such. */
 export function describeSandboxFailure(message: string, stderrTail: string, memoryLimitMb: number): string {
   if (/OUT_OF_MEMORY|out of memory|heap out of memory/i.test(message + stderrTail)) {

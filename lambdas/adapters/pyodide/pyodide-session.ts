@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { SandboxError, SandboxSessionLostError } from '../../core/errors';
 import type { CellExecOptions, SandboxSession } from '../../core/ports';
 import type { CellResult } from '../../core/types';
-import { describeSandboxFailure, toCellResult, type ExecOutcome, type PendingCell } from './cell-outcome';
+import { describeSandboxFailure, outcomeOfResult, toCellResult, type ExecOutcome, type PendingCell } from './cell-outcome';
 import { CellInterrupts } from './cell-interrupts';
 import { HostLink } from './host-link';
 import { ResetExchange, refusalOf } from './session-reset';
@@ -258,11 +258,7 @@ export class PyodideSession implements SandboxSession {
         const cell = this.pending;
         if (cell?.id !== msg.id) return;
         if (msg.lost) this.lostReason = `the Python interpreter failed: ${msg.error}`;
-        cell.resolve(
-          typeof msg.report === 'string' ? { kind: 'report', json: msg.report }
-            : msg.interrupted ? { kind: 'interrupted' }
-              : { kind: 'error', message: String(msg.error ?? 'unknown failure'), lost: Boolean(msg.lost) },
-        );
+        cell.resolve(outcomeOfResult(msg));
         return;
       }
     }
@@ -287,22 +283,25 @@ export class PyodideSession implements SandboxSession {
     if (this.closed) return;
     const detail = this.describeFatal(reason);
     this.lostReason ??= detail;
+    const startupError = new SandboxError(`Pyodide sandbox failed to start: ${detail}`);
+    this.endWaits(startupError, 'the sandbox session was lost', `the sandbox process stopped (${detail})`);
+  }
+
+  /** Release whatever waits on the session (start-up, interrupts, reset, the running cell) once it is over. */
+  private endWaits(startupError: Error, ledgerReason: string, cellMessage: string): void {
     this.interrupts.abandon();
     this.resets.abandon();
-    this.startup.fail(new SandboxError(`Pyodide sandbox failed to start: ${detail}`));
-    this.pending?.ledger.abort('the sandbox session was lost');
-    this.pending?.resolve({ kind: 'died', message: `the sandbox process stopped (${detail})` });
+    this.startup.fail(startupError);
+    this.pending?.ledger.abort(ledgerReason);
+    this.pending?.resolve({ kind: 'died', message: cellMessage });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.onClose(this);
-    this.interrupts.abandon();
-    this.resets.abandon();
-    this.startup.fail(new SandboxSessionLostError(`sandbox session ${this.sessionId} was stopped`));
-    this.pending?.ledger.abort('the sandbox session was stopped');
-    this.pending?.resolve({ kind: 'died', message: 'the sandbox session was stopped' });
+    const stopped = 'the sandbox session was stopped';
+    this.endWaits(new SandboxSessionLostError(`sandbox session ${this.sessionId} was stopped`), stopped, stopped);
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     // Wait (bounded) for the process to be gone, so its memory is back when close() resolves.
     this.child.ref();
