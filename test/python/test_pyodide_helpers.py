@@ -74,6 +74,15 @@ def test_recover_puts_streams_and_names_back(helpers, sandbox, monkeypatch):
     assert sandbox['llm_query'] is original
 
 
+def test_warm_up_leaves_the_model_namespace_and_the_streams_as_they_were(helpers, sandbox, capsys):
+    before = dict(sandbox.ns)
+    stdout = sys.stdout
+    helpers['warm_up'](2)
+    assert sandbox.ns == before
+    assert sys.stdout is stdout
+    assert capsys.readouterr().out == ''
+
+
 def test_an_ascii_document_is_written_into_a_reserved_str_in_place(helpers, sandbox):
     """`reserve_ascii` returns the address of a new str's data (what the worker reads the file into); on
     CPython ctypes plays the worker's part. The str then is that text, its one copy in the heap."""
