@@ -286,5 +286,6 @@ export class Twin {
     await this.closeEmulators?.();
     await Promise.all([this.sfnApi.close(), this.proxy.close()]);
     await this.moto.stop();
+    this.sfn.releaseParked();
   }
 }

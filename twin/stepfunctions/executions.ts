@@ -93,6 +93,11 @@ export class TwinStepFunctions {
   private readonly machines = new Map<string, Registered>();
   readonly executions = new Map<string, Execution>();
   private readonly aborters = new Map<string, () => void>();
+  /**
+   * Steps parked by a `kill` / `timeout` fault (they never continue). Each holds aws-local-stepfunctions' Task
+   * timer, which the library clears only when the step settles, so {@link releaseParked} ends them on close.
+   */
+  private readonly parked = new Set<(err: Error) => void>();
 
   constructor(private readonly options: TwinStepFunctionsOptions) {}
 
@@ -155,7 +160,8 @@ export class TwinStepFunctions {
     else if (kind === 'kill' || kind === 'timeout') {
       this.aborters.get(execution.executionArn)?.();
       if (kind === 'timeout') execution.status = 'TIMED_OUT';
-      await new Promise(() => undefined); // the execution is gone; this step never continues
+      // the execution is gone; this step never continues (until the twin closes: releaseParked)
+      await new Promise<void>((_, reject) => { this.parked.add(reject); });
     }
   }
 
@@ -211,6 +217,12 @@ export class TwinStepFunctions {
     return [...this.executions.values()]
       .filter((e) => e.stateMachineArn === stateMachineArn && (!statusFilter || e.status === statusFilter))
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+  }
+
+  /** End the steps parked by faults (the twin is closing), so no Task timer outlives it. */
+  releaseParked(): void {
+    for (const reject of this.parked) reject(new Error('the twin was closed'));
+    this.parked.clear();
   }
 
   /** StopExecution. */
