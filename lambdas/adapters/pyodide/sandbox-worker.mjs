@@ -162,7 +162,14 @@ async function boot() {
   post({ type: 'booted', ms: Date.now() - t0, fromSnapshot: loaded.fromSnapshot, ...(loaded.snapshotError ? { snapshotError: loaded.snapshotError } : {}) });
   // A cold boot ran enough Python to get V8 optimising; a snapshot boot did not (pyodide_helpers.py warm_up).
   // Before the documents, which queue behind the boot and load while V8 compiles.
-  if (loaded.fromSnapshot) callHelper('warm_up', WARM_UP_ROUNDS);
+  // Only an optimisation: a warm-up that fails (a heap cap too small for it) costs the session nothing.
+  if (loaded.fromSnapshot) {
+    try {
+      callHelper('warm_up', WARM_UP_ROUNDS);
+    } catch {
+      // the first cells run as baseline code until V8 optimises them, as before the warm-up existed
+    }
+  }
 }
 
 let docsStarted = 0;
